@@ -1,0 +1,1 @@
+"""Local development tooling: the Plex simulator, the local functions host and the run/test scripts."""

@@ -1,0 +1,9 @@
+"""Azure Functions entry point: registers every HTTP blueprint. Importing it does no I/O."""
+
+import azure.functions as func
+
+from functions import invites, site
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(invites.bp)
+app.register_functions(site.bp)

@@ -1,0 +1,1 @@
+"""Thin HTTP handlers, one Blueprint per area."""

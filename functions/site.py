@@ -1,0 +1,41 @@
+"""GET /api/config and GET /api/health: what the guest page and probes need."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import handle_errors, json_response
+from shared.container import get_container
+
+bp = func.Blueprint()
+
+
+@bp.route(route="config", methods=["GET"])
+@handle_errors
+def site_config(req: func.HttpRequest) -> func.HttpResponse:
+    container = get_container()
+    settings = container.settings
+    settings.require_plex()
+    gateway = container.existing_plex_gateway()
+    server_name = settings.server_display_name or (gateway.state.server_name if gateway else "") or settings.plex_server_name
+    return json_response(
+        {
+            "serverName": server_name or "our Plex server",
+            "inviteCodeRequired": container.invite_service.invite_code_required,
+            "demoMode": bool(settings.plex_api_base_url),
+        }
+    )
+
+
+@bp.route(route="health", methods=["GET"])
+@handle_errors
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    report = get_container().health.report()
+    return json_response(
+        {
+            "status": report.status,
+            "storage": {"status": report.storage.status, "detail": report.storage.detail},
+            "plex": {"status": report.plex.status, "detail": report.plex.detail},
+        },
+        200 if report.storage.status == "ok" else 503,
+    )

@@ -1,0 +1,1 @@
+"""Helpr domain package: Plex gateway, stores, validation and settings."""

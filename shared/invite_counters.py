@@ -1,0 +1,106 @@
+"""Invite totals kept as counter entities, so reading stats never scans the log.
+
+Each outcome is counted all-time and per UTC day. Updates are ETag compare-and-set on one
+of several shard entities, so concurrent instances rarely collide; reads sum the shards.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.invite_log import InviteOutcome
+
+PARTITION = "invites"
+SHARDS = 8
+_MAX_ATTEMPTS = 40
+_SYSTEM_PROPERTIES = {"PartitionKey", "RowKey", "Timestamp"}
+
+
+class CounterContention(Exception):
+    """Too many concurrent writers; the count was not updated."""
+
+
+@dataclass(frozen=True)
+class InviteTotals:
+    by_outcome: dict[str, int]
+
+    @property
+    def succeeded(self) -> int:
+        return sum(n for outcome, n in self.by_outcome.items() if InviteOutcome(outcome).succeeded)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.by_outcome.values()) - self.succeeded
+
+    @property
+    def sent(self) -> int:
+        return self.by_outcome.get(InviteOutcome.INVITED, 0)
+
+
+class InviteCounters:
+    def __init__(self, table_provider: Callable[[], TableClient], *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._table = table_provider
+        self._sleep = sleep
+
+    def record(self, outcome: InviteOutcome, at: datetime) -> None:
+        shard = random.randrange(SHARDS)  # noqa: S311 - spreading load, not security
+        for row_key in (f"total-{shard}", f"day-{at.date().isoformat()}-{shard}"):
+            self._increment(row_key, str(outcome))
+
+    def totals(self) -> InviteTotals:
+        return InviteTotals(self._sum(self._range("total-", "total.")))
+
+    def daily(self, first: date, last: date) -> dict[date, InviteTotals]:
+        days: dict[date, Counter[str]] = {first + timedelta(d): Counter() for d in range((last - first).days + 1)}
+        for entity in self._range(f"day-{first.isoformat()}", f"day-{last.isoformat()}."):
+            day = date.fromisoformat(entity["RowKey"][4:14])
+            if day in days:
+                days[day].update(_counts(entity))
+        return {day: InviteTotals(dict(counts)) for day, counts in days.items()}
+
+    def _range(self, low: str, high: str) -> Iterable[dict[str, object]]:
+        return self._table().query_entities(
+            "PartitionKey eq @pk and RowKey ge @low and RowKey lt @high",
+            parameters={"pk": PARTITION, "low": low, "high": high},
+        )
+
+    @staticmethod
+    def _sum(entities: Iterable[dict[str, object]]) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for entity in entities:
+            total.update(_counts(entity))
+        return dict(total)
+
+    def _increment(self, row_key: str, field: str) -> None:
+        table = self._table()
+        for attempt in range(_MAX_ATTEMPTS):
+            try:
+                entity = table.get_entity(PARTITION, row_key)
+            except ResourceNotFoundError:
+                try:
+                    table.create_entity({"PartitionKey": PARTITION, "RowKey": row_key, field: 1})
+                    return
+                except ResourceExistsError:
+                    continue
+            entity[field] = int(entity.get(field, 0)) + 1
+            try:
+                table.update_entity(
+                    entity, mode=UpdateMode.MERGE, etag=entity.metadata["etag"], match_condition=MatchConditions.IfNotModified
+                )
+                return
+            except ResourceModifiedError:
+                self._sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311
+        raise CounterContention(f"counter {row_key} stayed contended after {_MAX_ATTEMPTS} attempts")
+
+
+def _counts(entity: dict[str, object]) -> dict[str, int]:
+    return {k: int(v) for k, v in entity.items() if k not in _SYSTEM_PROPERTIES and isinstance(v, int)}

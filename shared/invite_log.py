@@ -1,0 +1,108 @@
+"""The invite log: one entity per submission, newest first within one partition."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from itertools import islice
+from typing import Any
+
+from azure.data.tables import TableClient
+
+PARTITION = "invites"
+# RowKeys sort ascending; subtracting from a fixed maximum puts the newest first.
+_MAX_MICROSECONDS = 10**19 - 1
+
+
+class InviteOutcome(StrEnum):
+    INVITED = "invited"
+    ALREADY_SHARED = "already_shared"
+    CODE_REJECTED = "code_rejected"
+    USER_NOT_FOUND = "user_not_found"
+    SHARE_LIMIT = "share_limit"
+    PLEX_RATE_LIMITED = "plex_rate_limited"
+    PLEX_UNAVAILABLE = "plex_unavailable"
+    INVALID_OWNER_TOKEN = "invalid_owner_token"
+    PLEX_ERROR = "plex_error"
+
+    @property
+    def succeeded(self) -> bool:
+        return self in (InviteOutcome.INVITED, InviteOutcome.ALREADY_SHARED)
+
+
+@dataclass(frozen=True)
+class InviteRecord:
+    created_at: datetime
+    identifier_submitted: str
+    identifier_normalized: str
+    identifier_kind: str
+    outcome: InviteOutcome
+    error_code: str = ""
+    error_message: str = ""
+    client_ip_hash: str = ""
+    invite_code: str = ""
+    libraries: tuple[str, ...] = ()
+    id: str = ""
+
+
+def row_key_for(created_at: datetime) -> str:
+    micros = int(created_at.timestamp() * 1_000_000)
+    return f"{_MAX_MICROSECONDS - micros:019d}-{uuid.uuid4().hex[:12]}"
+
+
+class InviteLog:
+    def __init__(self, table_provider: Callable[[], TableClient]) -> None:
+        self._table = table_provider
+
+    def append(self, record: InviteRecord) -> InviteRecord:
+        row_key = row_key_for(record.created_at)
+        self._table().create_entity(
+            {
+                "PartitionKey": PARTITION,
+                "RowKey": row_key,
+                "CreatedAt": record.created_at,
+                "IdentifierSubmitted": record.identifier_submitted,
+                "IdentifierNormalized": record.identifier_normalized,
+                "IdentifierKind": record.identifier_kind,
+                "Outcome": str(record.outcome),
+                "ErrorCode": record.error_code,
+                "ErrorMessage": record.error_message,
+                "ClientIpHash": record.client_ip_hash,
+                "InviteCode": record.invite_code,
+                "Libraries": json.dumps(list(record.libraries)),
+            }
+        )
+        return InviteRecord(**{**record.__dict__, "id": row_key})
+
+    def recent(self, limit: int = 20) -> list[InviteRecord]:
+        return list(islice(self._entities(page_size=limit), limit))
+
+    def _entities(self, page_size: int) -> Iterator[InviteRecord]:
+        entities = self._table().query_entities(
+            "PartitionKey eq @pk", parameters={"pk": PARTITION}, results_per_page=min(max(page_size, 1), 1000)
+        )
+        for entity in entities:
+            yield _record_from(entity)
+
+
+def _record_from(entity: dict[str, Any]) -> InviteRecord:
+    created = entity.get("CreatedAt")
+    if isinstance(created, datetime) and created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return InviteRecord(
+        id=entity["RowKey"],
+        created_at=created if isinstance(created, datetime) else datetime.fromtimestamp(0, UTC),
+        identifier_submitted=entity.get("IdentifierSubmitted", ""),
+        identifier_normalized=entity.get("IdentifierNormalized", ""),
+        identifier_kind=entity.get("IdentifierKind", ""),
+        outcome=InviteOutcome(entity.get("Outcome", InviteOutcome.PLEX_ERROR)),
+        error_code=entity.get("ErrorCode", ""),
+        error_message=entity.get("ErrorMessage", ""),
+        client_ip_hash=entity.get("ClientIpHash", ""),
+        invite_code=entity.get("InviteCode", ""),
+        libraries=tuple(json.loads(entity.get("Libraries") or "[]")),
+    )

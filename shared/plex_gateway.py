@@ -1,0 +1,272 @@
+"""The one way the app talks to Plex: plex.tv only, connected lazily and kept warm."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+import requests
+from plexapi.myplex import MyPlexAccount, MyPlexResource
+
+from shared.plex_errors import PlexError, PlexErrorKind, classify
+from shared.plex_transport import LastResponseRecorder
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PlexLibrary:
+    section_id: int  # plex.tv-wide id, what sharing needs
+    key: str  # the server's own section key
+    title: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ShareResult:
+    already_shared: bool
+    libraries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SharingPermissions:
+    allow_sync: bool = False
+    allow_camera_upload: bool = False
+    allow_channels: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    connected: bool = False
+    server_name: str = ""
+    machine_identifier: str = ""
+    token_valid: bool | None = None
+    last_error_kind: str = ""
+    last_error: str = ""
+    last_error_at: float | None = None
+    last_success_at: float | None = None
+
+
+@dataclass(frozen=True)
+class _Server:
+    name: str
+    machine_identifier: str
+
+
+class PlexGateway:
+    def __init__(
+        self,
+        *,
+        token: str,
+        session: requests.Session,
+        recorder: LastResponseRecorder,
+        timeout_seconds: float,
+        server_name: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._token = token
+        self._session = session
+        self._recorder = recorder
+        self._timeout = timeout_seconds
+        self._wanted_server = server_name
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._account: MyPlexAccount | None = None
+        self._server: _Server | None = None
+        self._sections: tuple[PlexLibrary, ...] | None = None
+        self._sections_loaded_at: float | None = None
+        self._state = ConnectionState()
+
+    # -- public API -------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def sections_loaded_at(self) -> float | None:
+        return self._sections_loaded_at
+
+    def server_name(self) -> str:
+        return self._call(lambda: self._ensure_server().name)
+
+    def libraries(self, *, refresh: bool = False) -> list[PlexLibrary]:
+        return list(self._call(lambda: self._ensure_sections(refresh=refresh)))
+
+    def check_connection(self) -> ConnectionState:
+        """Confirms the owner token and server with plex.tv (re-reading the account)."""
+
+        def check() -> None:
+            with self._lock:
+                self._account = None
+                self._server = None
+            self._ensure_server()
+
+        self._call(check)
+        return self._state
+
+    def invite(
+        self,
+        identifier: str,
+        section_ids: Sequence[int],
+        permissions: SharingPermissions = SharingPermissions(),
+    ) -> ShareResult:
+        """Shares the chosen libraries (all of them when none are chosen) with a Plex user or email."""
+
+        def send() -> ShareResult:
+            account, server = self._ensure_account(), self._ensure_server()
+            libraries = self._resolve_sections(section_ids)
+            body = {
+                "server_id": server.machine_identifier,
+                "shared_server": {
+                    "library_section_ids": [library.section_id for library in libraries],
+                    "invited_email": identifier,
+                },
+                "sharing_settings": {
+                    "allowSync": _flag(permissions.allow_sync),
+                    "allowCameraUpload": _flag(permissions.allow_camera_upload),
+                    "allowChannels": _flag(permissions.allow_channels),
+                    "filterMovies": "",
+                    "filterTelevision": "",
+                    "filterMusic": "",
+                },
+            }
+            titles = tuple(library.title for library in libraries)
+            url = MyPlexAccount.FRIENDINVITE.format(machineId=server.machine_identifier)
+            try:
+                account.query(url, self._session.post, json=body, headers={"Content-Type": "application/json"})
+            except Exception as exc:  # noqa: BLE001 - sorted below
+                error = classify(exc, self._recorder.last)
+                if error.kind is PlexErrorKind.ALREADY_SHARED:
+                    return ShareResult(already_shared=True, libraries=titles)
+                if error.status == 404:
+                    self._forget_server()
+                raise error from None
+            return ShareResult(already_shared=False, libraries=titles)
+
+        return self._call(send)
+
+    # -- connection --------------------------------------------------------
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        self._recorder.clear()
+        try:
+            result = operation()
+        except Exception as exc:  # noqa: BLE001 - every failure is sorted into a PlexError
+            error = classify(exc, self._recorder.last)
+            self._note_failure(error)
+            if error.kind is PlexErrorKind.UNEXPECTED and not isinstance(exc, PlexError):
+                log.warning("Unexpected Plex failure: %s", type(exc).__name__)
+            raise error from None
+        self._state = replace(self._state, token_valid=True, last_success_at=self._clock())
+        return result
+
+    def _ensure_account(self) -> MyPlexAccount:
+        account = self._account
+        if account is not None:
+            return account
+        with self._lock:
+            if self._account is None:
+                self._account = MyPlexAccount(token=self._token, session=self._session, timeout=self._timeout)
+            return self._account
+
+    def _ensure_server(self) -> _Server:
+        server = self._server
+        if server is not None:
+            return server
+        account = self._ensure_account()
+        with self._lock:
+            if self._server is None:
+                self._server = self._find_server(account.resources())
+                self._state = replace(
+                    self._state,
+                    connected=True,
+                    server_name=self._server.name,
+                    machine_identifier=self._server.machine_identifier,
+                )
+            return self._server
+
+    def _find_server(self, resources: list[MyPlexResource]) -> _Server:
+        servers = [r for r in resources if "server" in (r.provides or "").split(",")]
+        wanted = self._wanted_server.lower()
+        for resource in servers:
+            if wanted and wanted in (resource.name.lower(), resource.clientIdentifier.lower()):
+                return _Server(resource.name, resource.clientIdentifier)
+            if not wanted and resource.owned:
+                return _Server(resource.name, resource.clientIdentifier)
+        names = ", ".join(sorted(r.name for r in servers if r.owned)) or "none"
+        target = f"named {self._wanted_server!r}" if wanted else "owned by this account"
+        raise PlexError(
+            PlexErrorKind.UNEXPECTED,
+            f"No Plex Media Server {target} was found on the owner's account (servers: {names}). Check PLEX_SERVER_NAME.",
+        )
+
+    def _ensure_sections(self, *, refresh: bool = False) -> tuple[PlexLibrary, ...]:
+        sections = self._sections
+        if sections is not None and not refresh:
+            return sections
+        account, server = self._ensure_account(), self._ensure_server()
+        data = account.query(MyPlexAccount.PLEXSERVERS.format(machineId=server.machine_identifier))
+        loaded = tuple(
+            PlexLibrary(
+                section_id=int(element.attrib["id"]),
+                key=element.attrib.get("key", ""),
+                title=element.attrib.get("title", ""),
+                type=element.attrib.get("type", ""),
+            )
+            for element in (data[0] if len(data) else [])
+            if element.attrib.get("id", "").isdigit()
+        )
+        with self._lock:
+            self._sections = loaded
+            self._sections_loaded_at = self._clock()
+        return loaded
+
+    def _resolve_sections(self, section_ids: Sequence[int]) -> list[PlexLibrary]:
+        sections = self._ensure_sections()
+        if not section_ids:
+            chosen = list(sections)
+        else:
+            wanted = set(section_ids)
+            if not wanted <= {s.section_id for s in sections}:
+                # A library may have been added since the list was cached.
+                sections = self._ensure_sections(refresh=True)
+            chosen = [s for s in sections if s.section_id in wanted]
+        if not chosen:
+            raise PlexError(
+                PlexErrorKind.UNEXPECTED,
+                "None of the libraries chosen for invites exist on the server any more; the owner must choose again.",
+            )
+        return chosen
+
+    def _forget_server(self) -> None:
+        with self._lock:
+            self._server = None
+            self._sections = None
+            self._state = replace(self._state, connected=False)
+
+    def _note_failure(self, error: PlexError) -> None:
+        if error.kind is PlexErrorKind.USER_NOT_FOUND:
+            return  # the guest's mistake says nothing about the connection
+        token_valid = False if error.kind is PlexErrorKind.INVALID_TOKEN else self._state.token_valid
+        if error.kind is PlexErrorKind.INVALID_TOKEN:
+            # A new token must be read again; keep nothing tied to the old one.
+            with self._lock:
+                self._account = None
+        self._state = replace(
+            self._state,
+            token_valid=token_valid,
+            last_error_kind=str(error.kind),
+            last_error=error.detail,
+            last_error_at=self._clock(),
+        )
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"

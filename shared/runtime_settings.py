@@ -1,0 +1,71 @@
+"""Runtime settings the owner changes while the app runs (the old app's config.json), in Table Storage."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+PARTITION = "settings"
+LIBRARIES = "libraries"
+IP_HASH_KEY = "iphashkey"
+
+
+@dataclass(frozen=True)
+class LibrarySelection:
+    """plex.tv section ids new invites share; empty means every library on the server."""
+
+    section_ids: tuple[int, ...] = ()
+    titles: tuple[str, ...] = ()
+
+    @property
+    def shares_everything(self) -> bool:
+        return not self.section_ids
+
+
+class RuntimeSettings:
+    def __init__(self, table_provider: Callable[[], TableClient]) -> None:
+        self._table = table_provider
+        self._ip_hash_key: bytes | None = None
+        self._lock = threading.Lock()
+
+    def library_selection(self) -> LibrarySelection:
+        # Read on every invite so a change made on one instance applies on all of them at once.
+        try:
+            entity = self._table().get_entity(PARTITION, LIBRARIES)
+        except ResourceNotFoundError:
+            return LibrarySelection()
+        return LibrarySelection(
+            section_ids=tuple(int(i) for i in json.loads(entity.get("SectionIds") or "[]")),
+            titles=tuple(json.loads(entity.get("Titles") or "[]")),
+        )
+
+    def set_library_selection(self, selection: LibrarySelection) -> None:
+        self._table().upsert_entity(
+            {
+                "PartitionKey": PARTITION,
+                "RowKey": LIBRARIES,
+                "SectionIds": json.dumps(list(selection.section_ids)),
+                "Titles": json.dumps(list(selection.titles)),
+            },
+            mode=UpdateMode.REPLACE,
+        )
+
+    def ip_hash_key(self) -> bytes:
+        """A random key made once per deployment, so logged IP hashes can't be reversed by brute force."""
+        if self._ip_hash_key is not None:
+            return self._ip_hash_key
+        with self._lock:
+            if self._ip_hash_key is None:
+                table = self._table()
+                try:
+                    table.create_entity({"PartitionKey": PARTITION, "RowKey": IP_HASH_KEY, "Value": secrets.token_hex(32)})
+                except ResourceExistsError:
+                    pass  # another instance made it first; use theirs
+                self._ip_hash_key = bytes.fromhex(table.get_entity(PARTITION, IP_HASH_KEY)["Value"])
+            return self._ip_hash_key

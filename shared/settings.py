@@ -1,0 +1,88 @@
+"""Process settings read from app settings (environment variables)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_CLIENT_IDENTIFIER = "helpr-invite-portal"
+DEFAULT_PRODUCT = "Helpr"
+DEFAULT_TABLE_PREFIX = "helpr"
+
+
+class SetupRequired(Exception):
+    """A setting the app cannot run without is missing or malformed."""
+
+    def __init__(self, missing: list[str], message: str) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Settings:
+    plex_token: str
+    plex_server_name: str
+    # Only the local simulator sets this; production always talks to plex.tv.
+    plex_api_base_url: str
+    plex_client_identifier: str
+    plex_product: str
+    plex_timeout_seconds: float
+    invite_code: str
+    server_display_name: str
+    storage_connection_string: str
+    table_service_uri: str
+    table_prefix: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def text(name: str, default: str = "") -> str:
+            return (env.get(name) or default).strip()
+
+        timeout_raw = text("PLEX_TIMEOUT_SECONDS", "10")
+        try:
+            timeout = float(timeout_raw)
+        except ValueError:
+            timeout = 0.0
+        if not 0 < timeout <= 120:
+            raise SetupRequired(
+                ["PLEX_TIMEOUT_SECONDS"],
+                f"PLEX_TIMEOUT_SECONDS must be a number of seconds between 0 and 120, not {timeout_raw!r}.",
+            )
+        return cls(
+            plex_token=text("PLEX_TOKEN"),
+            plex_server_name=text("PLEX_SERVER_NAME"),
+            plex_api_base_url=text("PLEX_API_BASE_URL").rstrip("/"),
+            plex_client_identifier=text("PLEX_CLIENT_IDENTIFIER", DEFAULT_CLIENT_IDENTIFIER),
+            plex_product=text("PLEX_PRODUCT", DEFAULT_PRODUCT),
+            plex_timeout_seconds=timeout,
+            invite_code=text("INVITE_CODE"),
+            server_display_name=text("SERVER_DISPLAY_NAME"),
+            storage_connection_string=text("TABLES_CONNECTION_STRING") or _connection_string(text("AzureWebJobsStorage")),
+            table_service_uri=text("TABLES_SERVICE_URI") or text("AzureWebJobsStorage__tableServiceUri"),
+            table_prefix=text("TABLE_PREFIX", DEFAULT_TABLE_PREFIX),
+        )
+
+    def require_plex(self) -> None:
+        if not self.plex_token:
+            raise SetupRequired(
+                ["PLEX_TOKEN"],
+                "The Plex owner token (PLEX_TOKEN) is not configured. "
+                "The owner must add it to the app settings or Key Vault.",
+            )
+
+    def require_storage(self) -> None:
+        if not (self.storage_connection_string or self.table_service_uri):
+            raise SetupRequired(
+                ["AzureWebJobsStorage"],
+                "Table Storage is not configured. Set AzureWebJobsStorage (or TABLES_CONNECTION_STRING) "
+                "to a connection string, or TABLES_SERVICE_URI for managed identity.",
+            )
+
+
+def _connection_string(value: str) -> str:
+    # Identity-based AzureWebJobsStorage has no connection string, only __-suffixed settings.
+    return value if "=" in value else ""

@@ -1,0 +1,57 @@
+"""Table Storage clients for the app's tables, created once per process."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from azure.data.tables import TableClient, TableServiceClient
+
+from shared.settings import Settings
+
+INVITE_LOG = "invitelog"
+COUNTERS = "counters"
+SETTINGS = "settings"
+ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS)
+
+
+def build_table_service(settings: Settings) -> TableServiceClient:
+    settings.require_storage()
+    if settings.storage_connection_string:
+        return TableServiceClient.from_connection_string(settings.storage_connection_string)
+    from azure.identity import DefaultAzureCredential
+
+    return TableServiceClient(endpoint=settings.table_service_uri, credential=DefaultAzureCredential())
+
+
+@dataclass
+class Tables:
+    """The app's tables under one name prefix (tests use a unique prefix per run)."""
+
+    service: TableServiceClient
+    prefix: str
+
+    def __post_init__(self) -> None:
+        self._ensured = False
+        self._lock = threading.Lock()
+
+    def name(self, table: str) -> str:
+        return f"{self.prefix}{table}"
+
+    def client(self, table: str) -> TableClient:
+        self.ensure()
+        return self.service.get_table_client(self.name(table))
+
+    def ensure(self) -> None:
+        if self._ensured:
+            return
+        with self._lock:
+            if not self._ensured:
+                for table in ALL_TABLES:
+                    self.service.create_table_if_not_exists(self.name(table))
+                self._ensured = True
+
+    def delete_all(self) -> None:
+        for table in ALL_TABLES:
+            self.service.delete_table(self.name(table))
+        self._ensured = False

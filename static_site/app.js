@@ -1,0 +1,546 @@
+/* Helpr guest page: loads the portal config, validates and submits the invite form. */
+(function () {
+  'use strict';
+
+  var CONFIG_URL = '/api/config';
+  var INVITES_URL = '/api/invites';
+  var CONFIG_TIMEOUT_MS = 10000;
+  // Longer than the server's own Plex timeout so its answer normally wins.
+  var INVITE_TIMEOUT_MS = 45000;
+
+  var MAX_IDENTIFIER_LENGTH = 254;
+  var MAX_USERNAME_LENGTH = 64;
+  var MAX_INVITE_CODE_LENGTH = 128;
+  var MAX_SHOWN_MESSAGE_LENGTH = 400;
+
+  // Mirrors shared/validation.py; the server stays authoritative.
+  var USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+  var EMAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+  var CONTROL_CHARS_RE = buildControlCharsRegExp();
+
+  var TEXT = {
+    defaultServerName: 'this Plex server',
+    submitIdle: 'Send me an invite',
+    submitBusy: 'Sending invite…',
+    loadingConfig: 'Loading…',
+    notSetUp: 'This portal is not set up yet.',
+    unreachablePortal: "Can't reach the portal right now, try again in a minute.",
+    network: "Can't reach the server. Check your connection and try again.",
+    timeout: 'The server took too long to answer. Please try again in a minute.',
+    serverProblem: 'Something went wrong on our side. Please try again in a minute.',
+    badRequest: "That didn't work. Check what you entered and try again.",
+    rateLimited: 'Too many attempts.',
+    identifierRequired: 'Enter your Plex username or the email address of your Plex account.',
+    invalidEmail: "That doesn't look like an email address. Check it for typos, e.g. name@example.com.",
+    invalidUsername: 'A Plex username has 1 to 64 letters, digits, dots, underscores or hyphens and no spaces. ' +
+      'You can also enter the email address of your Plex account.',
+    inviteCodeRequired: 'Enter the invite code the server owner gave you.',
+    inviteCodeTooLong: 'That invite code is too long. Copy it again from your invitation.',
+    inviteCodeBadChars: "The invite code contains characters it can't have. Copy it again from your invitation.",
+    invitedHeading: 'Invite sent!',
+    invitedFallback: 'Your invite is on its way from Plex.',
+    alreadyHeading: 'You already have access',
+    alreadyFallback: 'Your Plex account already has access to this server.'
+  };
+
+  var els = {};
+  var state = {
+    ready: false,
+    submitting: false,
+    inviteCodeRequired: false
+  };
+
+  function buildControlCharsRegExp() {
+    try {
+      return new RegExp('\\p{C}', 'u');
+    } catch (e) {
+      return /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/;
+    }
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function collectElements() {
+    [
+      'server-name', 'demo-notice', 'form-status', 'invite-form', 'identifier', 'identifier-error',
+      'invite-code-field', 'invite-code', 'invite-code-error', 'form-error', 'submit-button',
+      'invite-success', 'success-heading', 'success-message', 'success-libraries', 'library-list'
+    ].forEach(function (id) {
+      els[id] = byId(id);
+    });
+  }
+
+  /* ---------- small helpers ---------- */
+
+  function isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  }
+
+  function codePointLength(text) {
+    return Array.from(text).length;
+  }
+
+  function normalize(text) {
+    var value = String(text);
+    if (typeof value.normalize === 'function') {
+      value = value.normalize('NFC');
+    }
+    return value.trim();
+  }
+
+  // Server text is shown with textContent only; this just keeps it to a readable size.
+  function cleanMessage(message) {
+    if (typeof message !== 'string') {
+      return '';
+    }
+    var text = message.trim();
+    if (text.length > MAX_SHOWN_MESSAGE_LENGTH) {
+      text = text.slice(0, MAX_SHOWN_MESSAGE_LENGTH - 1).trimEnd() + '…';
+    }
+    return text;
+  }
+
+  function fetchWithTimeout(url, options, timeoutMs) {
+    if (typeof AbortController !== 'function') {
+      return fetch(url, options);
+    }
+    var controller = new AbortController();
+    var timer = setTimeout(function () {
+      controller.abort();
+    }, timeoutMs);
+    var opts = Object.assign({}, options, { signal: controller.signal });
+    return fetch(url, opts).finally(function () {
+      clearTimeout(timer);
+    });
+  }
+
+  function isAbortError(error) {
+    return Boolean(error) && error.name === 'AbortError';
+  }
+
+  // Resolves to the parsed JSON body, or undefined when the body isn't JSON (e.g. a proxy error page).
+  function readJson(response) {
+    return response.text().then(function (text) {
+      try {
+        return JSON.parse(text);
+      } catch (e) {
+        return undefined;
+      }
+    }, function () {
+      return undefined;
+    });
+  }
+
+  function errorObject(body) {
+    return isPlainObject(body) && isPlainObject(body.error) ? body.error : null;
+  }
+
+  /* ---------- status and error display ---------- */
+
+  function setStatus(title, detail, isError) {
+    var status = els['form-status'];
+    status.textContent = '';
+    status.classList.toggle('is-error', Boolean(isError));
+    if (!title) {
+      return;
+    }
+    if (!detail) {
+      status.textContent = title;
+      return;
+    }
+    var titleEl = document.createElement('span');
+    titleEl.className = 'status-title';
+    titleEl.textContent = title;
+    var detailEl = document.createElement('span');
+    detailEl.className = 'status-detail';
+    detailEl.textContent = detail;
+    status.appendChild(titleEl);
+    status.appendChild(document.createTextNode(' '));
+    status.appendChild(detailEl);
+  }
+
+  function setFormError(message) {
+    els['form-error'].textContent = message || '';
+  }
+
+  function fieldParts(field) {
+    if (field === 'identifier') {
+      return { input: els.identifier, error: els['identifier-error'] };
+    }
+    if (field === 'inviteCode') {
+      return { input: els['invite-code'], error: els['invite-code-error'] };
+    }
+    return null;
+  }
+
+  function setFieldError(field, message) {
+    var parts = fieldParts(field);
+    if (!parts) {
+      return;
+    }
+    if (message) {
+      parts.error.textContent = message;
+      parts.error.hidden = false;
+      parts.input.setAttribute('aria-invalid', 'true');
+    } else {
+      parts.error.textContent = '';
+      parts.error.hidden = true;
+      parts.input.removeAttribute('aria-invalid');
+    }
+  }
+
+  function clearErrors() {
+    setFieldError('identifier', '');
+    setFieldError('inviteCode', '');
+    setFormError('');
+  }
+
+  function focusField(field) {
+    var parts = fieldParts(field);
+    if (parts) {
+      parts.input.focus();
+    }
+  }
+
+  /* ---------- form state ---------- */
+
+  function setControlsDisabled(disabled) {
+    Array.prototype.forEach.call(els['invite-form'].elements, function (control) {
+      control.disabled = disabled;
+    });
+  }
+
+  function setBusy(busy) {
+    var button = els['submit-button'];
+    state.submitting = busy;
+    button.disabled = busy || !state.ready;
+    if (busy) {
+      button.setAttribute('aria-busy', 'true');
+      button.textContent = TEXT.submitBusy;
+    } else {
+      button.removeAttribute('aria-busy');
+      button.textContent = TEXT.submitIdle;
+    }
+  }
+
+  function showInviteCodeField(show) {
+    state.inviteCodeRequired = show;
+    els['invite-code-field'].hidden = !show;
+    els['invite-code'].required = show;
+  }
+
+  /* ---------- config ---------- */
+
+  function applyConfig(config) {
+    var name = typeof config.serverName === 'string' ? config.serverName.trim() : '';
+    if (name) {
+      els['server-name'].textContent = name;
+      document.title = 'Get access to ' + name + ' · Helpr';
+    }
+    showInviteCodeField(config.inviteCodeRequired === true);
+    els['demo-notice'].hidden = config.demoMode !== true;
+    state.ready = true;
+    setStatus('');
+    setBusy(false);
+  }
+
+  function showConfigError(error) {
+    var message = error ? cleanMessage(error.message) : '';
+    if (error && error.code === 'setup_required') {
+      setStatus(TEXT.notSetUp, message === TEXT.notSetUp ? '' : message, true);
+    } else if (message) {
+      setStatus(message, '', true);
+    } else {
+      setStatus(TEXT.unreachablePortal, '', true);
+    }
+    state.ready = false;
+    setControlsDisabled(true);
+  }
+
+  function loadConfig() {
+    setStatus(TEXT.loadingConfig);
+    return fetchWithTimeout(CONFIG_URL, {
+      method: 'GET',
+      headers: { Accept: 'application/json' },
+      cache: 'no-store'
+    }, CONFIG_TIMEOUT_MS).then(function (response) {
+      return readJson(response).then(function (body) {
+        var error = errorObject(body);
+        if (!response.ok || error || !isPlainObject(body)) {
+          showConfigError(error);
+          return;
+        }
+        applyConfig(body);
+      });
+    }).catch(function () {
+      showConfigError(null);
+    });
+  }
+
+  /* ---------- invite code from the URL ---------- */
+
+  function safeDecode(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (e) {
+      return text;
+    }
+  }
+
+  function inviteCodeFromUrl() {
+    var fromQuery = new URLSearchParams(window.location.search).get('code');
+    if (fromQuery && fromQuery.trim()) {
+      return fromQuery.trim();
+    }
+    var match = /^\/j\/([^/]+)\/?$/.exec(window.location.pathname);
+    return match ? safeDecode(match[1]).trim() : '';
+  }
+
+  function prefillInviteCode() {
+    var code = inviteCodeFromUrl();
+    if (code) {
+      els['invite-code'].value = code.slice(0, MAX_INVITE_CODE_LENGTH);
+    }
+  }
+
+  /* ---------- validation ---------- */
+
+  function validateIdentifier(raw) {
+    var value = normalize(raw);
+    if (!value) {
+      return TEXT.identifierRequired;
+    }
+    var length = codePointLength(value);
+    if (length > MAX_IDENTIFIER_LENGTH) {
+      return 'That is ' + length + ' characters long; a Plex username or email has at most ' +
+        MAX_IDENTIFIER_LENGTH + '.';
+    }
+    if (value.indexOf('@') !== -1) {
+      return EMAIL_RE.test(value) ? '' : TEXT.invalidEmail;
+    }
+    if (length > MAX_USERNAME_LENGTH || !USERNAME_RE.test(value)) {
+      return TEXT.invalidUsername;
+    }
+    return '';
+  }
+
+  function validateInviteCode(raw) {
+    var value = String(raw).trim();
+    if (!value) {
+      return TEXT.inviteCodeRequired;
+    }
+    if (codePointLength(value) > MAX_INVITE_CODE_LENGTH) {
+      return TEXT.inviteCodeTooLong;
+    }
+    if (CONTROL_CHARS_RE.test(value)) {
+      return TEXT.inviteCodeBadChars;
+    }
+    return '';
+  }
+
+  // Returns the fields with problems, in form order.
+  function validateForm() {
+    var problems = [];
+    var identifierProblem = validateIdentifier(els.identifier.value);
+    if (identifierProblem) {
+      problems.push({ field: 'identifier', message: identifierProblem });
+    }
+    if (state.inviteCodeRequired) {
+      var codeProblem = validateInviteCode(els['invite-code'].value);
+      if (codeProblem) {
+        problems.push({ field: 'inviteCode', message: codeProblem });
+      }
+    }
+    return problems;
+  }
+
+  function showProblems(problems) {
+    problems.forEach(function (problem) {
+      setFieldError(problem.field, problem.message);
+    });
+    focusField(problems[0].field);
+  }
+
+  /* ---------- submit ---------- */
+
+  function buildPayload() {
+    var payload = { identifier: normalize(els.identifier.value) };
+    if (state.inviteCodeRequired) {
+      payload.inviteCode = els['invite-code'].value.trim();
+    }
+    return payload;
+  }
+
+  function postInvite(payload) {
+    return fetchWithTimeout(INVITES_URL, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(payload),
+      cache: 'no-store'
+    }, INVITE_TIMEOUT_MS);
+  }
+
+  // Retry-After is either delay-seconds or an HTTP date.
+  function retryAfterSeconds(response) {
+    var header = response.headers.get('Retry-After');
+    if (!header) {
+      return null;
+    }
+    var trimmed = header.trim();
+    if (/^\d+$/.test(trimmed)) {
+      var seconds = parseInt(trimmed, 10);
+      return seconds > 0 ? seconds : null;
+    }
+    var date = Date.parse(trimmed);
+    if (isNaN(date)) {
+      return null;
+    }
+    return Math.max(1, Math.ceil((date - Date.now()) / 1000));
+  }
+
+  function withRetryHint(message, seconds) {
+    if (seconds === null) {
+      return message;
+    }
+    var mentionsWait = new RegExp('\\b' + seconds + '\\b').test(message) || /\bseconds?\b/i.test(message);
+    if (mentionsWait) {
+      return message;
+    }
+    var unit = seconds === 1 ? 'second' : 'seconds';
+    return message + ' Please wait ' + seconds + ' ' + unit + ' and try again.';
+  }
+
+  function fallbackErrorMessage(status) {
+    if (status === 429) {
+      return TEXT.rateLimited;
+    }
+    if (status >= 400 && status < 500) {
+      return TEXT.badRequest;
+    }
+    return TEXT.serverProblem;
+  }
+
+  function showSuccess(body, alreadyShared) {
+    var message = cleanMessage(body.message) || (alreadyShared ? TEXT.alreadyFallback : TEXT.invitedFallback);
+    var libraries = Array.isArray(body.libraries) ? body.libraries.filter(function (item) {
+      return typeof item === 'string' && item.trim();
+    }) : [];
+
+    els['success-heading'].textContent = alreadyShared ? TEXT.alreadyHeading : TEXT.invitedHeading;
+    els['success-message'].textContent = message;
+
+    var list = els['library-list'];
+    list.textContent = '';
+    libraries.forEach(function (name) {
+      var item = document.createElement('li');
+      item.textContent = name;
+      list.appendChild(item);
+    });
+    els['success-libraries'].hidden = libraries.length === 0;
+
+    setStatus('');
+    els['invite-form'].hidden = true;
+    els['invite-success'].hidden = false;
+    els['success-heading'].focus();
+  }
+
+  function showServerError(response, body) {
+    var error = errorObject(body);
+    if (!error) {
+      setFormError(TEXT.serverProblem);
+      return;
+    }
+    var message = cleanMessage(error.message) || fallbackErrorMessage(response.status);
+    if (response.status === 429) {
+      message = withRetryHint(message, retryAfterSeconds(response));
+    }
+    var field = error.field;
+    var fieldShown = field === 'identifier' || (field === 'inviteCode' && state.inviteCodeRequired);
+    if (fieldShown) {
+      setFieldError(field, message);
+      focusField(field);
+    } else {
+      setFormError(message);
+    }
+  }
+
+  function handleResponse(response) {
+    return readJson(response).then(function (body) {
+      if (response.ok && isPlainObject(body) && !errorObject(body)) {
+        showSuccess(body, body.outcome === 'already_shared');
+        return true;
+      }
+      if (response.ok) {
+        // A 2xx without the expected JSON is most likely a proxy page, not our API.
+        setFormError(TEXT.serverProblem);
+        return false;
+      }
+      showServerError(response, body);
+      return false;
+    });
+  }
+
+  // Disabling the focused button drops focus to <body>; put it back somewhere sensible.
+  function restoreFocus() {
+    var active = document.activeElement;
+    if (!active || active === document.body) {
+      els['submit-button'].focus();
+    }
+  }
+
+  function handleSubmit(event) {
+    event.preventDefault();
+    if (!state.ready || state.submitting) {
+      return;
+    }
+    clearErrors();
+
+    var problems = validateForm();
+    if (problems.length) {
+      showProblems(problems);
+      return;
+    }
+
+    setBusy(true);
+    postInvite(buildPayload()).then(handleResponse, function (error) {
+      setFormError(isAbortError(error) ? TEXT.timeout : TEXT.network);
+      return false;
+    }).catch(function () {
+      setFormError(TEXT.serverProblem);
+      return false;
+    }).then(function (succeeded) {
+      if (!succeeded) {
+        setBusy(false);
+        restoreFocus();
+      }
+    });
+  }
+
+  // Clear a field's error as soon as the user edits it, so stale messages don't linger.
+  function handleInput(event) {
+    if (event.target === els.identifier) {
+      setFieldError('identifier', '');
+    } else if (event.target === els['invite-code']) {
+      setFieldError('inviteCode', '');
+    }
+  }
+
+  function init() {
+    collectElements();
+    if (!els['invite-form']) {
+      return;
+    }
+    els['invite-form'].addEventListener('submit', handleSubmit);
+    els['invite-form'].addEventListener('input', handleInput);
+    prefillInviteCode();
+    loadConfig();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+}());
