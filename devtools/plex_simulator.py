@@ -133,6 +133,7 @@ class SimulatorState:
             self.latency_seconds = 0.0
             self.faults: list[Fault] = []
             self.counts: Counter[str] = Counter()
+            self.client_identifiers: Counter[str] = Counter()
             self._ids = itertools.count(50001)
 
     def next_id(self) -> int:
@@ -154,6 +155,7 @@ class SimulatorState:
                 "latencySeconds": self.latency_seconds,
                 "faults": [asdict(f) for f in self.faults],
                 "counts": dict(self.counts),
+                "clientIdentifiers": dict(self.client_identifiers),
             }
 
 
@@ -230,6 +232,7 @@ class PlexSimulator:
             return 404, {"Content-Type": "text/html"}, "<html><body><h1>404 Not Found</h1></body></html>"
         with self.state.lock:
             self.state.counts[name] += 1
+            self.state.client_identifiers[headers.get("x-plex-client-identifier", "")] += 1
             latency = self.state.latency_seconds
             fault = self._take_fault(method, path)
         delay = latency + (fault.delay_seconds if fault else 0.0)
@@ -645,3 +648,55 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+class SimulatorClient:
+    """Drives a running simulator's control API (tests and the benchmark use it)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def _call(self, method: str, path: str, payload: object | None = None) -> Any:
+        import urllib.request
+
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(  # noqa: S310 - local URL
+            f"{self.base_url}{CONTROL_PREFIX}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read() or b"{}")
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "/state")
+
+    def counts(self) -> dict[str, Any]:
+        return self._call("GET", "/counts")
+
+    def reset_counts(self) -> None:
+        self._call("POST", "/counts/reset")
+
+    def plex_tv_requests(self) -> int:
+        return int(self.counts()["plexTv"])
+
+    def set_latency(self, seconds: float) -> None:
+        self._call("POST", "/latency", {"seconds": seconds})
+
+    def add_fault(self, path: str, status: int | None = 500, *, method: str = "*", times: int = 1,
+                  retry_after: str | None = None, delay_seconds: float = 0.0, body: str | None = None) -> None:
+        self._call("POST", "/faults", {"method": method, "path": path, "status": status, "times": times,
+                                       "retryAfter": retry_after, "delaySeconds": delay_seconds, "body": body})
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def add_account(self, username: str, email: str, verified: bool = True) -> dict[str, Any]:
+        return self._call("POST", "/accounts", {"username": username, "email": email, "verified": verified})
+
+    def set_owner(self, **fields: object) -> None:
+        self._call("POST", "/owner", fields)
+
+    def accept_share(self, share_id: int) -> dict[str, Any]:
+        return self._call("POST", f"/shares/{share_id}/accept")

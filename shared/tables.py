@@ -53,5 +53,5 @@ class Tables:
 
     def delete_all(self) -> None:
         for table in ALL_TABLES:
-            self.service.delete_table(self.name(table))
+            self.service.delete_table(self.name(table))  # no error when it doesn't exist
         self._ensured = False

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what Helpr needs locally: a Python 3.11 virtualenv with the app and dev packages,
+# Azurite and the Static Web Apps CLI from npm, and (with --browser) Debian's Chromium for the page tests.
+# Safe to run again: each step is skipped when it is already up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+want_browser=0
+[ "${1:-}" = "--browser" ] && want_browser=1
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)." >&2
+  return 1
+}
+
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+# Python packages
+py=$(find_python)
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv with $py"
+  "$py" -m venv .venv
+fi
+req_hash=$(cat requirements.txt devtools/requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if ! stamp_ok .venv/.helpr-requirements "$req_hash"; then
+  echo "Installing Python packages"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r devtools/requirements-dev.txt
+  echo "$req_hash" > .venv/.helpr-requirements
+fi
+
+# npm packages (--ignore-scripts: the SWA CLI's optional native keychain build is not needed)
+if ! command -v npm >/dev/null 2>&1; then
+  echo "Node.js 20 and npm are required for Azurite and the Static Web Apps emulator." >&2
+  exit 1
+fi
+lock_hash=$(sha256sum devtools/package-lock.json | cut -d' ' -f1)
+if ! stamp_ok devtools/node_modules/.helpr-lock "$lock_hash"; then
+  echo "Installing Azurite and the Static Web Apps CLI"
+  (cd devtools && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" > devtools/node_modules/.helpr-lock
+fi
+
+# Chromium for the browser tests
+if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ ! -f local.settings.json ]; then
+  cp local.settings.example.json local.settings.json
+  echo "Created local.settings.json from local.settings.example.json"
+fi
+echo "Setup complete in $root"

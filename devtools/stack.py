@@ -1,0 +1,194 @@
+"""Starts the local stack: Plex simulator (demo mode), Azurite, the functions host and the SWA emulator.
+
+Used by `devtools/run.sh`, the tests and the benchmark, so all three run the same components.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVTOOLS = ROOT / "devtools"
+NODE_BIN = DEVTOOLS / "node_modules" / ".bin"
+AZURITE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def azurite_connection_string(port: int) -> str:
+    return (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+        f"AccountKey={AZURITE_ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Waits until the URL answers with any HTTP status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - local URL
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+
+@dataclass
+class LocalStack:
+    log_dir: Path
+    services: list[Service] = field(default_factory=list)
+
+    def _spawn(self, name: str, args: list[str], url: str, env: dict[str, str] | None = None, ready_url: str | None = None,
+               timeout: float = 60) -> Service:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
+        log_file = log_path.open("ab")
+        process = subprocess.Popen(  # noqa: S603 - fixed local commands
+            args, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, start_new_session=True
+        )
+        service = Service(name, process, url, log_path)
+        self.services.append(service)
+        try:
+            wait_for_http(ready_url or url, timeout, process)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} did not start: {exc}\n--- {log_path} ---\n{tail}") from None
+        return service
+
+    def start_simulator(self, port: int, latency: float = 0.0) -> Service:
+        url = f"http://127.0.0.1:{port}"
+        args = [sys.executable, "-m", "devtools.plex_simulator", "--port", str(port), "--latency", str(latency)]
+        return self._spawn("plex-simulator", args, url, ready_url=url + "/__sim/counts", timeout=30)
+
+    def start_azurite(self, port: int, data_dir: Path | None = None) -> Service:
+        args = [str(NODE_BIN / "azurite-table"), "--tableHost", "127.0.0.1", "--tablePort", str(port),
+                "--skipApiVersionCheck", "--disableTelemetry"]
+        if data_dir is None:
+            args.append("--inMemoryPersistence")
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            args += ["--location", str(data_dir)]
+        return self._spawn("azurite", args, f"http://127.0.0.1:{port}/devstoreaccount1", timeout=60)
+
+    def start_functions(self, port: int, env: dict[str, str], name: str = "functions") -> Service:
+        args = [sys.executable, "-m", "devtools.local_host", "--port", str(port)]
+        url = f"http://127.0.0.1:{port}"
+        return self._spawn(name, args, url, env=env, ready_url=url + "/api/not-a-route", timeout=60)
+
+    def start_swa(self, port: int, api_port: int) -> Service:
+        args = [str(NODE_BIN / "swa"), "start", str(ROOT / "static_site"), "--api-devserver-url", f"http://127.0.0.1:{api_port}",
+                "--port", str(port), "--host", "127.0.0.1"]
+        return self._spawn("swa", args, f"http://127.0.0.1:{port}", timeout=120)
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(service.process.pid, signal.SIGTERM)
+        for service in reversed(self.services):
+            try:
+                service.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(service.process.pid, signal.SIGKILL)
+        self.services.clear()
+
+
+def _local_plex_token() -> str:
+    if os.environ.get("PLEX_TOKEN"):
+        return os.environ["PLEX_TOKEN"]
+    settings_file = ROOT / "local.settings.json"
+    if settings_file.exists():
+        return str(json.loads(settings_file.read_text(encoding="utf-8")).get("Values", {}).get("PLEX_TOKEN", "")).strip()
+    return ""
+
+
+@contextlib.contextmanager
+def running_stack(stack: LocalStack) -> Iterator[LocalStack]:
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def run(args: argparse.Namespace) -> None:
+    from devtools.plex_simulator import DEMO_OWNER_TOKEN
+
+    busy = [p for p in (args.functions_port, args.site_port, args.azurite_port) if port_in_use(p)]
+    if busy:
+        sys.exit(f"Port(s) {', '.join(map(str, busy))} already in use: is Helpr already running? Stop it first.")
+    env: dict[str, str] = {"AzureWebJobsStorage": azurite_connection_string(args.azurite_port)}
+    demo = not _local_plex_token()
+    with running_stack(LocalStack(ROOT / ".local" / "logs")) as stack:
+        if demo:
+            simulator = stack.start_simulator(args.simulator_port)
+            env |= {"PLEX_TOKEN": DEMO_OWNER_TOKEN, "PLEX_API_BASE_URL": simulator.url}
+        print("Starting Azurite (Table Storage)...", flush=True)
+        stack.start_azurite(args.azurite_port, ROOT / ".local" / "azurite")
+        print("Starting the functions host...", flush=True)
+        stack.start_functions(args.functions_port, env)
+        print("Starting the Static Web Apps emulator...", flush=True)
+        stack.start_swa(args.site_port, args.functions_port)
+        print()
+        if demo:
+            print("DEMO MODE: no PLEX_TOKEN is configured, so invites go to the local Plex simulator, not to plex.tv.")
+            print("  Try the usernames alice, bob, carol or dave_p, or any email address.")
+            print("  Set PLEX_TOKEN in local.settings.json (or the environment) to use your real Plex server.")
+        else:
+            print("Using plex.tv with the PLEX_TOKEN from local.settings.json / the environment.")
+        print(f"\nHelpr is running: open http://127.0.0.1:{args.site_port}/  (API: http://127.0.0.1:{args.site_port}/api/health)")
+        print(f"Logs: {stack.log_dir}.  Press Ctrl+C to stop.", flush=True)
+        try:
+            while all(s.process.poll() is None for s in stack.services):
+                time.sleep(0.5)
+            dead = [s.name for s in stack.services if s.process.poll() is not None]
+            print(f"Stopped because {', '.join(dead)} exited; see {stack.log_dir}.", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("\nStopping...")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run Helpr locally.")
+    parser.add_argument("--site-port", type=int, default=4280)
+    parser.add_argument("--functions-port", type=int, default=7071)
+    parser.add_argument("--azurite-port", type=int, default=10002)
+    parser.add_argument("--simulator-port", type=int, default=32500)
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

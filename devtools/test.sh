@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: lint, unit, Azurite and simulator integration, and Chromium end-to-end.
+# Extra arguments go to pytest (e.g. devtools/test.sh -k invites).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash devtools/setup.sh --browser
+echo "ruff:"
+.venv/bin/ruff check --config devtools/ruff.toml .
+exec .venv/bin/python -m pytest -c devtools/pytest.ini --rootdir . "$@"

@@ -1,0 +1,128 @@
+"""Shared fixtures: real Azurite, the Plex simulator over real HTTP, and the full local stack."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from azure.data.tables import TableServiceClient
+
+from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
+from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
+from shared.plex_gateway import PlexGateway
+from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
+from shared.tables import Tables
+
+TEST_CLIENT_IDENTIFIER = "helpr-tests"
+HTTP_INVITE_CODE = "open-sesame-2026"
+
+
+@dataclass
+class Services:
+    simulator: SimulatorClient
+    azurite_connection_string: str
+    run_prefix: str
+
+
+@pytest.fixture(scope="session")
+def backing_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """One Plex simulator and one Azurite for the whole run; tables get a unique prefix per run."""
+    stack = LocalStack(tmp_path_factory.mktemp("logs-backing"))
+    try:
+        simulator = stack.start_simulator(free_port())
+        azurite_port = free_port()
+        stack.start_azurite(azurite_port)
+        yield Services(SimulatorClient(simulator.url), azurite_connection_string(azurite_port), f"t{uuid.uuid4().hex[:8]}")
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def simulator(backing_services: Services) -> SimulatorClient:
+    backing_services.simulator.reset()
+    return backing_services.simulator
+
+
+@pytest.fixture
+def table_service(backing_services: Services) -> TableServiceClient:
+    return TableServiceClient.from_connection_string(backing_services.azurite_connection_string)
+
+
+@pytest.fixture
+def tables(table_service: TableServiceClient, backing_services: Services) -> Iterator[Tables]:
+    """Fresh tables for one test, deleted afterwards."""
+    created = Tables(table_service, f"{backing_services.run_prefix}{uuid.uuid4().hex[:6]}")
+    created.ensure()
+    yield created
+    created.delete_all()
+
+
+def make_gateway(simulator: SimulatorClient, *, token: str = DEMO_OWNER_TOKEN, timeout: float = 5.0, server_name: str = "") -> PlexGateway:
+    pin_plex_identity(TEST_CLIENT_IDENTIFIER, "Helpr")
+    recorder = LastResponseRecorder()
+    return PlexGateway(
+        token=token,
+        session=build_plex_session(simulator.base_url, recorder),
+        recorder=recorder,
+        timeout_seconds=timeout,
+        server_name=server_name,
+    )
+
+
+@pytest.fixture
+def gateway(simulator: SimulatorClient) -> PlexGateway:
+    return make_gateway(simulator)
+
+
+@dataclass
+class AppStack:
+    site_url: str
+    functions_url: str
+    tables: Tables
+    simulator: SimulatorClient
+    log_dir: Path
+
+
+@pytest.fixture(scope="session")
+def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppStack]:
+    """The functions host (with an invite code configured) behind the real SWA emulator."""
+    log_dir = tmp_path_factory.mktemp("logs-app")
+    stack = LocalStack(log_dir)
+    prefix = f"{backing_services.run_prefix}app"
+    env = {
+        "AzureWebJobsStorage": backing_services.azurite_connection_string,
+        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
+        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
+        "PLEX_CLIENT_IDENTIFIER": TEST_CLIENT_IDENTIFIER,
+        "PLEX_TIMEOUT_SECONDS": "2",
+        "INVITE_CODE": HTTP_INVITE_CODE,
+        "SERVER_DISPLAY_NAME": "",
+        "TABLE_PREFIX": prefix,
+    }
+    app_tables = Tables(TableServiceClient.from_connection_string(backing_services.azurite_connection_string), prefix)
+    try:
+        functions_port, site_port = free_port(), free_port()
+        stack.start_functions(functions_port, env)
+        stack.start_swa(site_port, functions_port)
+        yield AppStack(f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{functions_port}", app_tables, backing_services.simulator, log_dir)
+    finally:
+        stack.stop()
+        app_tables.delete_all()
+
+
+@pytest.fixture
+def app(app_stack: AppStack) -> AppStack:
+    """The app stack with the simulator reset and the invite log emptied."""
+    app_stack.simulator.reset()
+    app_stack.tables.ensure()
+    for table in ("invitelog", "counters"):
+        client = app_stack.tables.client(table)
+        for entity in client.list_entities():
+            client.delete_entity(entity["PartitionKey"], entity["RowKey"])
+    return app_stack
+
+
+__all__ = ["HTTP_INVITE_CODE", "ROOT", "TEST_CLIENT_IDENTIFIER", "make_gateway"]

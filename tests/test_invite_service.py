@@ -1,0 +1,105 @@
+"""A submission end to end in-process: validation, invite code, Plex simulator over HTTP, Azurite."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.invite_counters import InviteCounters
+from shared.invite_log import InviteLog, InviteOutcome
+from shared.invite_service import InviteService, InviteSubmission
+from shared.runtime_settings import LibrarySelection, RuntimeSettings
+from shared.tables import COUNTERS, INVITE_LOG, SETTINGS
+from shared.validation import InvalidInput
+
+NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def stores(tables):
+    return (
+        InviteLog(lambda: tables.client(INVITE_LOG)),
+        InviteCounters(lambda: tables.client(COUNTERS)),
+        RuntimeSettings(lambda: tables.client(SETTINGS)),
+    )
+
+
+def make_service(gateway, stores, invite_code=""):
+    invite_log, counters, runtime = stores
+    return InviteService(
+        gateway=lambda: gateway,
+        invite_log=invite_log,
+        counters=counters,
+        runtime_settings=runtime,
+        invite_code=invite_code,
+        clock=lambda: NOW,
+    )
+
+
+def test_successful_invite_writes_one_complete_log_entry(simulator, gateway, stores):
+    invite_log, counters, runtime = stores
+    runtime.set_library_selection(LibrarySelection((118181362,), ("TV Shows",)))
+    result = make_service(gateway, stores).submit(InviteSubmission("  Alice ", None, "203.0.113.7"))
+    assert result.outcome is InviteOutcome.INVITED
+    assert result.libraries == ("TV Shows",)
+    (entry,) = invite_log.recent(10)
+    assert entry.identifier_submitted == "  Alice "
+    assert entry.identifier_normalized == "alice"
+    assert entry.outcome is InviteOutcome.INVITED
+    assert entry.created_at == NOW
+    assert entry.libraries == ("TV Shows",)
+    assert entry.client_ip_hash and "203.0.113.7" not in entry.client_ip_hash
+    assert counters.totals().sent == 1
+    assert simulator.state()["shares"][0]["section_ids"] == [118181362]
+
+
+def test_same_ip_hashes_the_same_and_different_ips_differ(gateway, stores):
+    service = make_service(gateway, stores)
+    for who, ip in (("alice", "198.51.100.1"), ("bob", "198.51.100.1"), ("carol", "198.51.100.2")):
+        service.submit(InviteSubmission(who, None, ip))
+    hashes = [e.client_ip_hash for e in stores[0].recent(10)]
+    assert hashes[1] == hashes[2] != hashes[0]
+
+
+def test_invalid_input_writes_nothing_and_never_reaches_plex(simulator, gateway, stores):
+    service = make_service(gateway, stores)
+    with pytest.raises(InvalidInput):
+        service.submit(InviteSubmission("not a user!", None, "198.51.100.1"))
+    assert simulator.plex_tv_requests() == 0
+    assert stores[0].recent(10) == []
+    assert stores[1].totals().by_outcome == {}
+
+
+@pytest.mark.parametrize(("code", "error_code"), [(None, "invite_code_required"), ("guess", "invalid_invite_code")])
+def test_wrong_or_missing_code_is_refused_logged_and_not_sent(simulator, gateway, stores, code, error_code):
+    result = make_service(gateway, stores, invite_code="s3cret-code").submit(InviteSubmission("alice", code, "198.51.100.1"))
+    assert result.outcome is InviteOutcome.CODE_REJECTED
+    assert result.error_code == error_code
+    assert result.field == "inviteCode"
+    assert simulator.plex_tv_requests() == 0
+    (entry,) = stores[0].recent(10)
+    assert entry.outcome is InviteOutcome.CODE_REJECTED
+    assert entry.invite_code == ""
+
+
+def test_right_code_is_recorded_with_the_invite(simulator, gateway, stores):
+    result = make_service(gateway, stores, invite_code="s3cret-code").submit(InviteSubmission("alice", " s3cret-code ", ""))
+    assert result.outcome is InviteOutcome.INVITED
+    assert stores[0].recent(1)[0].invite_code == "s3cret-code"
+
+
+def test_plex_failure_is_logged_with_its_reason(simulator, gateway, stores):
+    result = make_service(gateway, stores).submit(InviteSubmission("ghost_user", None, ""))
+    assert result.outcome is InviteOutcome.USER_NOT_FOUND
+    assert "verify your email" in result.message
+    (entry,) = stores[0].recent(10)
+    assert entry.outcome is InviteOutcome.USER_NOT_FOUND
+    assert "ghost_user" in entry.error_message
+    assert stores[1].totals().failed == 1
+
+
+def test_already_shared_counts_as_success(simulator, gateway, stores):
+    service = make_service(gateway, stores)
+    service.submit(InviteSubmission("bob", None, ""))
+    result = service.submit(InviteSubmission("bob@example.com", None, ""))
+    assert result.outcome is InviteOutcome.ALREADY_SHARED
+    assert stores[1].totals().by_outcome == {"invited": 1, "already_shared": 1}
