@@ -8,6 +8,7 @@ already set in the environment win, so scripts and tests can override a value.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
@@ -127,8 +128,14 @@ class _Handler(BaseHTTPRequestHandler):
                 log.exception("Function %s raised", route.name)
                 response = func.HttpResponse("Internal Server Error", status_code=500)
             self._send_response(response)
-            log.info("%s %s -> %s (%s, %.1f ms)", self.command, parts.path, response.status_code, route.name,
-                     (time.perf_counter() - started) * 1000)
+            log.info(
+                "%s %s -> %s (%s, %.1f ms)",
+                self.command,
+                parts.path,
+                response.status_code,
+                route.name,
+                (time.perf_counter() - started) * 1000,
+            )
             return
         if path_matched:
             self._send_json(405, {"error": {"code": "method_not_allowed", "message": f"{self.command} is not allowed here."}})
@@ -177,10 +184,8 @@ def main() -> None:
     for route in server.routes:
         print(f"  {route.name}: [{','.join(sorted(route.methods))}] http://{args.host}:{args.port}/{route.template}", flush=True)
     print(f"Local functions host listening on http://{args.host}:{args.port}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

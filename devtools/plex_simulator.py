@@ -20,6 +20,7 @@ under /__sim/ to inspect state, read per-endpoint request counts, and inject lat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import itertools
 import json
@@ -187,9 +188,7 @@ def _response_error(status: int, message: str) -> PlexError:
     return PlexError(status, _xml(_element("Response", {"code": status, "status": message})))
 
 
-UNAUTHORIZED = PlexError(
-    401, _xml(_element("errors", {}, _element("error", {"code": 1001, "message": "User could not be authenticated"})))
-)
+UNAUTHORIZED = PlexError(401, _xml(_element("errors", {}, _element("error", {"code": 1001, "message": "User could not be authenticated"}))))
 
 
 Route = tuple[str, re.Pattern[str], str, Callable[..., tuple[int, str]]]
@@ -223,13 +222,20 @@ class PlexSimulator:
 
     # -- dispatch -------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], str]:
-        for route_method, pattern, name, handler in self.routes:
-            match = pattern.fullmatch(path)
-            if match and route_method == method:
-                break
-        else:
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], str]:
+        found = next(
+            (
+                (name, handler, match)
+                for route_method, pattern, name, handler in self.routes
+                if route_method == method and (match := pattern.fullmatch(path))
+            ),
+            None,
+        )
+        if found is None:
             return 404, {"Content-Type": "text/html"}, "<html><body><h1>404 Not Found</h1></body></html>"
+        name, handler, match = found
         with self.state.lock:
             self.state.counts[name] += 1
             self.state.client_identifiers[headers.get("x-plex-client-identifier", "")] += 1
@@ -339,7 +345,13 @@ class PlexSimulator:
         )
         player = _element(
             "resource",
-            {"name": "Living Room TV", "product": "Plex for Android (TV)", "clientIdentifier": "tv-client-1", "provides": "client,player", "owned": True},
+            {
+                "name": "Living Room TV",
+                "product": "Plex for Android (TV)",
+                "clientIdentifier": "tv-client-1",
+                "provides": "client,player",
+                "owned": True,
+            },
             _element("connections", {}),
         )
         return 200, _xml(_element("resources", {"size": 2}, server, player))
@@ -460,7 +472,9 @@ class PlexSimulator:
                     server,
                 )
             )
-        return 200, _xml(_element("MediaContainer", {"friendlyName": "myPlex", "identifier": "com.plexapp.plugins.myplex", "size": len(users)}, *users))
+        return 200, _xml(
+            _element("MediaContainer", {"friendlyName": "myPlex", "identifier": "com.plexapp.plugins.myplex", "size": len(users)}, *users)
+        )
 
     def delete_sharing(self, body: bytes, uid: str) -> tuple[int, str]:
         removed = [sid for sid, share in self.state.shares.items() if share.user_id == int(uid)]
@@ -499,7 +513,15 @@ class PlexSimulator:
         directories = [
             _element(
                 "Directory",
-                {"key": s.key, "type": s.type, "title": s.title, "uuid": f"sim-section-{s.key}", "agent": "tv.plex.agents.none", "scanner": "Plex", "language": "en-US"},
+                {
+                    "key": s.key,
+                    "type": s.type,
+                    "title": s.title,
+                    "uuid": f"sim-section-{s.key}",
+                    "agent": "tv.plex.agents.none",
+                    "scanner": "Plex",
+                    "language": "en-US",
+                },
                 _element("Location", {"id": s.key, "path": f"/data/{s.title.lower().replace(' ', '-')}"}),
             )
             for s in self.state.sections
@@ -542,7 +564,9 @@ class PlexSimulator:
                 state.faults.clear()
                 return 200, {}
             if method == "POST" and path == "/accounts":
-                account = Account(id=state.next_id(), username=payload["username"], email=payload["email"], verified=bool(payload.get("verified", True)))
+                account = Account(
+                    id=state.next_id(), username=payload["username"], email=payload["email"], verified=bool(payload.get("verified", True))
+                )
                 state.accounts.append(account)
                 return 201, asdict(account)
             if method == "POST" and path == "/owner":
@@ -640,10 +664,8 @@ def main() -> None:
     server = SimulatorServer(args.host, args.port, verbose=args.verbose)
     server.state.latency_seconds = args.latency
     print(f"Plex simulator on {server.base_url} (owner token: the demo token)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
@@ -660,10 +682,10 @@ class SimulatorClient:
         import urllib.request
 
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(  # noqa: S310 - local URL
+        request = urllib.request.Request(
             f"{self.base_url}{CONTROL_PREFIX}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"{}")
 
     def reset(self) -> None:
@@ -684,10 +706,30 @@ class SimulatorClient:
     def set_latency(self, seconds: float) -> None:
         self._call("POST", "/latency", {"seconds": seconds})
 
-    def add_fault(self, path: str, status: int | None = 500, *, method: str = "*", times: int = 1,
-                  retry_after: str | None = None, delay_seconds: float = 0.0, body: str | None = None) -> None:
-        self._call("POST", "/faults", {"method": method, "path": path, "status": status, "times": times,
-                                       "retryAfter": retry_after, "delaySeconds": delay_seconds, "body": body})
+    def add_fault(
+        self,
+        path: str,
+        status: int | None = 500,
+        *,
+        method: str = "*",
+        times: int = 1,
+        retry_after: str | None = None,
+        delay_seconds: float = 0.0,
+        body: str | None = None,
+    ) -> None:
+        self._call(
+            "POST",
+            "/faults",
+            {
+                "method": method,
+                "path": path,
+                "status": status,
+                "times": times,
+                "retryAfter": retry_after,
+                "delaySeconds": delay_seconds,
+                "body": body,
+            },
+        )
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")

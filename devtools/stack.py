@@ -51,7 +51,7 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes] | N
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process for {url} exited with code {process.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - local URL
+            urllib.request.urlopen(url, timeout=2).close()
             return
         except urllib.error.HTTPError:
             return
@@ -73,12 +73,13 @@ class LocalStack:
     log_dir: Path
     services: list[Service] = field(default_factory=list)
 
-    def _spawn(self, name: str, args: list[str], url: str, env: dict[str, str] | None = None, ready_url: str | None = None,
-               timeout: float = 60) -> Service:
+    def _spawn(
+        self, name: str, args: list[str], url: str, env: dict[str, str] | None = None, ready_url: str | None = None, timeout: float = 60
+    ) -> Service:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
-        process = subprocess.Popen(  # noqa: S603 - fixed local commands
+        process = subprocess.Popen(
             args, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, start_new_session=True
         )
         service = Service(name, process, url, log_path)
@@ -96,8 +97,15 @@ class LocalStack:
         return self._spawn("plex-simulator", args, url, ready_url=url + "/__sim/counts", timeout=30)
 
     def start_azurite(self, port: int, data_dir: Path | None = None) -> Service:
-        args = [str(NODE_BIN / "azurite-table"), "--tableHost", "127.0.0.1", "--tablePort", str(port),
-                "--skipApiVersionCheck", "--disableTelemetry"]
+        args = [
+            str(NODE_BIN / "azurite-table"),
+            "--tableHost",
+            "127.0.0.1",
+            "--tablePort",
+            str(port),
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+        ]
         if data_dir is None:
             args.append("--inMemoryPersistence")
         else:
@@ -111,8 +119,17 @@ class LocalStack:
         return self._spawn(name, args, url, env=env, ready_url=url + "/api/not-a-route", timeout=60)
 
     def start_swa(self, port: int, api_port: int) -> Service:
-        args = [str(NODE_BIN / "swa"), "start", str(ROOT / "static_site"), "--api-devserver-url", f"http://127.0.0.1:{api_port}",
-                "--port", str(port), "--host", "127.0.0.1"]
+        args = [
+            str(NODE_BIN / "swa"),
+            "start",
+            str(ROOT / "static_site"),
+            "--api-devserver-url",
+            f"http://127.0.0.1:{api_port}",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ]
         return self._spawn("swa", args, f"http://127.0.0.1:{port}", timeout=120)
 
     def stop(self) -> None:

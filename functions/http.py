@@ -82,7 +82,7 @@ def handle_errors(handler: Callable[[func.HttpRequest], func.HttpResponse]) -> C
         except SetupRequired as exc:
             log.error("Setup required: missing %s", ", ".join(exc.missing))
             return error_response(503, "setup_required", exc.message)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
+        except Exception as exc:
             log.exception("Unhandled error in %s: %s", handler.__name__, type(exc).__name__)
             return error_response(500, "internal_error", "Something went wrong on our side. Please try again in a minute.")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.http import handle_errors, json_response
-from shared.container import get_container
+from shared.container import Container, get_container
+from shared.plex_errors import PlexError
 
 bp = func.Blueprint()
 
@@ -15,12 +16,9 @@ bp = func.Blueprint()
 def site_config(req: func.HttpRequest) -> func.HttpResponse:
     container = get_container()
     settings = container.settings
-    settings.require_plex()
-    gateway = container.existing_plex_gateway()
-    server_name = settings.server_display_name or (gateway.state.server_name if gateway else "") or settings.plex_server_name
     return json_response(
         {
-            "serverName": server_name or "our Plex server",
+            "serverName": settings.server_display_name or _plex_server_name(container),
             "inviteCodeRequired": container.invite_service.invite_code_required,
             "demoMode": bool(settings.plex_api_base_url),
         }
@@ -39,3 +37,11 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
         },
         200 if report.storage.status == "ok" else 503,
     )
+
+
+def _plex_server_name(container: Container) -> str:
+    # Loading the form warms the Plex connection, so the invite that follows is a warm one.
+    try:
+        return container.plex_gateway().server_name()
+    except PlexError:
+        return container.settings.plex_server_name or "our Plex server"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -11,11 +12,13 @@ from azure.core.exceptions import AzureError
 
 from shared import tables as table_names
 from shared.plex_errors import PlexError
-from shared.plex_gateway import PlexGateway
+from shared.plex_gateway import ConnectionState, PlexGateway
 from shared.settings import SetupRequired
 from shared.tables import Tables
 
 PLEX_CHECK_INTERVAL_SECONDS = 300.0
+# After a failure, look again sooner so recovery shows quickly.
+PLEX_RECHECK_AFTER_ERROR_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,13 @@ class HealthMonitor:
         tables: Callable[[], Tables],
         gateway: Callable[[], PlexGateway],
         plex_interval_seconds: float = PLEX_CHECK_INTERVAL_SECONDS,
+        plex_recheck_after_error_seconds: float = PLEX_RECHECK_AFTER_ERROR_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._tables = tables
         self._gateway = gateway
         self._interval = plex_interval_seconds
+        self._error_interval = plex_recheck_after_error_seconds
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -70,15 +75,18 @@ class HealthMonitor:
             gateway = self._gateway()
         except SetupRequired as exc:
             return DependencyHealth("unconfigured", exc.message)
-        state = gateway.state
-        last_seen = max(state.last_success_at or 0.0, state.last_error_at or 0.0)
         with self._lock:
-            if self._clock() - last_seen >= self._interval:
-                try:
-                    gateway.check_connection()
-                except PlexError:
-                    pass  # recorded in the gateway's state
             state = gateway.state
-        if state.last_error_at and state.last_error_at >= (state.last_success_at or 0.0):
+            last_seen = max(state.last_success_at or 0.0, state.last_error_at or 0.0)
+            interval = self._error_interval if _failing(state) else self._interval
+            if self._clock() - last_seen >= interval:
+                with contextlib.suppress(PlexError):  # the gateway's state records it
+                    gateway.check_connection()
+            state = gateway.state
+        if _failing(state):
             return DependencyHealth("error", state.last_error, state.last_error_at)
         return DependencyHealth("ok", state.server_name, state.last_success_at)
+
+
+def _failing(state: ConnectionState) -> bool:
+    return bool(state.last_error_at and state.last_error_at >= (state.last_success_at or 0.0))

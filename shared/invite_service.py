@@ -14,7 +14,7 @@ from shared.invite_log import InviteLog, InviteOutcome, InviteRecord
 from shared.plex_errors import PlexError, PlexErrorKind
 from shared.plex_gateway import PlexGateway
 from shared.runtime_settings import RuntimeSettings
-from shared.validation import Identifier, InvalidInput, parse_identifier, parse_invite_code
+from shared.validation import Identifier, parse_identifier, parse_invite_code
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,7 @@ def _failure_result(error: PlexError, identifier: Identifier) -> InviteResult:
             "This server has reached Plex's limit of shared users, so no new invites can be sent. Please let the owner know."
         ),
         InviteOutcome.PLEX_RATE_LIMITED: "Plex is busy right now. Please wait a moment and try again.",
-        InviteOutcome.PLEX_UNAVAILABLE: (
-            "Plex isn't responding right now, so no invite was sent. Please try again in a few minutes."
-        ),
+        InviteOutcome.PLEX_UNAVAILABLE: ("Plex isn't responding right now, so no invite was sent. Please try again in a few minutes."),
         InviteOutcome.INVALID_OWNER_TOKEN: (
             "Invites are paused: the server's connection to Plex needs the owner's attention. "
             "Please let the owner know and try again later."

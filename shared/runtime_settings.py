@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -63,9 +64,8 @@ class RuntimeSettings:
         with self._lock:
             if self._ip_hash_key is None:
                 table = self._table()
-                try:
+                # If another instance made it first, use theirs.
+                with contextlib.suppress(ResourceExistsError):
                     table.create_entity({"PartitionKey": PARTITION, "RowKey": IP_HASH_KEY, "Value": secrets.token_hex(32)})
-                except ResourceExistsError:
-                    pass  # another instance made it first; use theirs
                 self._ip_hash_key = bytes.fromhex(table.get_entity(PARTITION, IP_HASH_KEY)["Value"])
             return self._ip_hash_key

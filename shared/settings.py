@@ -70,8 +70,7 @@ class Settings:
         if not self.plex_token:
             raise SetupRequired(
                 ["PLEX_TOKEN"],
-                "The Plex owner token (PLEX_TOKEN) is not configured. "
-                "The owner must add it to the app settings or Key Vault.",
+                "The Plex owner token (PLEX_TOKEN) is not configured. The owner must add it to the app settings or Key Vault.",
             )
 
     def require_storage(self) -> None:

@@ -79,5 +79,7 @@ def parse_invite_code(raw: object) -> str:
     if len(value) > MAX_INVITE_CODE_LENGTH:
         raise InvalidInput("inviteCode", "invalid_invite_code", "That invite code is too long. Copy it again from your invitation.")
     if any(unicodedata.category(ch).startswith("C") for ch in value):
-        raise InvalidInput("inviteCode", "invalid_invite_code", "The invite code contains characters it can't have. Copy it again from your invitation.")
+        raise InvalidInput(
+            "inviteCode", "invalid_invite_code", "The invite code contains characters it can't have. Copy it again from your invitation."
+        )
     return value

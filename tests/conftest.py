@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,14 @@ def tables(table_service: TableServiceClient, backing_services: Services) -> Ite
     created.delete_all()
 
 
-def make_gateway(simulator: SimulatorClient, *, token: str = DEMO_OWNER_TOKEN, timeout: float = 5.0, server_name: str = "") -> PlexGateway:
+def make_gateway(
+    simulator: SimulatorClient,
+    *,
+    token: str = DEMO_OWNER_TOKEN,
+    timeout: float = 5.0,
+    server_name: str = "",
+    clock: Callable[[], float] = time.time,
+) -> PlexGateway:
     pin_plex_identity(TEST_CLIENT_IDENTIFIER, "Helpr")
     recorder = LastResponseRecorder()
     return PlexGateway(
@@ -69,6 +77,7 @@ def make_gateway(simulator: SimulatorClient, *, token: str = DEMO_OWNER_TOKEN, t
         recorder=recorder,
         timeout_seconds=timeout,
         server_name=server_name,
+        clock=clock,
     )
 
 
@@ -107,7 +116,9 @@ def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFacto
         functions_port, site_port = free_port(), free_port()
         stack.start_functions(functions_port, env)
         stack.start_swa(site_port, functions_port)
-        yield AppStack(f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{functions_port}", app_tables, backing_services.simulator, log_dir)
+        yield AppStack(
+            f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{functions_port}", app_tables, backing_services.simulator, log_dir
+        )
     finally:
         stack.stop()
         app_tables.delete_all()

@@ -1,0 +1,47 @@
+"""The app indexes like the real worker does, and the local host serves what it indexes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import azure.functions as func
+
+from devtools.local_host import load_local_settings, route_pattern
+from devtools.stack import ROOT
+from functions.http import client_ip
+
+
+def test_function_app_imports_with_no_settings_and_lists_every_route():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_", "AzureWebJobs", "TABLE", "INVITE"))}
+    script = (
+        "import function_app, json;"
+        "print(json.dumps(sorted((f.get_trigger().route, sorted(str(m.value) for m in f.get_trigger().methods))"
+        " for f in function_app.app.get_functions())))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [["config", ["GET"]], ["health", ["GET"]], ["invites", ["POST"]]]
+
+
+def test_route_templates_match_like_the_functions_host():
+    assert route_pattern("api/invites").fullmatch("/api/invites")
+    assert route_pattern("api/invites").fullmatch("/api/invites/")
+    assert not route_pattern("api/invites").fullmatch("/api/invites/extra")
+    users = route_pattern("api/admin/users/{id:int}/{action?}")
+    assert users.fullmatch("/api/admin/users/12").groupdict() == {"id": "12", "action": None}
+    assert users.fullmatch("/api/admin/users/12/revoke").groupdict()["action"] == "revoke"
+    assert not users.fullmatch("/api/admin/users/abc")
+
+
+def test_local_settings_fill_in_but_never_override_the_environment(tmp_path):
+    settings = tmp_path / "local.settings.json"
+    settings.write_text(json.dumps({"Values": {"PLEX_TOKEN": "from-file", "INVITE_CODE": "file-code"}}))
+    environ = {"PLEX_TOKEN": "from-env"}
+    load_local_settings(settings, environ)
+    assert environ == {"PLEX_TOKEN": "from-env", "INVITE_CODE": "file-code"}
+
+
+def test_client_ip_trusts_only_the_entry_the_platform_appended():
+    request = func.HttpRequest("POST", "http://x/api/invites", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9:52311"}, body=b"")
+    assert client_ip(request) == "203.0.113.9"
+    assert client_ip(func.HttpRequest("POST", "http://x/", headers={}, body=b"")) == ""

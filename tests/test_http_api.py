@@ -1,0 +1,166 @@
+"""The HTTP API through the real SWA emulator in front of the local functions host."""
+
+import json
+
+import pytest
+import requests
+
+from tests.conftest import HTTP_INVITE_CODE
+
+SHARE_POST = "/api/servers/*/shared_servers"
+
+
+def post_invite(app, body, *, headers=None, raw=None):
+    sent_headers = {"Content-Type": "application/json", **(headers or {})}
+    data = raw if raw is not None else json.dumps(body)
+    return requests.post(f"{app.site_url}/api/invites", data=data, headers=sent_headers, timeout=30)
+
+
+def log_rows(app):
+    return list(app.tables.client("invitelog").list_entities())
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert len(error["message"]) > 20
+    return error
+
+
+def test_invite_is_created_logged_and_returns_201(app):
+    response = post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["outcome"] == "invited"
+    assert body["libraries"] == ["Movies", "TV Shows", "Music", "Kids Movies"]
+    assert "app.plex.tv" in body["message"]
+    assert [s["username"] for s in app.simulator.state()["shares"]] == ["alice"]
+    (row,) = log_rows(app)
+    assert (row["IdentifierNormalized"], row["Outcome"], row["InviteCode"]) == ("alice", "invited", HTTP_INVITE_CODE)
+
+
+def test_warm_invite_through_the_whole_stack_costs_one_plex_tv_request(app):
+    post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
+    app.simulator.reset_counts()
+    assert post_invite(app, {"identifier": "bob", "inviteCode": HTTP_INVITE_CODE}).status_code == 201
+    counts = app.simulator.counts()
+    assert counts["plexTv"] == 1
+    assert counts["pms"] == 0
+
+
+def test_already_shared_returns_200(app):
+    post_invite(app, {"identifier": "carol", "inviteCode": HTTP_INVITE_CODE})
+    response = post_invite(app, {"identifier": "carol@example.net", "inviteCode": HTTP_INVITE_CODE})
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "already_shared"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        ({"identifier": "", "inviteCode": HTTP_INVITE_CODE}, "identifier_required", "identifier"),
+        ({"identifier": "bad name!", "inviteCode": HTTP_INVITE_CODE}, "invalid_username", "identifier"),
+        ({"identifier": "x@y", "inviteCode": HTTP_INVITE_CODE}, "invalid_email", "identifier"),
+        ({"identifier": 12, "inviteCode": HTTP_INVITE_CODE}, "invalid_identifier", "identifier"),
+    ],
+)
+def test_invalid_input_is_400_with_a_reason_and_writes_nothing(app, body, code, field):
+    error = assert_error(post_invite(app, body), 400, code)
+    assert error["field"] == field
+    assert log_rows(app) == []
+    assert app.simulator.plex_tv_requests() == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status", "code"),
+    [
+        ("{not json", "application/json", 400, "invalid_json"),
+        ("[1, 2]", "application/json", 400, "invalid_json"),
+        ('{"identifier": "alice"}', "text/plain", 415, "unsupported_media_type"),
+        (b'{"identifier": "\xff\xfe"}', "application/json", 400, "invalid_json"),
+    ],
+)
+def test_malformed_requests_get_json_errors(app, raw, content_type, status, code):
+    assert_error(post_invite(app, None, raw=raw, headers={"Content-Type": content_type}), status, code)
+    assert log_rows(app) == []
+
+
+@pytest.mark.parametrize(("code", "error_code"), [(None, "invite_code_required"), ("wrong-code", "invalid_invite_code")])
+def test_missing_or_wrong_invite_code_is_403(app, code, error_code):
+    error = assert_error(post_invite(app, {"identifier": "alice", "inviteCode": code}), 403, error_code)
+    assert error["field"] == "inviteCode"
+    assert app.simulator.state()["shares"] == []
+
+
+def test_unknown_plex_user_is_422_with_a_next_step(app):
+    error = assert_error(post_invite(app, {"identifier": "nobody_by_this_name", "inviteCode": HTTP_INVITE_CODE}), 422, "user_not_found")
+    assert "verify your email" in error["message"]
+
+
+def test_share_limit_is_409(app):
+    app.simulator.set_owner(shareLimit=0)
+    assert_error(post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE}), 409, "share_limit")
+
+
+def test_plex_rate_limit_is_429_with_retry_after(app):
+    post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
+    app.simulator.add_fault(SHARE_POST, 429, retry_after="42")
+    response = post_invite(app, {"identifier": "bob", "inviteCode": HTTP_INVITE_CODE})
+    assert_error(response, 429, "plex_rate_limited")
+    assert response.headers["Retry-After"] == "42"
+
+
+@pytest.mark.parametrize("status", [503, 520])
+def test_plex_outage_is_503_and_logged_as_failed(app, status):
+    post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
+    app.simulator.add_fault(SHARE_POST, status)
+    response = post_invite(app, {"identifier": "bob", "inviteCode": HTTP_INVITE_CODE})
+    assert_error(response, 503, "plex_unavailable")
+    assert "Retry-After" in response.headers
+    outcomes = sorted(row["Outcome"] for row in log_rows(app))
+    assert outcomes == ["invited", "plex_unavailable"]
+
+
+def test_invalid_owner_token_pauses_invites_with_503(app):
+    app.simulator.set_owner(token="revoked")
+    error = assert_error(post_invite(app, {"identifier": "dave_p", "inviteCode": HTTP_INVITE_CODE}), 503, "invalid_owner_token")
+    assert "owner" in error["message"]
+
+
+def test_config_tells_the_form_what_it_needs(app):
+    response = requests.get(f"{app.site_url}/api/config", timeout=30)
+    assert response.status_code == 200
+    assert response.json() == {"serverName": "Helpr Demo Server", "inviteCodeRequired": True, "demoMode": True}
+
+
+def test_health_reports_storage_and_plex_without_calling_plex_each_time(app):
+    assert post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE}).status_code == 201
+    first = requests.get(f"{app.site_url}/api/health", timeout=30)
+    assert first.status_code == 200
+    assert first.json()["storage"]["status"] == "ok"
+    assert first.json()["plex"]["status"] == "ok"
+    app.simulator.reset_counts()
+    for _ in range(3):
+        assert requests.get(f"{app.site_url}/api/health", timeout=30).status_code == 200
+    assert app.simulator.plex_tv_requests() == 0
+
+
+def test_api_responses_are_not_cached_or_sniffed(app):
+    response = requests.get(f"{app.site_url}/api/config", timeout=30)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_unknown_api_route_is_a_json_404(app):
+    response = requests.get(f"{app.functions_url}/api/nothing-here", timeout=30)
+    assert_error(response, 404, "not_found")
+
+
+def test_site_serves_the_guest_page_with_a_strict_csp(app):
+    response = requests.get(f"{app.site_url}/", timeout=30)
+    assert response.status_code == 200
+    assert 'id="invite-form"' in response.text
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
