@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.invite_counters import InviteCounters
+from azure.core.exceptions import AzureError
+
+from shared.invite_counters import CounterContention, InviteCounters
 from shared.invite_log import InviteLog, InviteOutcome, InviteRecord
 from shared.plex_errors import PlexError, PlexErrorKind
 from shared.plex_gateway import PlexGateway
@@ -123,22 +125,27 @@ class InviteService:
         return None
 
     def _record(self, identifier: Identifier, result: InviteResult, ip_hash: str, *, code: str) -> InviteResult:
+        """Writes the log entry and totals; once Plex has acted, the guest gets the truth even if storage fails."""
         now = self._clock()
-        self._log.append(
-            InviteRecord(
-                created_at=now,
-                identifier_submitted=identifier.submitted,
-                identifier_normalized=identifier.normalized,
-                identifier_kind=str(identifier.kind),
-                outcome=result.outcome,
-                error_code=result.error_code,
-                error_message=result.detail or ("" if result.outcome.succeeded else result.message),
-                client_ip_hash=ip_hash,
-                invite_code=code,
-                libraries=result.libraries,
-            )
+        record = InviteRecord(
+            created_at=now,
+            identifier_submitted=identifier.submitted,
+            identifier_normalized=identifier.normalized,
+            identifier_kind=str(identifier.kind),
+            outcome=result.outcome,
+            error_code=result.error_code,
+            error_message=result.detail or ("" if result.outcome.succeeded else result.message),
+            client_ip_hash=ip_hash,
+            invite_code=code,
+            libraries=result.libraries,
         )
-        self._counters.record(result.outcome, now)
+        try:
+            self._log.append(record)
+            self._counters.record(result.outcome, now)
+        except (AzureError, CounterContention) as exc:
+            if result.outcome is InviteOutcome.CODE_REJECTED:
+                raise
+            log.error("Invite log write failed after Plex answered (outcome=%s): %s", result.outcome, type(exc).__name__)
         log.info("Invite submission: outcome=%s kind=%s", result.outcome, identifier.kind)
         return result
 

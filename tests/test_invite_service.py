@@ -103,3 +103,16 @@ def test_already_shared_counts_as_success(simulator, gateway, stores):
     result = service.submit(InviteSubmission("bob@example.com", None, ""))
     assert result.outcome is InviteOutcome.ALREADY_SHARED
     assert stores[1].totals().by_outcome == {"invited": 1, "already_shared": 1}
+
+
+def test_guest_gets_the_truth_when_the_log_write_fails_after_plex_acted(simulator, gateway, stores):
+    from azure.data.tables import TableClient
+
+    from devtools.stack import azurite_connection_string, free_port
+
+    _, counters, runtime = stores
+    unreachable = InviteLog(lambda: TableClient.from_connection_string(azurite_connection_string(free_port()), "gone", retry_total=0))
+    service = InviteService(gateway=lambda: gateway, invite_log=unreachable, counters=counters, runtime_settings=runtime, invite_code="")
+    result = service.submit(InviteSubmission("alice", None, ""))
+    assert result.outcome is InviteOutcome.INVITED
+    assert [s["username"] for s in simulator.state()["shares"]] == ["alice"]
