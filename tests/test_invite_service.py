@@ -56,8 +56,8 @@ def test_same_ip_hashes_the_same_and_different_ips_differ(gateway, stores):
     service = make_service(gateway, stores)
     for who, ip in (("alice", "198.51.100.1"), ("bob", "198.51.100.1"), ("carol", "198.51.100.2")):
         service.submit(InviteSubmission(who, None, ip))
-    hashes = [e.client_ip_hash for e in stores[0].recent(10)]
-    assert hashes[1] == hashes[2] != hashes[0]
+    hashes = {e.identifier_normalized: e.client_ip_hash for e in stores[0].recent(10)}
+    assert hashes["alice"] == hashes["bob"] != hashes["carol"]
 
 
 def test_invalid_input_writes_nothing_and_never_reaches_plex(simulator, gateway, stores):
