@@ -45,3 +45,35 @@ def test_client_ip_trusts_only_the_entry_the_platform_appended():
     request = func.HttpRequest("POST", "http://x/api/invites", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9:52311"}, body=b"")
     assert client_ip(request) == "203.0.113.9"
     assert client_ip(func.HttpRequest("POST", "http://x/", headers={}, body=b"")) == ""
+
+
+_HANDLERS: dict[str, object] = {}
+
+
+def _call(route: str, method: str = "GET", body: bytes = b"", headers: dict[str, str] | None = None) -> func.HttpResponse:
+    if not _HANDLERS:
+        import function_app
+
+        # get_functions() validates and indexes once per app, as the worker does.
+        _HANDLERS.update({f.get_trigger().route: f.get_user_function() for f in function_app.app.get_functions()})
+    handler = _HANDLERS[route]
+    return handler(func.HttpRequest(method, f"http://localhost/api/{route}", headers=headers or {}, body=body))
+
+
+def test_missing_plex_token_gets_a_setup_required_answer_naming_it(monkeypatch):
+    from shared.container import reset_container
+
+    monkeypatch.delenv("PLEX_TOKEN", raising=False)
+    monkeypatch.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
+    reset_container()
+    try:
+        response = _call("config")
+        invite = _call("invites", "POST", b'{"identifier": "alice"}', {"Content-Type": "application/json"})
+    finally:
+        reset_container()
+    for answer in (response, invite):
+        assert answer.status_code == 503
+        error = json.loads(answer.get_body())["error"]
+        assert error["code"] == "setup_required"
+        assert "PLEX_TOKEN" in error["message"]
+        assert "Traceback" not in answer.get_body().decode()
