@@ -173,7 +173,8 @@ def run(args: argparse.Namespace) -> None:
     with running_stack(LocalStack(ROOT / ".local" / "logs")) as stack:
         if demo:
             simulator = stack.start_simulator(args.simulator_port)
-            env |= {"PLEX_TOKEN": DEMO_OWNER_TOKEN, "PLEX_API_BASE_URL": simulator.url}
+            env["PLEX_API_BASE_URL"] = simulator.url
+            env["PLEX_TOKEN"] = DEMO_OWNER_TOKEN  # the simulator's public demo token, not a secret
         print("Starting Azurite (Table Storage)...", flush=True)
         stack.start_azurite(args.azurite_port, ROOT / ".local" / "azurite")
         print("Starting the functions host...", flush=True)
