@@ -10,6 +10,27 @@ DEFAULT_CLIENT_IDENTIFIER = "helpr-invite-portal"
 DEFAULT_PRODUCT = "Helpr"
 DEFAULT_TABLE_PREFIX = "helpr"
 
+# Every app setting the app's own code reads, with what it is for. The deployment (infra/) must
+# set exactly the ones that are not LOCAL_ONLY_SETTINGS or KEY_VAULT_SECRETS; a test compares them.
+APP_SETTINGS: dict[str, str] = {
+    "PLEX_TOKEN": "the Plex owner token (read from Key Vault when KEY_VAULT_URL is set)",
+    "PLEX_SERVER_NAME": "which server to share, by name or machine identifier",
+    "PLEX_CLIENT_IDENTIFIER": "the pinned X-Plex-Client-Identifier",
+    "PLEX_PRODUCT": "the X-Plex-Product name",
+    "PLEX_TIMEOUT_SECONDS": "timeout of each plex.tv request",
+    "PLEX_API_BASE_URL": "local simulator only: where plex.tv requests go",
+    "INVITE_CODE": "optional global invite code",
+    "SERVER_DISPLAY_NAME": "name shown on the guest page",
+    "AzureWebJobsStorage": "storage connection string (local runs)",
+    "AzureWebJobsStorage__tableServiceUri": "Table endpoint, with the managed identity (Azure)",
+    "TABLES_CONNECTION_STRING": "local only: a separate connection string for the app's tables",
+    "TABLE_PREFIX": "prefix of the app's table names",
+}
+# Read only on a developer's machine or in tests; a deployment never sets them.
+LOCAL_ONLY_SETTINGS = frozenset({"PLEX_API_BASE_URL", "TABLES_CONNECTION_STRING", "AzureWebJobsStorage"})
+# Secret values: app settings locally, Key Vault secrets (named here) in Azure.
+KEY_VAULT_SECRETS: dict[str, str] = {"PLEX_TOKEN": "plex-token"}
+
 
 class SetupRequired(Exception):
     """A setting the app cannot run without is missing or malformed."""
@@ -40,6 +61,7 @@ class Settings:
         env = os.environ if environ is None else environ
 
         def text(name: str, default: str = "") -> str:
+            assert name in APP_SETTINGS, f"undeclared app setting {name}"
             return (env.get(name) or default).strip()
 
         timeout_raw = text("PLEX_TIMEOUT_SECONDS", "10")
@@ -62,7 +84,7 @@ class Settings:
             invite_code=text("INVITE_CODE"),
             server_display_name=text("SERVER_DISPLAY_NAME"),
             storage_connection_string=text("TABLES_CONNECTION_STRING") or _connection_string(text("AzureWebJobsStorage")),
-            table_service_uri=text("TABLES_SERVICE_URI") or text("AzureWebJobsStorage__tableServiceUri"),
+            table_service_uri=text("AzureWebJobsStorage__tableServiceUri"),
             table_prefix=text("TABLE_PREFIX", DEFAULT_TABLE_PREFIX),
         )
 
@@ -78,7 +100,7 @@ class Settings:
             raise SetupRequired(
                 ["AzureWebJobsStorage"],
                 "Table Storage is not configured. Set AzureWebJobsStorage (or TABLES_CONNECTION_STRING) "
-                "to a connection string, or TABLES_SERVICE_URI for managed identity.",
+                "to a connection string, or AzureWebJobsStorage__tableServiceUri to use the managed identity.",
             )
 
 
