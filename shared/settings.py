@@ -25,11 +25,21 @@ APP_SETTINGS: dict[str, str] = {
     "AzureWebJobsStorage__tableServiceUri": "Table endpoint, with the managed identity (Azure)",
     "TABLES_CONNECTION_STRING": "local only: a separate connection string for the app's tables",
     "TABLE_PREFIX": "prefix of the app's table names",
+    "KEY_VAULT_URL": "the Key Vault that holds the secrets; without it they come from app settings",
+    "SECRET_CACHE_TTL_SECONDS": "how long a secret read from Key Vault is reused before it is read again",
+    "SITE_ORIGIN": "the site's public origin, e.g. https://invite.example.com; admin calls must come from it",
+    "ADMIN_USERNAME": "the admin's login name",
+    "SESSION_SIGNING_KEY": "key that signs admin session cookies (Key Vault in Azure)",
+    "ADMIN_PASSWORD_HASH": "the admin password hash (Key Vault in Azure)",
 }
 # Read only on a developer's machine or in tests; a deployment never sets them.
 LOCAL_ONLY_SETTINGS = frozenset({"PLEX_API_BASE_URL", "TABLES_CONNECTION_STRING", "AzureWebJobsStorage"})
 # Secret values: app settings locally, Key Vault secrets (named here) in Azure.
-KEY_VAULT_SECRETS: dict[str, str] = {"PLEX_TOKEN": "plex-token"}
+KEY_VAULT_SECRETS: dict[str, str] = {
+    "PLEX_TOKEN": "plex-token",
+    "SESSION_SIGNING_KEY": "session-signing-key",
+    "ADMIN_PASSWORD_HASH": "admin-password-hash",
+}
 
 
 class SetupRequired(Exception):
