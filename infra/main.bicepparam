@@ -1,0 +1,14 @@
+// Parameters for infra/main.bicep. infra/deploy.sh (and azd) supply them through environment variables.
+using './main.bicep'
+
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'helpr')
+param location = readEnvironmentVariable('AZURE_LOCATION', 'westeurope')
+param staticWebAppLocation = readEnvironmentVariable('HELPR_STATIC_WEB_APP_LOCATION', 'westeurope')
+param plexServerName = readEnvironmentVariable('HELPR_PLEX_SERVER_NAME', '')
+param serverDisplayName = readEnvironmentVariable('HELPR_SERVER_DISPLAY_NAME', '')
+param adminUsername = readEnvironmentVariable('HELPR_ADMIN_USERNAME', 'admin')
+param inviteCode = readEnvironmentVariable('HELPR_INVITE_CODE', '')
+param siteOrigin = readEnvironmentVariable('HELPR_SITE_ORIGIN', '')
+param maximumInstanceCount = int(readEnvironmentVariable('HELPR_MAXIMUM_INSTANCE_COUNT', '40'))
+param operatorPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
+param operatorPrincipalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', 'User')

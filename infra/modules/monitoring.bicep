@@ -1,0 +1,33 @@
+// Log Analytics workspace and a workspace-based Application Insights that accepts only Entra ID ingestion.
+param logAnalyticsName string
+param applicationInsightsName string
+param location string
+param tags object
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
+  name: logAnalyticsName
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: 30
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: applicationInsightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: workspace.id
+    // Telemetry must be sent with the app's managed identity, never with the instrumentation key alone.
+    DisableLocalAuth: true
+  }
+}
+
+output name string = appInsights.name
+output connectionString string = appInsights.properties.ConnectionString
