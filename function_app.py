@@ -2,8 +2,10 @@
 
 import azure.functions as func
 
-from functions import invites, site
+from functions import admin_auth, admin_dashboard, invites, site
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(invites.bp)
 app.register_functions(site.bp)
+app.register_functions(admin_auth.bp)
+app.register_functions(admin_dashboard.bp)

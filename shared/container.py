@@ -8,14 +8,22 @@ from functools import cached_property
 from azure.data.tables import TableClient
 
 from shared import tables
+from shared.admin_accounts import AdminAccounts
+from shared.admin_auth import AdminAuth
+from shared.admin_sessions import SessionStore
+from shared.dashboard import Dashboard
 from shared.health import HealthMonitor
 from shared.invite_counters import InviteCounters
 from shared.invite_log import InviteLog
 from shared.invite_service import InviteService
+from shared.library_catalog import LibraryCatalog
+from shared.login_throttle import LoginThrottle
 from shared.plex_gateway import PlexGateway
+from shared.plex_status import PlexStatusMonitor
 from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
 from shared.runtime_settings import RuntimeSettings
-from shared.settings import Settings
+from shared.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
+from shared.settings import Settings, SetupRequired
 
 
 class Container:
@@ -45,26 +53,36 @@ class Container:
     def runtime_settings(self) -> RuntimeSettings:
         return RuntimeSettings(lambda: self._table(tables.SETTINGS))
 
+    @cached_property
+    def secrets(self) -> CachedSecrets:
+        source: SecretSource
+        source = KeyVaultSecrets(self.settings.key_vault_url) if self.settings.key_vault_url else EnvironmentSecrets()
+        return CachedSecrets(source, self.settings.secret_cache_ttl_seconds)
+
     def plex_gateway(self) -> PlexGateway:
-        """Raises SetupRequired when no owner token is configured."""
+        """The process's one gateway; its calls raise SetupRequired while no owner token is configured."""
         if self._gateway is not None:
             return self._gateway
-        self.settings.require_plex()
         with self._lock:
             if self._gateway is None:
                 pin_plex_identity(self.settings.plex_client_identifier, self.settings.plex_product)
                 recorder = LastResponseRecorder()
                 self._gateway = PlexGateway(
-                    token=self.settings.plex_token,
+                    token=lambda: self.secrets.read("PLEX_TOKEN"),
                     session=build_plex_session(self.settings.plex_api_base_url, recorder),
                     recorder=recorder,
                     timeout_seconds=self.settings.plex_timeout_seconds,
                     server_name=self.settings.plex_server_name,
+                    on_token_change=lambda state, error: self.plex_status.observe_token_change(state, error),
                 )
             return self._gateway
 
     def existing_plex_gateway(self) -> PlexGateway | None:
         return self._gateway
+
+    @cached_property
+    def plex_status(self) -> PlexStatusMonitor:
+        return PlexStatusMonitor(lambda: self._table(tables.SETTINGS), self.plex_gateway)
 
     @cached_property
     def invite_service(self) -> InviteService:
@@ -78,7 +96,39 @@ class Container:
 
     @cached_property
     def health(self) -> HealthMonitor:
-        return HealthMonitor(tables=lambda: self.tables, gateway=self.plex_gateway)
+        return HealthMonitor(tables=lambda: self.tables, plex_status=lambda: self.plex_status)
+
+    @cached_property
+    def library_catalog(self) -> LibraryCatalog:
+        return LibraryCatalog(lambda: self._table(tables.SETTINGS), self.runtime_settings, self.plex_gateway)
+
+    @cached_property
+    def dashboard(self) -> Dashboard:
+        return Dashboard(
+            counters=self.invite_counters, invite_log=self.invite_log, catalog=self.library_catalog, plex_status=self.plex_status
+        )
+
+    @cached_property
+    def admin_auth(self) -> AdminAuth:
+        admin_table = lambda: self._table(tables.ADMIN)  # noqa: E731
+        return AdminAuth(
+            admin_username=self.settings.admin_username,
+            password_hash=lambda: self.secrets.read("ADMIN_PASSWORD_HASH"),
+            site_origin=self.settings.require_site_origin,
+            sessions=SessionStore(admin_table, self._session_signing_key),
+            throttle=LoginThrottle(admin_table),
+            accounts=AdminAccounts(admin_table),
+        )
+
+    def _session_signing_key(self) -> str:
+        key = self.secrets.read("SESSION_SIGNING_KEY")
+        if len(key) < 32:
+            raise SetupRequired(
+                ["SESSION_SIGNING_KEY"],
+                "SESSION_SIGNING_KEY is missing or shorter than 32 characters. Set it to a long random value "
+                "(e.g. `openssl rand -hex 32`) in Key Vault (session-signing-key) or the app settings.",
+            )
+        return key
 
 
 _container: Container | None = None

@@ -1,31 +1,22 @@
-"""Health of the app's dependencies, asking plex.tv at most once per interval."""
+"""Health of the app's dependencies; Plex comes from the shared status, checked at most once per interval."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from azure.core.exceptions import AzureError
 
 from shared import tables as table_names
-from shared.plex_errors import PlexError
-from shared.plex_gateway import ConnectionState, PlexGateway
+from shared.plex_status import PlexStatusMonitor
 from shared.settings import SetupRequired
 from shared.tables import Tables
-
-PLEX_CHECK_INTERVAL_SECONDS = 300.0
-# After a failure, look again sooner so recovery shows quickly.
-PLEX_RECHECK_AFTER_ERROR_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class DependencyHealth:
     status: str  # "ok", "error" or "unconfigured"
     detail: str = ""
-    checked_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -41,24 +32,14 @@ class HealthReport:
 
 
 class HealthMonitor:
-    def __init__(
-        self,
-        *,
-        tables: Callable[[], Tables],
-        gateway: Callable[[], PlexGateway],
-        plex_interval_seconds: float = PLEX_CHECK_INTERVAL_SECONDS,
-        plex_recheck_after_error_seconds: float = PLEX_RECHECK_AFTER_ERROR_SECONDS,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, *, tables: Callable[[], Tables], plex_status: Callable[[], PlexStatusMonitor]) -> None:
         self._tables = tables
-        self._gateway = gateway
-        self._interval = plex_interval_seconds
-        self._error_interval = plex_recheck_after_error_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
+        self._plex_status = plex_status
 
     def report(self) -> HealthReport:
-        return HealthReport(storage=self._storage(), plex=self._plex())
+        storage = self._storage()
+        plex = self._plex() if storage.status == "ok" else DependencyHealth("error", "unknown while storage is down")
+        return HealthReport(storage=storage, plex=plex)
 
     def _storage(self) -> DependencyHealth:
         try:
@@ -68,25 +49,15 @@ class HealthMonitor:
             return DependencyHealth("unconfigured", exc.message)
         except AzureError as exc:
             return DependencyHealth("error", f"Table Storage is unreachable ({type(exc).__name__}).")
-        return DependencyHealth("ok", checked_at=self._clock())
+        return DependencyHealth("ok")
 
     def _plex(self) -> DependencyHealth:
         try:
-            gateway = self._gateway()
+            status = self._plex_status().current()
         except SetupRequired as exc:
             return DependencyHealth("unconfigured", exc.message)
-        with self._lock:
-            state = gateway.state
-            last_seen = max(state.last_success_at or 0.0, state.last_error_at or 0.0)
-            interval = self._error_interval if _failing(state) else self._interval
-            if self._clock() - last_seen >= interval:
-                with contextlib.suppress(PlexError):  # the gateway's state records it
-                    gateway.check_connection()
-            state = gateway.state
-        if _failing(state):
-            return DependencyHealth("error", state.last_error, state.last_error_at)
-        return DependencyHealth("ok", state.server_name, state.last_success_at)
-
-
-def _failing(state: ConnectionState) -> bool:
-    return bool(state.last_error_at and state.last_error_at >= (state.last_success_at or 0.0))
+        if status.failing:
+            return DependencyHealth(
+                "error", "plex.tv rejected the owner token" if status.token_valid is False else "plex.tv is unreachable"
+            )
+        return DependencyHealth("ok", status.server_name)

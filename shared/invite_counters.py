@@ -1,6 +1,6 @@
 """Invite totals kept as counter entities, so reading stats never scans the log.
 
-Each outcome is counted all-time and per UTC day. Updates are ETag compare-and-set on one
+Each outcome is counted all-time, per UTC day and per UTC hour. Updates are ETag compare-and-set on one
 of several shard entities, so concurrent instances rarely collide; reads sum the shards.
 """
 
@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
@@ -20,7 +20,7 @@ from azure.data.tables import TableClient, UpdateMode
 from shared.invite_log import InviteOutcome
 
 PARTITION = "invites"
-SHARDS = 8
+SHARDS = 4
 _MAX_ATTEMPTS = 40
 _SYSTEM_PROPERTIES = {"PartitionKey", "RowKey", "Timestamp"}
 
@@ -32,6 +32,10 @@ class CounterContention(Exception):
 @dataclass(frozen=True)
 class InviteTotals:
     by_outcome: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_outcome.values())
 
     @property
     def succeeded(self) -> int:
@@ -53,11 +57,16 @@ class InviteCounters:
 
     def record(self, outcome: InviteOutcome, at: datetime) -> None:
         shard = random.randrange(SHARDS)  # noqa: S311 - spreading load, not security
-        for row_key in (f"total-{shard}", f"day-{at.date().isoformat()}-{shard}"):
+        at = at.astimezone(UTC)
+        for row_key in (f"total-{shard}", f"day-{at.date().isoformat()}-{shard}", f"hour-{at:%Y-%m-%dT%H}-{shard}"):
             self._increment(row_key, str(outcome))
 
     def totals(self) -> InviteTotals:
         return InviteTotals(self._sum(self._range("total-", "total.")))
+
+    def since_hour(self, first_hour: datetime) -> InviteTotals:
+        """Totals from the start of `first_hour` (UTC) until now."""
+        return InviteTotals(self._sum(self._range(f"hour-{first_hour.astimezone(UTC):%Y-%m-%dT%H}", "hour.")))
 
     def daily(self, first: date, last: date) -> dict[date, InviteTotals]:
         days: dict[date, Counter[str]] = {first + timedelta(d): Counter() for d in range((last - first).days + 1)}

@@ -78,6 +78,33 @@ class InviteLog:
         )
         return InviteRecord(**{**record.__dict__, "id": row_key})
 
+    def page(
+        self, *, limit: int, cursor: dict[str, str] | None = None, outcome: str = "", identifier_prefix: str = ""
+    ) -> tuple[list[InviteRecord], dict[str, str] | None]:
+        """One page of the log, newest first, and the continuation to pass back for the next page."""
+        query = "PartitionKey eq @pk"
+        parameters: dict[str, str] = {"pk": PARTITION}
+        if outcome:
+            query += " and Outcome eq @outcome"
+            parameters["outcome"] = outcome
+        if identifier_prefix:
+            # A prefix match as a range: every string that starts with the prefix sorts inside it.
+            query += " and IdentifierNormalized ge @low and IdentifierNormalized lt @high"
+            parameters |= {"low": identifier_prefix, "high": identifier_prefix + "\uffff"}
+        records: list[InviteRecord] = []
+        token = cursor
+        while len(records) < limit:
+            pages = (
+                self._table()
+                .query_entities(query, parameters=parameters, results_per_page=limit - len(records))
+                .by_page(continuation_token=token)
+            )
+            records.extend(_record_from(entity) for entity in next(pages, []))
+            token = pages.continuation_token
+            if not token:
+                break
+        return records, token
+
     def recent(self, limit: int = 20) -> list[InviteRecord]:
         return list(islice(self._entities(page_size=limit), limit))
 

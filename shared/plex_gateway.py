@@ -14,6 +14,7 @@ from plexapi.myplex import MyPlexAccount, MyPlexResource
 
 from shared.plex_errors import PlexError, PlexErrorKind, classify
 from shared.plex_transport import LastResponseRecorder
+from shared.settings import SetupRequired
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +64,17 @@ class PlexGateway:
     def __init__(
         self,
         *,
-        token: str,
+        token: Callable[[], str],
         session: requests.Session,
         recorder: LastResponseRecorder,
         timeout_seconds: float,
         server_name: str = "",
         clock: Callable[[], float] = time.time,
+        on_token_change: Callable[[ConnectionState, PlexError | None], None] | None = None,
     ) -> None:
-        self._token = token
+        self._on_token_change = on_token_change
+        self._token_source = token
+        self._token = ""
         self._session = session
         self._recorder = recorder
         self._timeout = timeout_seconds
@@ -156,6 +160,7 @@ class PlexGateway:
 
     def _call(self, operation: Callable[[], T]) -> T:
         self._recorder.clear()
+        self._use_current_token()
         try:
             result = operation()
         except Exception as exc:  # noqa: BLE001 - every failure is sorted into a PlexError
@@ -164,8 +169,34 @@ class PlexGateway:
             if error.kind is PlexErrorKind.UNEXPECTED and not isinstance(exc, PlexError):
                 log.warning("Unexpected Plex failure: %s", type(exc).__name__)
             raise error from None
+        was_valid = self._state.token_valid
         self._state = replace(self._state, token_valid=True, last_success_at=self._clock())
+        if was_valid is not True:
+            self._notify(None)
         return result
+
+    def _notify(self, error: PlexError | None) -> None:
+        if self._on_token_change is None:
+            return
+        try:
+            self._on_token_change(self._state, error)
+        except Exception as exc:  # noqa: BLE001 - recording the change must never fail a Plex call
+            log.warning("Could not record the Plex token state: %s", type(exc).__name__)
+
+    def _use_current_token(self) -> None:
+        token = self._token_source()
+        if not token:
+            raise SetupRequired(
+                ["PLEX_TOKEN"],
+                "The Plex owner token (PLEX_TOKEN) is not configured. The owner must add it to Key Vault or the app settings.",
+            )
+        if token != self._token:
+            # A rotated token: drop everything read with the old one.
+            with self._lock:
+                self._token = token
+                self._account = None
+                self._server = None
+                self._sections = None
 
     def _ensure_account(self) -> MyPlexAccount:
         account = self._account
@@ -254,18 +285,21 @@ class PlexGateway:
     def _note_failure(self, error: PlexError) -> None:
         if error.kind is PlexErrorKind.USER_NOT_FOUND:
             return  # the guest's mistake says nothing about the connection
-        token_valid = False if error.kind is PlexErrorKind.INVALID_TOKEN else self._state.token_valid
-        if error.kind is PlexErrorKind.INVALID_TOKEN:
+        token_broken = error.kind is PlexErrorKind.INVALID_TOKEN
+        if token_broken:
             # A new token must be read again; keep nothing tied to the old one.
             with self._lock:
                 self._account = None
+        was_valid = self._state.token_valid
         self._state = replace(
             self._state,
-            token_valid=token_valid,
+            token_valid=False if token_broken else was_valid,
             last_error_kind=str(error.kind),
             last_error=error.detail,
             last_error_at=self._clock(),
         )
+        if token_broken and was_valid is not False:
+            self._notify(error)
 
 
 def _flag(value: bool) -> str:

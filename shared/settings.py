@@ -53,7 +53,8 @@ class SetupRequired(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    plex_token: str
+    """Non-secret settings; secrets are read through shared.secrets."""
+
     plex_server_name: str
     # Only the local simulator sets this; production always talks to plex.tv.
     plex_api_base_url: str
@@ -65,6 +66,10 @@ class Settings:
     storage_connection_string: str
     table_service_uri: str
     table_prefix: str
+    key_vault_url: str
+    secret_cache_ttl_seconds: float
+    site_origin: str
+    admin_username: str
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,36 +79,41 @@ class Settings:
             assert name in APP_SETTINGS, f"undeclared app setting {name}"
             return (env.get(name) or default).strip()
 
-        timeout_raw = text("PLEX_TIMEOUT_SECONDS", "10")
-        try:
-            timeout = float(timeout_raw)
-        except ValueError:
-            timeout = 0.0
-        if not 0 < timeout <= 120:
-            raise SetupRequired(
-                ["PLEX_TIMEOUT_SECONDS"],
-                f"PLEX_TIMEOUT_SECONDS must be a number of seconds between 0 and 120, not {timeout_raw!r}.",
-            )
+        def seconds(name: str, default: str, maximum: float) -> float:
+            raw = text(name, default)
+            try:
+                value = float(raw)
+            except ValueError:
+                value = -1.0
+            if not 0 < value <= maximum:
+                raise SetupRequired([name], f"{name} must be a number of seconds above 0 and at most {maximum:g}, not {raw!r}.")
+            return value
+
         return cls(
-            plex_token=text("PLEX_TOKEN"),
             plex_server_name=text("PLEX_SERVER_NAME"),
             plex_api_base_url=text("PLEX_API_BASE_URL").rstrip("/"),
             plex_client_identifier=text("PLEX_CLIENT_IDENTIFIER", DEFAULT_CLIENT_IDENTIFIER),
             plex_product=text("PLEX_PRODUCT", DEFAULT_PRODUCT),
-            plex_timeout_seconds=timeout,
+            plex_timeout_seconds=seconds("PLEX_TIMEOUT_SECONDS", "10", 120),
             invite_code=text("INVITE_CODE"),
             server_display_name=text("SERVER_DISPLAY_NAME"),
             storage_connection_string=text("TABLES_CONNECTION_STRING") or _connection_string(text("AzureWebJobsStorage")),
             table_service_uri=text("AzureWebJobsStorage__tableServiceUri"),
             table_prefix=text("TABLE_PREFIX", DEFAULT_TABLE_PREFIX),
+            key_vault_url=text("KEY_VAULT_URL"),
+            secret_cache_ttl_seconds=seconds("SECRET_CACHE_TTL_SECONDS", "300", 86400),
+            site_origin=text("SITE_ORIGIN").rstrip("/"),
+            admin_username=text("ADMIN_USERNAME", "admin"),
         )
 
-    def require_plex(self) -> None:
-        if not self.plex_token:
+    def require_site_origin(self) -> str:
+        if not self.site_origin:
             raise SetupRequired(
-                ["PLEX_TOKEN"],
-                "The Plex owner token (PLEX_TOKEN) is not configured. The owner must add it to the app settings or Key Vault.",
+                ["SITE_ORIGIN"],
+                "SITE_ORIGIN is not configured: set it to the site's address, e.g. https://invite.example.com, "
+                "so admin requests can be checked against it.",
             )
+        return self.site_origin
 
     def require_storage(self) -> None:
         if not (self.storage_connection_string or self.table_service_uri):

@@ -12,16 +12,17 @@ from shared.settings import Settings
 INVITE_LOG = "invitelog"
 COUNTERS = "counters"
 SETTINGS = "settings"
-ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS)
+ADMIN = "admin"
+ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS, ADMIN)
 
 
-def build_table_service(settings: Settings) -> TableServiceClient:
+def build_table_service(settings: Settings, **client_options: object) -> TableServiceClient:
     settings.require_storage()
     if settings.storage_connection_string:
-        return TableServiceClient.from_connection_string(settings.storage_connection_string)
+        return TableServiceClient.from_connection_string(settings.storage_connection_string, **client_options)
     from azure.identity import DefaultAzureCredential
 
-    return TableServiceClient(endpoint=settings.table_service_uri, credential=DefaultAzureCredential())
+    return TableServiceClient(endpoint=settings.table_service_uri, credential=DefaultAzureCredential(), **client_options)
 
 
 @dataclass

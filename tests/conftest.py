@@ -72,7 +72,7 @@ def make_gateway(
     pin_plex_identity(TEST_CLIENT_IDENTIFIER, "Helpr")
     recorder = LastResponseRecorder()
     return PlexGateway(
-        token=token,
+        token=lambda: token,
         session=build_plex_session(simulator.base_url, recorder),
         recorder=recorder,
         timeout_seconds=timeout,

@@ -1,35 +1,40 @@
-"""Health checks ask plex.tv at most once per interval, with the clock injected."""
+"""Plex connection status: shared by instances through Table Storage, re-checked only when stale."""
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
 from shared.health import HealthMonitor
+from shared.plex_status import PlexStatusMonitor
+from shared.tables import SETTINGS
 from tests.conftest import make_gateway
 
 
-def test_plex_is_asked_once_per_interval_and_errors_are_rechecked_sooner(simulator, tables):
+def test_status_is_checked_once_per_interval_and_shared_by_instances(simulator, tables):
     now = [1_000_000.0]
     gateway = make_gateway(simulator, clock=lambda: now[0])
-    monitor = HealthMonitor(
-        tables=lambda: tables, gateway=lambda: gateway, plex_interval_seconds=300, plex_recheck_after_error_seconds=30, clock=lambda: now[0]
-    )
-    first = monitor.report()
-    assert (first.status, first.plex.status, first.storage.status) == ("ok", "ok", "ok")
+
+    def monitor():
+        return PlexStatusMonitor(
+            lambda: tables.client(SETTINGS), lambda: gateway, interval_seconds=300, error_interval_seconds=30, clock=lambda: now[0]
+        )
+
+    first = monitor().current()
+    assert (first.token_valid, first.server_name, first.failing) == (True, "Helpr Demo Server", False)
     asked = simulator.plex_tv_requests()
     assert asked > 0
 
     now[0] += 299
-    within_interval = monitor.report()
-    assert within_interval.plex.status == "ok"
+    assert monitor().current().token_valid is True, "another instance reads the stored status"
     assert simulator.plex_tv_requests() == asked
 
     simulator.set_owner(token="revoked")
     now[0] += 2
-    broken = monitor.report()
-    assert broken.plex.status == "error"
-    assert broken.status == "degraded"
-    assert "token" in broken.plex.detail
+    broken = monitor().current()
+    assert broken.token_valid is False
+    assert broken.failing
+    health = HealthMonitor(tables=lambda: tables, plex_status=monitor).report()
+    assert (health.status, health.plex.status) == ("degraded", "error")
 
     simulator.set_owner(token=DEMO_OWNER_TOKEN)
     now[0] += 10
-    assert monitor.report().plex.status == "error", "an error is kept until the shorter recheck interval passes"
+    assert monitor().current().failing, "an error is kept until the shorter recheck interval passes"
     now[0] += 30
-    assert monitor.report().plex.status == "ok"
+    assert monitor().current().token_valid is True

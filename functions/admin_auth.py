@@ -1,0 +1,111 @@
+"""Admin sign-in endpoints: login, logout, session, and second-factor enrolment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import azure.functions as func
+
+from functions.admin_http import admin_only, auth_error_response, cleared_session_cookie, session_cookie
+from functions.http import RequestError, client_ip, handle_errors, json_response, read_json_object
+from shared.admin_auth import AuthError, LoginAttempt
+from shared.admin_sessions import AdminSession
+from shared.container import get_container
+
+bp = func.Blueprint()
+
+MAX_FIELD_LENGTH = 1024
+
+
+def _text(body: dict[str, object], name: str, *, required: bool = False) -> str:
+    value = body.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or len(value) > MAX_FIELD_LENGTH:
+        raise RequestError(400, "invalid_field", f"{name} must be text of at most {MAX_FIELD_LENGTH} characters.", field=name)
+    if required and not value:
+        raise RequestError(400, "field_required", f"Enter your {name}.", field=name)
+    return value
+
+
+def _session_body(session: AdminSession, totp_enabled: bool) -> dict[str, object]:
+    return {
+        "username": session.username,
+        "csrfToken": session.csrf_token,
+        "expiresAt": session.expires_at.isoformat().replace("+00:00", "Z"),
+        "totpEnabled": totp_enabled,
+    }
+
+
+@bp.route(route="admin/login", methods=["POST"])
+@handle_errors
+def admin_login(req: func.HttpRequest) -> func.HttpResponse:
+    body = read_json_object(req)
+    attempt = LoginAttempt(
+        username=_text(body, "username", required=True),
+        password=_text(body, "password", required=True),
+        totp_code=_text(body, "totpCode"),
+        recovery_code=_text(body, "recoveryCode"),
+        client_ip=client_ip(req),
+    )
+    container = get_container()
+    try:
+        session, token, second_factor = container.admin_auth.login(
+            attempt, req.headers.get("Origin") or "", req.headers.get("Referer") or ""
+        )
+    except AuthError as exc:
+        return auth_error_response(exc)
+    max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
+    return json_response(_session_body(session, second_factor.enabled), headers={"Set-Cookie": session_cookie(token, max_age)})
+
+
+@bp.route(route="admin/logout", methods=["POST"])
+@handle_errors
+@admin_only(changes_state=True)
+def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    get_container().admin_auth.logout(session)
+    return json_response({}, headers={"Set-Cookie": cleared_session_cookie()})
+
+
+@bp.route(route="admin/session", methods=["GET"])
+@handle_errors
+@admin_only(changes_state=False)
+def admin_session(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    return json_response(_session_body(session, get_container().admin_auth.second_factor_enabled()))
+
+
+@bp.route(route="admin/totp/setup", methods=["POST"])
+@handle_errors
+@admin_only(changes_state=True)
+def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    enrolment = get_container().admin_auth.start_totp_enrolment(session)
+    return json_response({"secret": enrolment.secret, "otpauthUri": enrolment.uri, "qrSvg": enrolment.qr_svg})
+
+
+@bp.route(route="admin/totp/confirm", methods=["POST"])
+@handle_errors
+@admin_only(changes_state=True)
+def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    code = _text(read_json_object(req), "code", required=True)
+    try:
+        recovery_codes = get_container().admin_auth.confirm_totp_enrolment(session, code)
+    except AuthError as exc:
+        return _as_bad_request(exc)
+    return json_response({"recoveryCodes": recovery_codes})
+
+
+@bp.route(route="admin/totp/disable", methods=["POST"])
+@handle_errors
+@admin_only(changes_state=True)
+def admin_totp_disable(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    code = _text(read_json_object(req), "code", required=True)
+    try:
+        get_container().admin_auth.disable_totp(session, code)
+    except AuthError as exc:
+        return _as_bad_request(exc)
+    return json_response({})
+
+
+def _as_bad_request(exc: AuthError) -> func.HttpResponse:
+    # A wrong code while signed in is a form error, not a lost session.
+    raise RequestError(400, str(exc.failure), exc.message, field=exc.field)

@@ -1,0 +1,165 @@
+"""Admin dashboard endpoints: stats, the invite log, and the library selection."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+
+import azure.functions as func
+
+from functions.admin_http import admin_only
+from functions.http import RequestError, handle_errors, json_response, read_json_object
+from shared.admin_sessions import AdminSession
+from shared.container import get_container
+from shared.invite_counters import InviteTotals
+from shared.invite_export import invites_csv
+from shared.invite_log import InviteOutcome, InviteRecord
+from shared.library_catalog import InvalidLibrarySelection, LibraryView
+from shared.plex_status import PlexStatus
+
+bp = func.Blueprint()
+
+MAX_PAGE_SIZE = 200
+MAX_EXPORT_ROWS = 100_000
+
+
+@bp.route(route="admin/dashboard", methods=["GET"])
+@handle_errors
+@admin_only(changes_state=False)
+def admin_dashboard(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    container = get_container()
+    data = container.dashboard.build()
+    return json_response(
+        {
+            "totals": {"allTime": _totals(data.all_time), "last24h": _totals(data.last_24h), "last7d": _totals(data.last_7d)},
+            "daily": [
+                {"date": day.isoformat(), "succeeded": totals.succeeded, "failed": totals.failed}
+                for day, totals in sorted(data.daily.items())
+            ],
+            "recent": [_invite(record) for record in data.recent],
+            "libraries": _libraries(data.libraries),
+            "plex": _plex(data.plex),
+            "inviteCodeRequired": container.invite_service.invite_code_required,
+        }
+    )
+
+
+@bp.route(route="admin/invites", methods=["GET"])
+@handle_errors
+@admin_only(changes_state=False)
+def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    outcome = (req.params.get("outcome") or "").strip()
+    if outcome and outcome not in set(InviteOutcome):
+        raise RequestError(400, "invalid_outcome", f"Unknown outcome {outcome[:40]!r}. Use one of: {', '.join(InviteOutcome)}.")
+    prefix = (req.params.get("identifier") or "").strip().lower()[:254]
+    invite_log = get_container().invite_log
+    if req.params.get("format") == "csv":
+        records, cursor = invite_log.page(limit=MAX_EXPORT_ROWS, outcome=outcome, identifier_prefix=prefix)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return func.HttpResponse(
+            invites_csv(records),
+            status_code=200,
+            mimetype="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="helpr-invites-{stamp}.csv"', "Cache-Control": "no-store"},
+        )
+    limit = _limit(req.params.get("limit"))
+    records, cursor = invite_log.page(
+        limit=limit, cursor=_decode_cursor(req.params.get("cursor")), outcome=outcome, identifier_prefix=prefix
+    )
+    return json_response({"items": [_invite(record) for record in records], "nextCursor": _encode_cursor(cursor)})
+
+
+@bp.route(route="admin/libraries", methods=["PUT"])
+@handle_errors
+@admin_only(changes_state=True)
+def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    ids = read_json_object(req).get("sectionIds")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise RequestError(400, "invalid_section_ids", "sectionIds must be a list of library ids.", field="sectionIds")
+    try:
+        view = get_container().library_catalog.select(ids)
+    except InvalidLibrarySelection as exc:
+        raise RequestError(400, exc.code, exc.message, field="sectionIds") from None
+    return json_response({"libraries": _libraries(view)})
+
+
+@bp.route(route="admin/libraries/refresh", methods=["POST"])
+@handle_errors
+@admin_only(changes_state=True)
+def admin_refresh_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    container = get_container()
+    view = container.library_catalog.view(refresh=True)
+    container.plex_status.current(force_check=True)
+    return json_response({"libraries": _libraries(view)})
+
+
+def _limit(raw: str | None) -> int:
+    if not raw:
+        return 50
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise RequestError(400, "invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)
+
+
+def _encode_cursor(cursor: dict[str, str] | None) -> str | None:
+    if not cursor:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+
+
+def _decode_cursor(raw: str | None) -> dict[str, str] | None:
+    if not raw:
+        return None
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        cursor = None
+    if not isinstance(cursor, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cursor.items()):
+        raise RequestError(400, "invalid_cursor", "That page link is no longer valid. Start again from the first page.")
+    return cursor
+
+
+def _iso(moment: datetime | float | None) -> str | None:
+    if moment is None:
+        return None
+    when = datetime.fromtimestamp(moment, UTC) if isinstance(moment, int | float) else moment
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _totals(totals: InviteTotals) -> dict[str, object]:
+    return {"total": totals.total, "succeeded": totals.succeeded, "failed": totals.failed, "byOutcome": totals.by_outcome}
+
+
+def _invite(record: InviteRecord) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "createdAt": _iso(record.created_at),
+        "identifier": record.identifier_submitted.strip(),
+        "outcome": str(record.outcome),
+        "succeeded": record.outcome.succeeded,
+        "errorCode": record.error_code,
+        "errorMessage": record.error_message,
+        "libraries": list(record.libraries),
+    }
+
+
+def _libraries(view: LibraryView) -> dict[str, object]:
+    return {
+        "items": [{"id": item.id, "title": item.title, "type": item.type, "selected": item.selected} for item in view.items],
+        "fetchedAt": _iso(view.fetched_at),
+        "sharesAll": view.shares_all,
+        "error": view.error,
+    }
+
+
+def _plex(status: PlexStatus) -> dict[str, object]:
+    return {
+        "serverName": status.server_name,
+        "tokenValid": status.token_valid,
+        "lastError": status.last_error,
+        "lastErrorAt": _iso(status.last_error_at),
+        "checkedAt": _iso(status.checked_at),
+    }

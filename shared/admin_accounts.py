@@ -1,0 +1,70 @@
+"""The admin's second-factor state: TOTP secret, last used step (no replays), hashed recovery codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+PARTITION = "account"
+
+
+@dataclass(frozen=True)
+class SecondFactor:
+    enabled: bool = False
+    secret: str = ""
+    pending_secret: str = ""
+    last_step: int = -1
+    recovery_code_hashes: tuple[str, ...] = ()
+    etag: str | None = field(default=None, compare=False)
+
+
+class StaleSecondFactor(Exception):
+    """Another request changed the state first (e.g. used the same code)."""
+
+
+class AdminAccounts:
+    def __init__(self, table_provider: Callable[[], TableClient]) -> None:
+        self._table = table_provider
+
+    def second_factor(self, username: str) -> SecondFactor:
+        try:
+            entity = self._table().get_entity(PARTITION, _key(username))
+        except ResourceNotFoundError:
+            return SecondFactor()
+        return SecondFactor(
+            enabled=bool(entity.get("TotpEnabled", False)),
+            secret=entity.get("TotpSecret", ""),
+            pending_secret=entity.get("TotpPendingSecret", ""),
+            last_step=int(entity.get("TotpLastStep", -1)),
+            recovery_code_hashes=tuple(json.loads(entity.get("RecoveryCodeHashes") or "[]")),
+            etag=entity.metadata["etag"],
+        )
+
+    def save(self, username: str, state: SecondFactor) -> None:
+        """Compare-and-set against the state read, so a code can't be used twice by racing requests."""
+        entity = {
+            "PartitionKey": PARTITION,
+            "RowKey": _key(username),
+            "TotpEnabled": state.enabled,
+            "TotpSecret": state.secret,
+            "TotpPendingSecret": state.pending_secret,
+            "TotpLastStep": state.last_step,
+            "RecoveryCodeHashes": json.dumps(list(state.recovery_code_hashes)),
+        }
+        table = self._table()
+        try:
+            if state.etag is None:
+                table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+            else:
+                table.update_entity(entity, mode=UpdateMode.REPLACE, etag=state.etag, match_condition=MatchConditions.IfNotModified)
+        except ResourceModifiedError as exc:
+            raise StaleSecondFactor from exc
+
+
+def _key(username: str) -> str:
+    return username.strip().lower()

@@ -1,0 +1,139 @@
+"""What the app last knew about its Plex connection, shared by every instance through Table Storage.
+
+The dashboard and health read it without calling plex.tv; it is re-checked only when stale
+(sooner after a failure), and an invite that finds the owner token broken records it at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.plex_errors import PlexError, PlexErrorKind
+from shared.plex_gateway import ConnectionState, PlexGateway
+
+PARTITION = "settings"
+ROW = "plexstatus"
+CHECK_INTERVAL_SECONDS = 300.0
+RECHECK_AFTER_ERROR_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class PlexStatus:
+    server_name: str = ""
+    token_valid: bool | None = None
+    last_error: str = ""
+    last_error_kind: str = ""
+    last_error_at: float | None = None
+    checked_at: float | None = None
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.last_error_at and self.last_error_at >= (self.checked_at or 0.0))
+
+
+class PlexStatusMonitor:
+    def __init__(
+        self,
+        table_provider: Callable[[], TableClient],
+        gateway: Callable[[], PlexGateway],
+        *,
+        interval_seconds: float = CHECK_INTERVAL_SECONDS,
+        error_interval_seconds: float = RECHECK_AFTER_ERROR_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._table = table_provider
+        self._gateway = gateway
+        self._interval = interval_seconds
+        self._error_interval = error_interval_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def current(self, *, force_check: bool = False) -> PlexStatus:
+        status = self._read()
+        if force_check or self._stale(status):
+            with self._lock:
+                status = self._check()
+        return status
+
+    def record_failure(self, error: PlexError) -> None:
+        """Stores failures the owner must see; guest mistakes say nothing about the connection."""
+        if error.kind in (PlexErrorKind.USER_NOT_FOUND, PlexErrorKind.ALREADY_SHARED):
+            return
+        previous = self._read()
+        now = self._clock()
+        self._write(
+            PlexStatus(
+                server_name=previous.server_name,
+                token_valid=False if error.kind is PlexErrorKind.INVALID_TOKEN else previous.token_valid,
+                last_error=error.detail,
+                last_error_kind=str(error.kind),
+                last_error_at=now,
+                checked_at=previous.checked_at,
+            )
+        )
+
+    def observe_token_change(self, state: ConnectionState, error: PlexError | None) -> None:
+        """Called by the gateway when it finds the token broken or working again, so every instance sees it at once."""
+        if error is not None:
+            self.record_failure(error)
+        else:
+            self._write(PlexStatus(server_name=state.server_name, token_valid=True, checked_at=self._clock()))
+
+    def _stale(self, status: PlexStatus) -> bool:
+        last = max(status.checked_at or 0.0, status.last_error_at or 0.0)
+        interval = self._error_interval if status.failing else self._interval
+        return self._clock() - last >= interval
+
+    def _check(self) -> PlexStatus:
+        gateway = self._gateway()
+        now = self._clock()
+        try:
+            gateway.check_connection()
+        except PlexError as error:
+            previous = self._read()
+            status = PlexStatus(
+                server_name=previous.server_name,
+                token_valid=False if error.kind is PlexErrorKind.INVALID_TOKEN else previous.token_valid,
+                last_error=error.detail,
+                last_error_kind=str(error.kind),
+                last_error_at=now,
+                checked_at=previous.checked_at,
+            )
+        else:
+            status = PlexStatus(server_name=gateway.state.server_name, token_valid=True, checked_at=now)
+        self._write(status)
+        return status
+
+    def _read(self) -> PlexStatus:
+        try:
+            entity = self._table().get_entity(PARTITION, ROW)
+        except ResourceNotFoundError:
+            return PlexStatus()
+        token_valid = entity.get("TokenValid")
+        return PlexStatus(
+            server_name=entity.get("ServerName", ""),
+            token_valid=None if token_valid is None else bool(token_valid),
+            last_error=entity.get("LastError", ""),
+            last_error_kind=entity.get("LastErrorKind", ""),
+            last_error_at=entity.get("LastErrorAt"),
+            checked_at=entity.get("CheckedAt"),
+        )
+
+    def _write(self, status: PlexStatus) -> None:
+        entity: dict[str, object] = {
+            "PartitionKey": PARTITION,
+            "RowKey": ROW,
+            "ServerName": status.server_name,
+            "LastError": status.last_error,
+            "LastErrorKind": status.last_error_kind,
+        }
+        for name, value in (("TokenValid", status.token_valid), ("LastErrorAt", status.last_error_at), ("CheckedAt", status.checked_at)):
+            if value is not None:
+                entity[name] = value
+        self._table().upsert_entity(entity, mode=UpdateMode.REPLACE)
