@@ -56,6 +56,25 @@ if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
 fi
 
+# Deployment checks, only with --browser (the test run): Debian's shellcheck for the shell scripts, and
+# checkov for infra/ in its own virtualenv because it pins an older `packaging` than pytest accepts.
+if [ "$want_browser" = 1 ]; then
+  if ! command -v shellcheck >/dev/null 2>&1; then
+    echo "Installing Debian's shellcheck for the deployment tests"
+    sudo_cmd=""
+    [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq shellcheck >/dev/null
+  fi
+  checkov_hash=$(sha256sum devtools/requirements-checkov.txt | cut -d' ' -f1)
+  if ! stamp_ok .venv-checkov/.helpr-requirements "$checkov_hash"; then
+    echo "Installing checkov into .venv-checkov"
+    [ -x .venv-checkov/bin/python ] || "$py" -m venv .venv-checkov
+    .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r devtools/requirements-checkov.txt
+    echo "$checkov_hash" > .venv-checkov/.helpr-requirements
+  fi
+fi
+
 if [ ! -f local.settings.json ]; then
   cp local.settings.example.json local.settings.json
   echo "Created local.settings.json from local.settings.example.json"
