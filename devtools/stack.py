@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -145,13 +146,24 @@ class LocalStack:
         self.services.clear()
 
 
-def _local_plex_token() -> str:
-    if os.environ.get("PLEX_TOKEN"):
-        return os.environ["PLEX_TOKEN"]
+def _local_setting(name: str) -> str:
+    """A setting as the functions host will see it: the environment first, then local.settings.json."""
+    if os.environ.get(name):
+        return os.environ[name].strip()
     settings_file = ROOT / "local.settings.json"
     if settings_file.exists():
-        return str(json.loads(settings_file.read_text(encoding="utf-8")).get("Values", {}).get("PLEX_TOKEN", "")).strip()
+        return str(json.loads(settings_file.read_text(encoding="utf-8")).get("Values", {}).get(name, "")).strip()
     return ""
+
+
+def _local_signing_key() -> str:
+    # Kept across restarts so a signed-in admin stays signed in.
+    key_file = ROOT / ".local" / "session-signing-key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
 
 
 @contextlib.contextmanager
@@ -168,8 +180,19 @@ def run(args: argparse.Namespace) -> None:
     busy = [p for p in (args.functions_port, args.site_port, args.azurite_port) if port_in_use(p)]
     if busy:
         sys.exit(f"Port(s) {', '.join(map(str, busy))} already in use: is Helpr already running? Stop it first.")
-    env: dict[str, str] = {"AzureWebJobsStorage": azurite_connection_string(args.azurite_port)}
-    demo = not _local_plex_token()
+    env: dict[str, str] = {
+        "AzureWebJobsStorage": azurite_connection_string(args.azurite_port),
+        "SITE_ORIGIN": f"http://127.0.0.1:{args.site_port}",
+    }
+    if not _local_setting("SESSION_SIGNING_KEY"):
+        env["SESSION_SIGNING_KEY"] = _local_signing_key()
+    admin_password = ""
+    if not _local_setting("ADMIN_PASSWORD_HASH"):
+        from shared.passwords import hash_password
+
+        admin_password = secrets.token_urlsafe(12)
+        env["ADMIN_PASSWORD_HASH"] = hash_password(admin_password)
+    demo = not _local_setting("PLEX_TOKEN")
     with running_stack(LocalStack(ROOT / ".local" / "logs")) as stack:
         if demo:
             simulator = stack.start_simulator(args.simulator_port)
@@ -189,6 +212,12 @@ def run(args: argparse.Namespace) -> None:
         else:
             print("Using plex.tv with the PLEX_TOKEN from local.settings.json / the environment.")
         print(f"\nHelpr is running: open http://127.0.0.1:{args.site_port}/  (API: http://127.0.0.1:{args.site_port}/api/health)")
+        admin_user = _local_setting("ADMIN_USERNAME") or "admin"
+        if admin_password:
+            print(f"Admin page: http://127.0.0.1:{args.site_port}/admin  user {admin_user!r}, password {admin_password!r}")
+            print("  (a new password each start; set ADMIN_PASSWORD_HASH from `python -m devtools.hash_password` to keep one)")
+        else:
+            print(f"Admin page: http://127.0.0.1:{args.site_port}/admin  user {admin_user!r}, with your ADMIN_PASSWORD_HASH password")
         print(f"Logs: {stack.log_dir}.  Press Ctrl+C to stop.", flush=True)
         try:
             while all(s.process.poll() is None for s in stack.services):

@@ -15,10 +15,12 @@ from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
 from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
 from shared.plex_gateway import PlexGateway
 from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
-from shared.tables import Tables
+from shared.tables import ALL_TABLES, Tables
 
 TEST_CLIENT_IDENTIFIER = "helpr-tests"
 HTTP_INVITE_CODE = "open-sesame-2026"
+ADMIN_USERNAME = "owner"
+ADMIN_PASSWORD = "correct horse battery staple"
 
 
 @dataclass
@@ -90,6 +92,7 @@ def gateway(simulator: SimulatorClient) -> PlexGateway:
 class AppStack:
     site_url: str
     functions_url: str
+    env: dict[str, str]
     tables: Tables
     simulator: SimulatorClient
     log_dir: Path
@@ -100,8 +103,16 @@ def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFacto
     """The functions host (with an invite code configured) behind the real SWA emulator."""
     log_dir = tmp_path_factory.mktemp("logs-app")
     stack = LocalStack(log_dir)
+    from werkzeug.security import generate_password_hash
+
     prefix = f"{backing_services.run_prefix}app"
+    functions_port, site_port = free_port(), free_port()
     env = {
+        "SITE_ORIGIN": f"http://127.0.0.1:{site_port}",
+        "ADMIN_USERNAME": ADMIN_USERNAME,
+        # A hash as the old Flask app (Werkzeug) wrote it.
+        "ADMIN_PASSWORD_HASH": generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:100000"),
+        "SESSION_SIGNING_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
         "AzureWebJobsStorage": backing_services.azurite_connection_string,
         "PLEX_TOKEN": DEMO_OWNER_TOKEN,
         "PLEX_API_BASE_URL": backing_services.simulator.base_url,
@@ -113,11 +124,10 @@ def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFacto
     }
     app_tables = Tables(TableServiceClient.from_connection_string(backing_services.azurite_connection_string), prefix)
     try:
-        functions_port, site_port = free_port(), free_port()
         stack.start_functions(functions_port, env)
         stack.start_swa(site_port, functions_port)
         yield AppStack(
-            f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{functions_port}", app_tables, backing_services.simulator, log_dir
+            f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{functions_port}", env, app_tables, backing_services.simulator, log_dir
         )
     finally:
         stack.stop()
@@ -126,10 +136,10 @@ def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture
 def app(app_stack: AppStack) -> AppStack:
-    """The app stack with the simulator reset and the invite log emptied."""
+    """The app stack with the simulator reset and every table emptied."""
     app_stack.simulator.reset()
     app_stack.tables.ensure()
-    for table in ("invitelog", "counters"):
+    for table in ALL_TABLES:
         client = app_stack.tables.client(table)
         for entity in client.list_entities():
             client.delete_entity(entity["PartitionKey"], entity["RowKey"])
