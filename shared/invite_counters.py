@@ -51,12 +51,19 @@ class InviteTotals:
 
 
 class InviteCounters:
-    def __init__(self, table_provider: Callable[[], TableClient], *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        table_provider: Callable[[], TableClient],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        pick_shard: Callable[[], int] = lambda: random.randrange(SHARDS),  # noqa: S311 - spreading load, not security
+    ) -> None:
         self._table = table_provider
         self._sleep = sleep
+        self._pick_shard = pick_shard
 
     def record(self, outcome: InviteOutcome, at: datetime) -> None:
-        shard = random.randrange(SHARDS)  # noqa: S311 - spreading load, not security
+        shard = self._pick_shard() % SHARDS
         at = at.astimezone(UTC)
         for row_key in (f"total-{shard}", f"day-{at.date().isoformat()}-{shard}", f"hour-{at:%Y-%m-%dT%H}-{shard}"):
             self._increment(row_key, str(outcome))
