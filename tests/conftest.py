@@ -66,7 +66,7 @@ def tables(table_service: TableServiceClient, backing_services: Services) -> Ite
 def make_gateway(
     simulator: SimulatorClient,
     *,
-    token: str = DEMO_OWNER_TOKEN,
+    token: str | Callable[[], str] = DEMO_OWNER_TOKEN,
     timeout: float = 5.0,
     server_name: str = "",
     clock: Callable[[], float] = time.time,
@@ -74,7 +74,7 @@ def make_gateway(
     pin_plex_identity(TEST_CLIENT_IDENTIFIER, "Helpr")
     recorder = LastResponseRecorder()
     return PlexGateway(
-        token=lambda: token,
+        token=token if callable(token) else lambda: token,
         session=build_plex_session(simulator.base_url, recorder),
         recorder=recorder,
         timeout_seconds=timeout,
