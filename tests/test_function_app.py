@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import azure.functions as func
+import pytest
 
 from devtools.local_host import load_local_settings, route_pattern
 from devtools.stack import ROOT
@@ -91,3 +92,34 @@ def test_missing_plex_token_gets_a_setup_required_answer_naming_it(monkeypatch):
         assert error["code"] == "setup_required"
         assert "PLEX_TOKEN" in error["message"]
         assert "Traceback" not in answer.get_body().decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"ADMIN_PASSWORD_HASH": "scrypt:32768:8:1$salt$abc"}, "SITE_ORIGIN"),
+        ({"SITE_ORIGIN": "http://portal.test"}, "ADMIN_PASSWORD_HASH"),
+    ],
+)
+def test_admin_sign_in_names_the_missing_setting(monkeypatch, env, missing):
+    from shared.container import reset_container
+
+    for name in ("SITE_ORIGIN", "ADMIN_PASSWORD_HASH", "KEY_VAULT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_container()
+    try:
+        response = _call(
+            "admin/login",
+            "POST",
+            b'{"username": "admin", "password": "pw"}',
+            {"Content-Type": "application/json", "Origin": "http://portal.test"},
+        )
+    finally:
+        reset_container()
+    assert response.status_code == 503
+    error = json.loads(response.get_body())["error"]
+    assert error["code"] == "setup_required"
+    assert missing in error["message"]
