@@ -151,7 +151,7 @@ expected_secrets=$'plex-token\nsession-signing-key\nadmin-password-hash'
 step "Key Vault secrets in $vault"
 secret_state() { # NAME -> present | absent; waits while a new role assignment is not in force yet
   local err attempt
-  for attempt in $(seq 1 30); do
+  for attempt in $(seq 1 60); do
     if err=$(az keyvault secret show --vault-name "$vault" --name "$1" --query id -o tsv 2>&1 >/dev/null); then
       echo present
       return 0
