@@ -1,0 +1,1445 @@
+/* Helpr admin dashboard: sign-in (with optional second step), stats, libraries and two-step sign-in. */
+(function () {
+  'use strict';
+
+  var API = {
+    session: '/api/admin/session',
+    login: '/api/admin/login',
+    logout: '/api/admin/logout',
+    dashboard: '/api/admin/dashboard',
+    libraries: '/api/admin/libraries',
+    librariesRefresh: '/api/admin/libraries/refresh',
+    totpSetup: '/api/admin/totp/setup',
+    totpConfirm: '/api/admin/totp/confirm',
+    totpDisable: '/api/admin/totp/disable'
+  };
+
+  var REQUEST_TIMEOUT_MS = 20000;
+  // Refreshing libraries talks to plex.tv; give the server's own timeout room to answer first.
+  var PLEX_TIMEOUT_MS = 45000;
+  var MAX_SHOWN_MESSAGE_LENGTH = 400;
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  var CHART_FALLBACK_WIDTH = 600;
+  var CHART_FALLBACK_HEIGHT = 176;
+
+  var OUTCOME_LABELS = {
+    invited: 'Invited',
+    already_shared: 'Already had access',
+    code_rejected: 'Wrong invite code',
+    user_not_found: 'Plex user not found',
+    share_limit: 'Share limit reached',
+    plex_rate_limited: 'Plex rate-limited',
+    plex_unavailable: 'Plex unavailable',
+    invalid_owner_token: 'Owner token invalid',
+    plex_error: 'Plex error'
+  };
+
+  var LIBRARY_TYPES = {
+    movie: 'Movie library',
+    show: 'TV library',
+    artist: 'Music library',
+    photo: 'Photo library'
+  };
+
+  var TEXT = {
+    loading: 'Loading…',
+    loadingDashboard: 'Loading dashboard…',
+    network: "Can't reach the server. Check your connection and try again.",
+    timeout: 'The server took too long to answer. Please try again in a minute.',
+    serverProblem: 'Something went wrong on our side. Please try again in a minute.',
+    badRequest: "That didn't work. Check what you entered and try again.",
+    tooManyAttempts: 'Too many attempts.',
+    sessionEnded: 'Your session has ended. Sign in again.',
+    signedOut: "You've signed out.",
+    signIn: 'Sign in',
+    signingIn: 'Signing in…',
+    verify: 'Verify',
+    verifying: 'Checking code…',
+    usernameRequired: 'Enter your username.',
+    passwordRequired: 'Enter your password.',
+    totpRequired: 'Enter the 6-digit code from your authenticator app.',
+    recoveryRequired: 'Enter one of your recovery codes.',
+    useRecovery: 'Use a recovery code instead',
+    useTotp: 'Use a code from your authenticator app instead',
+    setupFallback: 'A setting the admin sign-in needs is missing.',
+    noLibrariesChosen: 'Tick at least one library: new invites need something to share.',
+    sharesAll: 'No selection saved yet: invites share every library.',
+    librariesUnavailable: "The library list couldn't be loaded from Plex.",
+    noLibraries: 'Plex reported no libraries on this server.',
+    tokenTitle: 'Your Plex token no longer works: invites are failing.',
+    tokenText: 'Update PLEX_TOKEN (in Key Vault or the app settings), then press “Refresh from Plex” under Shared libraries to check it.',
+    copied: 'Copied to the clipboard.',
+    copyFailed: "Copying didn't work here. Select the codes and copy them by hand."
+  };
+
+  var els = {};
+  var state = {
+    session: null,
+    pendingLogin: null,
+    useRecovery: false,
+    dashboardLoading: false,
+    daily: [],
+    libraries: null,
+    plex: null,
+    totpMode: 'off',
+    recoveryCodes: [],
+    chartFrame: 0
+  };
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function collectElements() {
+    [
+      'auth-main', 'app-status', 'login-section', 'login-heading', 'login-notice', 'login-form', 'password-step',
+      'login-username', 'login-password', 'totp-step', 'totp-code-field', 'login-totp', 'recovery-code-field',
+      'login-recovery', 'use-recovery-code', 'login-restart', 'login-error', 'login-button',
+      'setup-section', 'setup-heading', 'setup-message',
+      'dashboard', 'dashboard-main', 'dashboard-heading', 'admin-server-name', 'admin-name', 'logout-button',
+      'token-banner', 'token-banner-title', 'token-banner-text', 'token-banner-error',
+      'dashboard-status', 'dashboard-error', 'dashboard-retry-row', 'dashboard-retry',
+      'daily-chart', 'daily-table', 'chart-empty', 'recent-invites',
+      'plex-server-name', 'plex-token-state', 'plex-last-error', 'plex-checked-at', 'invite-code-state',
+      'libraries-form', 'library-options', 'libraries-note', 'libraries-fetched', 'save-libraries',
+      'refresh-libraries', 'libraries-status',
+      'totp-heading', 'totp-off', 'totp-setup-button', 'totp-setup', 'totp-setup-heading', 'totp-qr',
+      'totp-open-app-row', 'totp-open-app', 'totp-secret', 'totp-confirm-form', 'totp-confirm-code',
+      'totp-confirm-button', 'totp-cancel-button', 'totp-recovery', 'recovery-heading', 'recovery-codes',
+      'copy-recovery-codes', 'recovery-done', 'totp-on', 'totp-disable-form', 'totp-disable-code',
+      'totp-disable-button', 'totp-status'
+    ].forEach(function (id) {
+      els[id] = byId(id);
+    });
+  }
+
+  /* ---------- small helpers ---------- */
+
+  function isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  }
+
+  function asText(value) {
+    return typeof value === 'string' ? value.trim() : '';
+  }
+
+  function toCount(value) {
+    return typeof value === 'number' && isFinite(value) && value > 0 ? Math.floor(value) : 0;
+  }
+
+  // Server text is shown with textContent only; this just keeps it to a readable size.
+  function cleanMessage(message) {
+    var text = asText(message);
+    if (text.length > MAX_SHOWN_MESSAGE_LENGTH) {
+      text = text.slice(0, MAX_SHOWN_MESSAGE_LENGTH - 1).trimEnd() + '…';
+    }
+    return text;
+  }
+
+  function createFormatter(options) {
+    try {
+      return new Intl.DateTimeFormat(undefined, options);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  var numberFormat = typeof Intl === 'object' ? new Intl.NumberFormat() : null;
+  var longDateTime = createFormatter({ dateStyle: 'medium', timeStyle: 'short' });
+  var shortDateTime = createFormatter({ month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  var dayLabel = createFormatter({ month: 'short', day: 'numeric' });
+  var dayLongLabel = createFormatter({ weekday: 'short', month: 'short', day: 'numeric' });
+
+  function formatNumber(value) {
+    return numberFormat ? numberFormat.format(value) : String(value);
+  }
+
+  function parseTime(value) {
+    if (typeof value !== 'string' || !value) {
+      return null;
+    }
+    var date = new Date(value);
+    return isNaN(date.getTime()) ? null : date;
+  }
+
+  function formatWith(formatter, date) {
+    return formatter ? formatter.format(date) : date.toLocaleString();
+  }
+
+  function formatDateTime(value) {
+    var date = parseTime(value);
+    return date ? formatWith(longDateTime, date) : '';
+  }
+
+  // "2026-11-21" is a calendar day, not an instant: build it in local time so it isn't shifted a day.
+  function parseDay(value) {
+    var match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(typeof value === 'string' ? value : '');
+    if (!match) {
+      return null;
+    }
+    return new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  }
+
+  function formatDay(value, formatter) {
+    var date = parseDay(value);
+    return date ? formatWith(formatter, date) : asText(value);
+  }
+
+  function outcomeLabel(outcome) {
+    if (Object.prototype.hasOwnProperty.call(OUTCOME_LABELS, outcome)) {
+      return OUTCOME_LABELS[outcome];
+    }
+    var text = asText(outcome).replace(/_/g, ' ');
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : 'Unknown';
+  }
+
+  function plural(count, one, many) {
+    return formatNumber(count) + ' ' + (count === 1 ? one : many);
+  }
+
+  function clearChildren(node) {
+    while (node.firstChild) {
+      node.removeChild(node.firstChild);
+    }
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function svgElement(tag, attributes) {
+    var node = document.createElementNS(SVG_NS, tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      node.setAttribute(name, String(attributes[name]));
+    });
+    return node;
+  }
+
+  /* ---------- requests ---------- */
+
+  function fetchWithTimeout(url, options, timeoutMs) {
+    if (typeof AbortController !== 'function') {
+      return fetch(url, options);
+    }
+    var controller = new AbortController();
+    var timer = setTimeout(function () {
+      controller.abort();
+    }, timeoutMs);
+    var opts = Object.assign({}, options, { signal: controller.signal });
+    return fetch(url, opts).finally(function () {
+      clearTimeout(timer);
+    });
+  }
+
+  function isAbortError(error) {
+    return Boolean(error) && error.name === 'AbortError';
+  }
+
+  // Resolves to the parsed JSON body, or undefined when the body isn't JSON (e.g. a proxy error page).
+  function readJson(response) {
+    return response.text().then(function (text) {
+      try {
+        return JSON.parse(text);
+      } catch (e) {
+        return undefined;
+      }
+    }, function () {
+      return undefined;
+    });
+  }
+
+  function errorObject(body) {
+    return isPlainObject(body) && isPlainObject(body.error) ? body.error : null;
+  }
+
+  // Retry-After is either delay-seconds or an HTTP date.
+  function retryAfterSeconds(response) {
+    var header = response.headers.get('Retry-After');
+    if (!header) {
+      return null;
+    }
+    var trimmed = header.trim();
+    if (/^\d+$/.test(trimmed)) {
+      var seconds = parseInt(trimmed, 10);
+      return seconds > 0 ? seconds : null;
+    }
+    var date = Date.parse(trimmed);
+    if (isNaN(date)) {
+      return null;
+    }
+    return Math.max(1, Math.ceil((date - Date.now()) / 1000));
+  }
+
+  // Always resolves, to { ok, status, body, error, retryAfter, network, timedOut }.
+  function request(method, url, payload, timeoutMs) {
+    var headers = { Accept: 'application/json' };
+    var options = { method: method, headers: headers, credentials: 'same-origin', cache: 'no-store' };
+    if (method !== 'GET') {
+      headers['Content-Type'] = 'application/json';
+      if (state.session && state.session.csrfToken) {
+        headers['X-CSRF-Token'] = state.session.csrfToken;
+      }
+      options.body = JSON.stringify(payload || {});
+    }
+    return fetchWithTimeout(url, options, timeoutMs || REQUEST_TIMEOUT_MS).then(function (response) {
+      return readJson(response).then(function (body) {
+        var error = errorObject(body);
+        return {
+          ok: response.ok && isPlainObject(body) && !error,
+          status: response.status,
+          body: body,
+          error: error,
+          retryAfter: retryAfterSeconds(response)
+        };
+      });
+    }, function (error) {
+      return { ok: false, status: 0, body: undefined, error: null, retryAfter: null, network: true, timedOut: isAbortError(error) };
+    });
+  }
+
+  // A signed-in call: any 401 means the session expired or was revoked.
+  function adminRequest(method, url, payload, timeoutMs) {
+    return request(method, url, payload, timeoutMs).then(function (result) {
+      if (result.status === 401 && state.session) {
+        result.sessionEnded = true;
+        showLogin(TEXT.sessionEnded, true);
+      }
+      return result;
+    });
+  }
+
+  function formatWait(seconds) {
+    if (seconds < 60) {
+      return seconds + (seconds === 1 ? ' second' : ' seconds');
+    }
+    var minutes = Math.ceil(seconds / 60);
+    return minutes + (minutes === 1 ? ' minute' : ' minutes');
+  }
+
+  function errorMessage(result) {
+    if (result.network) {
+      return result.timedOut ? TEXT.timeout : TEXT.network;
+    }
+    if (result.status === 429) {
+      if (result.retryAfter) {
+        return TEXT.tooManyAttempts + ' Try again in ' + formatWait(result.retryAfter) + '.';
+      }
+      return cleanMessage(result.error && result.error.message) || TEXT.tooManyAttempts + ' Try again later.';
+    }
+    if (!result.error) {
+      // Not our JSON error shape: a proxy page or a crash, never shown raw.
+      return TEXT.serverProblem;
+    }
+    var message = cleanMessage(result.error.message);
+    if (message) {
+      return message;
+    }
+    return result.status >= 400 && result.status < 500 ? TEXT.badRequest : TEXT.serverProblem;
+  }
+
+  function errorCode(result) {
+    return result.error && typeof result.error.code === 'string' ? result.error.code : '';
+  }
+
+  /* ---------- busy controls ---------- */
+
+  // Disables the controls while a request runs; the returned function undoes it and puts focus back if it was lost.
+  function lockControls(controls, busyButton, busyText, focusTarget) {
+    controls.forEach(function (control) {
+      control.disabled = true;
+    });
+    var idleText = '';
+    if (busyButton) {
+      idleText = busyButton.textContent;
+      busyButton.textContent = busyText;
+      busyButton.setAttribute('aria-busy', 'true');
+    }
+    return function unlock() {
+      controls.forEach(function (control) {
+        control.disabled = false;
+      });
+      if (busyButton) {
+        busyButton.textContent = idleText;
+        busyButton.removeAttribute('aria-busy');
+      }
+      var active = document.activeElement;
+      var target = focusTarget || busyButton;
+      if ((!active || active === document.body) && target && document.body.contains(target) && !target.disabled) {
+        target.focus();
+      }
+    };
+  }
+
+  function formControls(form) {
+    return Array.prototype.slice.call(form.elements);
+  }
+
+  /* ---------- status lines ---------- */
+
+  function setStatusLine(node, message, kind) {
+    node.textContent = message || '';
+    node.classList.toggle('is-error', kind === 'error');
+    node.classList.toggle('is-ok', kind === 'ok');
+  }
+
+  function setInvalid(input, invalid) {
+    if (invalid) {
+      input.setAttribute('aria-invalid', 'true');
+    } else {
+      input.removeAttribute('aria-invalid');
+    }
+  }
+
+  /* ---------- views ---------- */
+
+  function showView(name) {
+    var onDashboard = name === 'dashboard';
+    els['auth-main'].hidden = onDashboard;
+    els.dashboard.hidden = !onDashboard;
+    els['dashboard-main'].hidden = !onDashboard;
+    els['login-section'].hidden = name !== 'login';
+    els['setup-section'].hidden = name !== 'setup';
+    if (name !== 'loading') {
+      setStatusLine(els['app-status'], '');
+    }
+  }
+
+  function showSetup(message) {
+    state.session = null;
+    els['setup-message'].textContent = message || TEXT.setupFallback;
+    document.title = 'Setup needed · Helpr admin';
+    showView('setup');
+    els['setup-heading'].focus();
+  }
+
+  /* ---------- sign-in ---------- */
+
+  function setLoginError(message) {
+    els['login-error'].textContent = message || '';
+  }
+
+  function setRecoveryMode(useRecovery) {
+    state.useRecovery = useRecovery;
+    els['totp-code-field'].hidden = useRecovery;
+    els['recovery-code-field'].hidden = !useRecovery;
+    els['use-recovery-code'].textContent = useRecovery ? TEXT.useTotp : TEXT.useRecovery;
+    setInvalid(els['login-totp'], false);
+    setInvalid(els['login-recovery'], false);
+  }
+
+  function showPasswordStep() {
+    state.pendingLogin = null;
+    els['login-password'].value = '';
+    els['login-totp'].value = '';
+    els['login-recovery'].value = '';
+    setRecoveryMode(false);
+    els['totp-step'].hidden = true;
+    els['password-step'].hidden = false;
+    els['login-button'].textContent = TEXT.signIn;
+  }
+
+  function showSecondStep(username, password) {
+    // Kept in memory only for the retry with the code, and dropped as soon as it's done.
+    state.pendingLogin = { username: username, password: password };
+    els['login-password'].value = '';
+    els['login-totp'].value = '';
+    els['login-recovery'].value = '';
+    setRecoveryMode(false);
+    els['password-step'].hidden = true;
+    els['totp-step'].hidden = false;
+    els['login-button'].textContent = TEXT.verify;
+    els['login-totp'].focus();
+  }
+
+  function showLogin(notice, isError) {
+    resetDashboard();
+    state.session = null;
+    showPasswordStep();
+    setLoginError('');
+    setInvalid(els['login-username'], false);
+    setInvalid(els['login-password'], false);
+    setStatusLine(els['login-notice'], notice || '', isError ? 'error' : '');
+    document.title = 'Sign in · Helpr admin';
+    showView('login');
+    if (els['login-username'].value) {
+      els['login-password'].focus();
+    } else {
+      els['login-username'].focus();
+    }
+  }
+
+  function readSession(body) {
+    if (!isPlainObject(body) || typeof body.csrfToken !== 'string' || !body.csrfToken) {
+      return null;
+    }
+    return {
+      username: asText(body.username) || 'owner',
+      csrfToken: body.csrfToken,
+      expiresAt: asText(body.expiresAt),
+      totpEnabled: body.totpEnabled === true
+    };
+  }
+
+  function buildLoginPayload() {
+    var pending = state.pendingLogin;
+    if (!pending) {
+      var username = els['login-username'].value.trim();
+      var password = els['login-password'].value;
+      if (!username) {
+        return { problem: TEXT.usernameRequired, input: els['login-username'] };
+      }
+      if (!password) {
+        return { problem: TEXT.passwordRequired, input: els['login-password'] };
+      }
+      return { payload: { username: username, password: password } };
+    }
+    var payload = { username: pending.username, password: pending.password };
+    if (state.useRecovery) {
+      var recovery = els['login-recovery'].value.trim();
+      if (!recovery) {
+        return { problem: TEXT.recoveryRequired, input: els['login-recovery'] };
+      }
+      payload.recoveryCode = recovery;
+    } else {
+      var code = els['login-totp'].value.replace(/\s+/g, '');
+      if (!/^\d{6}$/.test(code)) {
+        return { problem: TEXT.totpRequired, input: els['login-totp'] };
+      }
+      payload.totpCode = code;
+    }
+    return { payload: payload };
+  }
+
+  function handleLoginResult(result, payload) {
+    if (result.ok) {
+      var session = readSession(result.body);
+      if (!session) {
+        setLoginError(TEXT.serverProblem);
+        return false;
+      }
+      state.pendingLogin = null;
+      state.session = session;
+      showPasswordStep();
+      setStatusLine(els['login-notice'], '');
+      enterDashboard(true);
+      return true;
+    }
+
+    var code = errorCode(result);
+    if (code === 'setup_required' || (result.status === 503 && !code && result.error)) {
+      state.pendingLogin = null;
+      showSetup(cleanMessage(result.error && result.error.message));
+      return true;
+    }
+    if (code === 'second_factor_required') {
+      setLoginError('');
+      showSecondStep(payload.username, payload.password);
+      return true;
+    }
+    var message = errorMessage(result);
+    if (code === 'invalid_credentials') {
+      if (state.pendingLogin) {
+        showPasswordStep();
+      }
+      els['login-password'].value = '';
+      setLoginError(message);
+      setInvalid(els['login-password'], true);
+      els['login-password'].focus();
+      return true;
+    }
+    if (code === 'invalid_second_factor' && state.pendingLogin) {
+      var input = state.useRecovery ? els['login-recovery'] : els['login-totp'];
+      input.value = '';
+      setInvalid(input, true);
+      setLoginError(message);
+      input.focus();
+      return true;
+    }
+    setLoginError(message);
+    return false;
+  }
+
+  function handleLoginSubmit(event) {
+    event.preventDefault();
+    if (els['login-button'].disabled) {
+      return;
+    }
+    setLoginError('');
+    setStatusLine(els['login-notice'], '');
+    ['login-username', 'login-password', 'login-totp', 'login-recovery'].forEach(function (id) {
+      setInvalid(els[id], false);
+    });
+
+    var built = buildLoginPayload();
+    if (built.problem) {
+      setLoginError(built.problem);
+      setInvalid(built.input, true);
+      built.input.focus();
+      return;
+    }
+
+    var busyText = state.pendingLogin ? TEXT.verifying : TEXT.signingIn;
+    var unlock = lockControls(formControls(els['login-form']), els['login-button'], busyText);
+    request('POST', API.login, built.payload).then(function (result) {
+      unlock();
+      return handleLoginResult(result, built.payload);
+    }).catch(function () {
+      unlock();
+      setLoginError(TEXT.serverProblem);
+    });
+  }
+
+  function handleRecoveryToggle() {
+    setLoginError('');
+    setRecoveryMode(!state.useRecovery);
+    (state.useRecovery ? els['login-recovery'] : els['login-totp']).focus();
+  }
+
+  function handleLoginRestart() {
+    setLoginError('');
+    showPasswordStep();
+    els['login-password'].focus();
+  }
+
+  function handleLoginInput(event) {
+    if (event.target && event.target.hasAttribute('aria-invalid')) {
+      setInvalid(event.target, false);
+    }
+  }
+
+  /* ---------- sign-out ---------- */
+
+  function handleLogout() {
+    var unlock = lockControls([els['logout-button']], els['logout-button'], 'Signing out…');
+    request('POST', API.logout, {}).then(function (result) {
+      unlock();
+      if (result.ok || result.status === 401) {
+        showLogin(TEXT.signedOut, false);
+        return;
+      }
+      setStatusLine(els['dashboard-error'], "Couldn't sign out: " + errorMessage(result));
+    });
+  }
+
+  /* ---------- dashboard ---------- */
+
+  function enterDashboard(moveFocus) {
+    els['admin-name'].textContent = state.session.username;
+    state.totpMode = state.session.totpEnabled ? 'on' : 'off';
+    renderTotp();
+    showView('dashboard');
+    if (moveFocus) {
+      els['dashboard-heading'].focus();
+    }
+    loadDashboard(false);
+  }
+
+  function setDashboardError(message) {
+    els['dashboard-error'].textContent = message || '';
+    els['dashboard-retry-row'].hidden = !message;
+  }
+
+  function loadDashboard(quiet) {
+    if (state.dashboardLoading) {
+      return Promise.resolve();
+    }
+    state.dashboardLoading = true;
+    if (!quiet) {
+      setStatusLine(els['dashboard-status'], TEXT.loadingDashboard);
+      setDashboardError('');
+    }
+    els['dashboard-retry'].disabled = true;
+    return adminRequest('GET', API.dashboard).then(function (result) {
+      state.dashboardLoading = false;
+      els['dashboard-retry'].disabled = false;
+      if (result.sessionEnded) {
+        return;
+      }
+      setStatusLine(els['dashboard-status'], '');
+      if (!result.ok) {
+        if (!quiet) {
+          setDashboardError("Couldn't load the dashboard. " + errorMessage(result));
+        }
+        return;
+      }
+      setDashboardError('');
+      renderDashboard(result.body);
+    });
+  }
+
+  function renderDashboard(data) {
+    var totals = isPlainObject(data.totals) ? data.totals : {};
+    renderStat('stat-all-time', totals.allTime);
+    renderStat('stat-24h', totals.last24h);
+    renderStat('stat-7d', totals.last7d);
+
+    state.daily = normalizeDaily(data.daily);
+    renderChart();
+    renderDailyTable();
+
+    renderInviteRows(els['recent-invites'], Array.isArray(data.recent) ? data.recent : [], 'No invite requests yet.');
+
+    state.plex = isPlainObject(data.plex) ? data.plex : {};
+    renderPlex(state.plex, data.inviteCodeRequired);
+    renderTokenBanner(state.plex);
+    renderLibraries(data.libraries);
+  }
+
+  function resetDashboard() {
+    state.daily = [];
+    state.libraries = null;
+    state.plex = null;
+    state.recoveryCodes = [];
+    ['stat-all-time', 'stat-24h', 'stat-7d'].forEach(function (id) {
+      renderStat(id, null);
+    });
+    clearChildren(els['daily-chart']);
+    clearChildren(els['daily-table'].tBodies[0]);
+    clearChildren(els['recent-invites'].tBodies[0]);
+    clearChildren(els['library-options']);
+    syncSaveButton();
+    clearChildren(els['recovery-codes']);
+    els['token-banner'].hidden = true;
+    els['admin-name'].textContent = '';
+    clearTotpSetup();
+    ['dashboard-status', 'libraries-status', 'totp-status', 'libraries-note', 'libraries-fetched'].forEach(function (id) {
+      setStatusLine(els[id], '');
+    });
+    setDashboardError('');
+    ['totp-confirm-code', 'totp-disable-code'].forEach(function (id) {
+      els[id].value = '';
+    });
+  }
+
+  /* ---------- stats ---------- */
+
+  function renderStat(id, totals) {
+    var card = byId(id);
+    var data = isPlainObject(totals) ? totals : null;
+    card.querySelector('.stat-total').textContent = data ? formatNumber(toCount(data.total)) : '–';
+    card.querySelector('.stat-succeeded').textContent = data ? formatNumber(toCount(data.succeeded)) : '–';
+    card.querySelector('.stat-failed').textContent = data ? formatNumber(toCount(data.failed)) : '–';
+
+    var list = card.querySelector('.stat-breakdown');
+    clearChildren(list);
+    var byOutcome = data && isPlainObject(data.byOutcome) ? data.byOutcome : {};
+    Object.keys(byOutcome).map(function (outcome) {
+      return { outcome: outcome, count: toCount(byOutcome[outcome]) };
+    }).filter(function (entry) {
+      return entry.count > 0;
+    }).sort(function (a, b) {
+      return b.count - a.count;
+    }).forEach(function (entry) {
+      list.appendChild(element('li', '', outcomeLabel(entry.outcome) + ': ' + formatNumber(entry.count)));
+    });
+    list.hidden = list.childNodes.length === 0;
+  }
+
+  /* ---------- daily chart ---------- */
+
+  function normalizeDaily(daily) {
+    if (!Array.isArray(daily)) {
+      return [];
+    }
+    return daily.filter(isPlainObject).map(function (day) {
+      return { date: asText(day.date), succeeded: toCount(day.succeeded), failed: toCount(day.failed) };
+    });
+  }
+
+  function niceCeiling(value) {
+    if (value <= 4) {
+      return Math.max(1, value);
+    }
+    var magnitude = Math.pow(10, Math.floor(Math.log10(value)));
+    var steps = [1, 2, 2.5, 5, 10];
+    for (var i = 0; i < steps.length; i += 1) {
+      if (steps[i] * magnitude >= value) {
+        return steps[i] * magnitude;
+      }
+    }
+    return 10 * magnitude;
+  }
+
+  function chartSummary(days) {
+    var succeeded = 0;
+    var failed = 0;
+    days.forEach(function (day) {
+      succeeded += day.succeeded;
+      failed += day.failed;
+    });
+    return {
+      succeeded: succeeded,
+      failed: failed,
+      label: 'Invites per day over the last ' + days.length + ' days: ' + formatNumber(succeeded) + ' succeeded, ' +
+        formatNumber(failed) + ' failed'
+    };
+  }
+
+  function axisText(x, y, anchor, text) {
+    var node = svgElement('text', { x: x, y: y, 'text-anchor': anchor, class: 'axis-label' });
+    node.textContent = text;
+    return node;
+  }
+
+  // Drawn in CSS pixels (viewBox = rendered size) so labels stay readable at every width.
+  function renderChart() {
+    var svg = els['daily-chart'];
+    var days = state.daily;
+    clearChildren(svg);
+    var summary = chartSummary(days);
+    svg.setAttribute('aria-label', summary.label);
+    els['chart-empty'].hidden = days.length === 0 || summary.succeeded + summary.failed > 0;
+    if (!days.length) {
+      return;
+    }
+
+    var box = svg.getBoundingClientRect();
+    var width = Math.round(box.width) || CHART_FALLBACK_WIDTH;
+    var height = Math.round(box.height) || CHART_FALLBACK_HEIGHT;
+    svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+
+    var maxTotal = 0;
+    days.forEach(function (day) {
+      maxTotal = Math.max(maxTotal, day.succeeded + day.failed);
+    });
+    var top = niceCeiling(maxTotal);
+    var topLabel = formatNumber(top);
+    var padLeft = Math.max(20, topLabel.length * 7 + 10);
+    var padRight = 4;
+    var padTop = 8;
+    var padBottom = 24;
+    var plotWidth = Math.max(10, width - padLeft - padRight);
+    var plotHeight = Math.max(10, height - padTop - padBottom);
+    var baseline = padTop + plotHeight;
+
+    svg.appendChild(svgElement('line', {
+      x1: padLeft, x2: width - padRight, y1: padTop + 0.5, y2: padTop + 0.5, class: 'grid-line grid-line-top'
+    }));
+    svg.appendChild(svgElement('line', {
+      x1: padLeft, x2: width - padRight, y1: baseline + 0.5, y2: baseline + 0.5, class: 'grid-line'
+    }));
+    svg.appendChild(axisText(padLeft - 6, padTop + 4, 'end', topLabel));
+    svg.appendChild(axisText(padLeft - 6, baseline + 4, 'end', '0'));
+
+    var slot = plotWidth / days.length;
+    var barWidth = Math.max(2, Math.min(28, slot * 0.68));
+    days.forEach(function (day, index) {
+      var x = padLeft + index * slot;
+      var group = svgElement('g', { class: 'day' });
+      var title = svgElement('title');
+      title.textContent = formatDay(day.date, dayLongLabel) + ': ' + day.succeeded + ' succeeded, ' + day.failed + ' failed';
+      group.appendChild(title);
+      group.appendChild(svgElement('rect', { x: x, y: padTop, width: slot, height: plotHeight, class: 'day-hit' }));
+
+      var barX = x + (slot - barWidth) / 2;
+      var okHeight = day.succeeded ? Math.max(2, plotHeight * day.succeeded / top) : 0;
+      var failHeight = day.failed ? Math.max(2, plotHeight * day.failed / top) : 0;
+      if (okHeight) {
+        group.appendChild(svgElement('rect', {
+          x: barX.toFixed(2), y: (baseline - okHeight).toFixed(2), width: barWidth.toFixed(2),
+          height: okHeight.toFixed(2), rx: 1.5, class: 'bar-ok'
+        }));
+      }
+      if (failHeight) {
+        group.appendChild(svgElement('rect', {
+          x: barX.toFixed(2), y: (baseline - okHeight - failHeight).toFixed(2), width: barWidth.toFixed(2),
+          height: failHeight.toFixed(2), rx: 1.5, class: 'bar-fail'
+        }));
+      }
+      svg.appendChild(group);
+    });
+
+    var labelY = height - 6;
+    svg.appendChild(axisText(padLeft, labelY, 'start', formatDay(days[0].date, dayLabel)));
+    svg.appendChild(axisText(width - padRight, labelY, 'end', formatDay(days[days.length - 1].date, dayLabel)));
+  }
+
+  function renderDailyTable() {
+    var body = els['daily-table'].tBodies[0];
+    clearChildren(body);
+    state.daily.forEach(function (day) {
+      var row = document.createElement('tr');
+      var date = element('th', '', formatDay(day.date, dayLongLabel));
+      date.scope = 'row';
+      row.appendChild(date);
+      row.appendChild(element('td', '', formatNumber(day.succeeded)));
+      row.appendChild(element('td', '', formatNumber(day.failed)));
+      body.appendChild(row);
+    });
+  }
+
+  function scheduleChartRender() {
+    if (state.chartFrame || !state.daily.length || els.dashboard.hidden) {
+      return;
+    }
+    state.chartFrame = window.requestAnimationFrame(function () {
+      state.chartFrame = 0;
+      renderChart();
+    });
+  }
+
+  function watchChartSize() {
+    if (typeof ResizeObserver === 'function') {
+      var lastWidth = 0;
+      new ResizeObserver(function (entries) {
+        var width = Math.round(entries[0].contentRect.width);
+        if (width && width !== lastWidth) {
+          lastWidth = width;
+          scheduleChartRender();
+        }
+      }).observe(els['daily-chart']);
+    } else {
+      window.addEventListener('resize', scheduleChartRender);
+    }
+  }
+
+  /* ---------- invite tables ---------- */
+
+  // The narrow-screen layout restyles table parts as blocks; explicit roles keep them a table for screen readers.
+  function addTableRoles(table) {
+    table.setAttribute('role', 'table');
+    Array.prototype.forEach.call(table.querySelectorAll('thead, tbody'), function (group) {
+      group.setAttribute('role', 'rowgroup');
+    });
+    Array.prototype.forEach.call(table.querySelectorAll('thead tr'), function (row) {
+      row.setAttribute('role', 'row');
+    });
+    Array.prototype.forEach.call(table.querySelectorAll('thead th'), function (cell) {
+      cell.setAttribute('role', 'columnheader');
+    });
+  }
+
+  function inviteCell(className) {
+    var cell = element('td', className);
+    cell.setAttribute('role', 'cell');
+    return cell;
+  }
+
+  function inviteRow(item) {
+    var row = document.createElement('tr');
+    row.setAttribute('role', 'row');
+
+    var timeCell = inviteCell('cell-time');
+    var created = parseTime(item.createdAt);
+    if (created) {
+      var time = element('time', '', formatWith(shortDateTime, created));
+      time.dateTime = item.createdAt;
+      time.title = formatWith(longDateTime, created);
+      timeCell.appendChild(time);
+    } else {
+      timeCell.textContent = '–';
+    }
+    row.appendChild(timeCell);
+
+    var whoCell = inviteCell('cell-who');
+    whoCell.textContent = asText(item.identifier) || '–';
+    row.appendChild(whoCell);
+
+    var outcomeCell = inviteCell('cell-outcome');
+    var succeeded = item.succeeded === true;
+    outcomeCell.appendChild(element('span', 'badge ' + (succeeded ? 'badge-ok' : 'badge-fail'), outcomeLabel(item.outcome)));
+    row.appendChild(outcomeCell);
+
+    var detailCell = inviteCell('cell-detail');
+    var libraries = Array.isArray(item.libraries) ? item.libraries.filter(function (name) {
+      return typeof name === 'string' && name.trim();
+    }) : [];
+    if (succeeded) {
+      detailCell.textContent = libraries.length ? libraries.join(', ') : '–';
+    } else {
+      var reason = cleanMessage(item.errorMessage);
+      detailCell.textContent = reason || outcomeLabel(item.outcome);
+      if (!reason) {
+        detailCell.classList.add('detail-muted');
+      }
+    }
+    row.appendChild(detailCell);
+    return row;
+  }
+
+  function renderInviteRows(table, items, emptyText) {
+    var body = table.tBodies[0];
+    clearChildren(body);
+    var rows = items.filter(isPlainObject);
+    if (!rows.length) {
+      var row = element('tr', 'empty-row');
+      row.setAttribute('role', 'row');
+      var cell = element('td', '', emptyText);
+      cell.setAttribute('role', 'cell');
+      cell.colSpan = 4;
+      row.appendChild(cell);
+      body.appendChild(row);
+      return;
+    }
+    rows.forEach(function (item) {
+      body.appendChild(inviteRow(item));
+    });
+  }
+
+  /* ---------- Plex status and token banner ---------- */
+
+  function badge(kind, text) {
+    return element('span', 'badge badge-' + kind, text);
+  }
+
+  function renderPlex(plex, inviteCodeRequired) {
+    var serverName = asText(plex.serverName);
+    els['plex-server-name'].textContent = serverName || 'Unknown';
+    if (serverName) {
+      els['admin-server-name'].textContent = serverName;
+      document.title = serverName + ' · Helpr admin';
+    } else {
+      document.title = 'Dashboard · Helpr admin';
+    }
+
+    var token = els['plex-token-state'];
+    clearChildren(token);
+    if (plex.tokenValid === true) {
+      token.appendChild(badge('ok', 'Working'));
+    } else if (plex.tokenValid === false) {
+      token.appendChild(badge('fail', 'Not working'));
+    } else {
+      token.appendChild(badge('unknown', 'Unknown'));
+      token.appendChild(document.createTextNode(' Not checked yet'));
+    }
+
+    var lastError = cleanMessage(plex.lastError);
+    var lastErrorAt = formatDateTime(plex.lastErrorAt);
+    els['plex-last-error'].textContent = lastError ? lastError + (lastErrorAt ? ' (' + lastErrorAt + ')' : '') : 'None';
+    els['plex-checked-at'].textContent = formatDateTime(plex.checkedAt) || 'Not yet';
+
+    els['invite-code-state'].textContent = inviteCodeRequired === true ?
+      'Required on the guest page' :
+      'Not required: anyone with the page address can ask for an invite';
+  }
+
+  function renderTokenBanner(plex) {
+    var banner = els['token-banner'];
+    if (plex.tokenValid !== false) {
+      banner.hidden = true;
+      return;
+    }
+    els['token-banner-title'].textContent = TEXT.tokenTitle;
+    els['token-banner-text'].textContent = TEXT.tokenText;
+    var lastError = cleanMessage(plex.lastError);
+    els['token-banner-error'].textContent = lastError ? 'Last error from Plex: ' + lastError : '';
+    els['token-banner-error'].hidden = !lastError;
+    banner.hidden = false;
+  }
+
+  /* ---------- libraries ---------- */
+
+  function normalizeLibraries(libraries) {
+    var data = isPlainObject(libraries) ? libraries : {};
+    var items = Array.isArray(data.items) ? data.items.filter(function (item) {
+      return isPlainObject(item) && (typeof item.id === 'number' || typeof item.id === 'string');
+    }) : [];
+    return {
+      items: items.map(function (item) {
+        return {
+          id: item.id,
+          title: asText(item.title) || 'Library ' + item.id,
+          type: asText(item.type),
+          selected: item.selected === true
+        };
+      }),
+      fetchedAt: data.fetchedAt,
+      sharesAll: data.sharesAll === true
+    };
+  }
+
+  function libraryTypeLabel(type) {
+    if (Object.prototype.hasOwnProperty.call(LIBRARY_TYPES, type)) {
+      return LIBRARY_TYPES[type];
+    }
+    return type ? type.charAt(0).toUpperCase() + type.slice(1) + ' library' : 'Library';
+  }
+
+  function renderLibraries(libraries) {
+    var data = normalizeLibraries(libraries);
+    state.libraries = data;
+    var list = els['library-options'];
+    clearChildren(list);
+    data.items.forEach(function (library) {
+      var item = document.createElement('li');
+      var label = document.createElement('label');
+      var box = document.createElement('input');
+      box.type = 'checkbox';
+      box.name = 'library';
+      box.value = String(library.id);
+      box.checked = data.sharesAll || library.selected;
+      label.appendChild(box);
+      label.appendChild(element('span', 'library-title', library.title));
+      label.appendChild(element('span', 'library-type', libraryTypeLabel(library.type)));
+      item.appendChild(label);
+      list.appendChild(item);
+    });
+
+    var note = '';
+    var problem = false;
+    if (!data.items.length) {
+      var plexError = state.plex ? cleanMessage(state.plex.lastError) : '';
+      note = plexError ? TEXT.librariesUnavailable + ' ' + plexError : TEXT.noLibraries;
+      problem = Boolean(plexError);
+    } else if (data.sharesAll) {
+      note = TEXT.sharesAll;
+    }
+    setStatusLine(els['libraries-note'], note, problem ? 'error' : '');
+    var fetched = formatDateTime(data.fetchedAt);
+    els['libraries-fetched'].textContent = fetched ? 'List fetched from Plex ' + fetched + '.' : '';
+    syncSaveButton();
+  }
+
+  // Saving needs a loaded, non-empty list; called after anything that re-enables the form.
+  function syncSaveButton() {
+    els['save-libraries'].disabled = !state.libraries || state.libraries.items.length === 0;
+  }
+
+  function lockLibrariesForm(busyButton, busyText) {
+    var unlock = lockControls(formControls(els['libraries-form']), busyButton, busyText);
+    return function () {
+      unlock();
+      syncSaveButton();
+    };
+  }
+
+  function checkedLibraries() {
+    var wanted = {};
+    Array.prototype.forEach.call(els['library-options'].querySelectorAll('input[name="library"]:checked'), function (box) {
+      wanted[box.value] = true;
+    });
+    return state.libraries ? state.libraries.items.filter(function (library) {
+      return wanted[String(library.id)];
+    }) : [];
+  }
+
+  function sharedTitles(data) {
+    return data.items.filter(function (library) {
+      return data.sharesAll || library.selected;
+    }).map(function (library) {
+      return library.title;
+    });
+  }
+
+  function librariesFromResult(result) {
+    return result.ok && isPlainObject(result.body.libraries) ? result.body.libraries : null;
+  }
+
+  function handleLibrariesSubmit(event) {
+    event.preventDefault();
+    if (els['save-libraries'].disabled) {
+      return;
+    }
+    var chosen = checkedLibraries();
+    if (!chosen.length) {
+      setStatusLine(els['libraries-status'], TEXT.noLibrariesChosen, 'error');
+      var first = els['library-options'].querySelector('input');
+      if (first) {
+        first.focus();
+      }
+      return;
+    }
+    setStatusLine(els['libraries-status'], 'Saving…');
+    var unlock = lockLibrariesForm(els['save-libraries'], 'Saving…');
+    adminRequest('PUT', API.libraries, {
+      sectionIds: chosen.map(function (library) {
+        return library.id;
+      })
+    }).then(function (result) {
+      if (result.sessionEnded) {
+        unlock();
+        return;
+      }
+      var libraries = librariesFromResult(result);
+      if (!libraries) {
+        unlock();
+        setStatusLine(els['libraries-status'], "Couldn't save. " + errorMessage(result), 'error');
+        return;
+      }
+      renderLibraries(libraries);
+      unlock();
+      var titles = sharedTitles(state.libraries);
+      setStatusLine(els['libraries-status'], 'Saved. New invites share: ' + (titles.join(', ') || 'no libraries') + '.', 'ok');
+    });
+  }
+
+  function handleLibrariesRefresh() {
+    setStatusLine(els['libraries-status'], 'Asking Plex for the library list…');
+    var unlock = lockLibrariesForm(els['refresh-libraries'], 'Refreshing…');
+    adminRequest('POST', API.librariesRefresh, {}, PLEX_TIMEOUT_MS).then(function (result) {
+      if (result.sessionEnded) {
+        unlock();
+        return;
+      }
+      var libraries = librariesFromResult(result);
+      if (!libraries) {
+        unlock();
+        setStatusLine(els['libraries-status'], "Couldn't refresh the list. " + errorMessage(result), 'error');
+        return;
+      }
+      renderLibraries(libraries);
+      unlock();
+      var count = state.libraries.items.length;
+      setStatusLine(els['libraries-status'], 'Library list refreshed from Plex: ' + plural(count, 'library', 'libraries') + '.', 'ok');
+      // Plex answered, so a stale "token no longer works" banner may be out of date: re-read the status.
+      if (state.plex && state.plex.tokenValid === false) {
+        loadDashboard(true);
+      }
+    });
+  }
+
+  /* ---------- two-step sign-in ---------- */
+
+  function renderTotp() {
+    var mode = state.totpMode;
+    els['totp-off'].hidden = mode !== 'off';
+    els['totp-setup'].hidden = mode !== 'setup';
+    els['totp-recovery'].hidden = mode !== 'recovery';
+    els['totp-on'].hidden = mode !== 'on';
+  }
+
+  function clearTotpSetup() {
+    els['totp-qr'].removeAttribute('src');
+    els['totp-secret'].textContent = '';
+    els['totp-open-app'].setAttribute('href', '#');
+    els['totp-open-app-row'].hidden = true;
+    els['totp-confirm-code'].value = '';
+  }
+
+  function svgDataUrl(svg) {
+    var bytes = new TextEncoder().encode(svg);
+    var binary = '';
+    for (var i = 0; i < bytes.length; i += 1) {
+      binary += String.fromCharCode(bytes[i]);
+    }
+    return 'data:image/svg+xml;base64,' + btoa(binary);
+  }
+
+  function readSixDigits(input) {
+    var code = input.value.replace(/\s+/g, '');
+    return /^\d{6}$/.test(code) ? code : '';
+  }
+
+  function totpError(message, input) {
+    setStatusLine(els['totp-status'], message, 'error');
+    if (input) {
+      setInvalid(input, true);
+      input.focus();
+    }
+  }
+
+  function handleTotpSetup() {
+    setStatusLine(els['totp-status'], '');
+    var unlock = lockControls([els['totp-setup-button']], els['totp-setup-button'], 'Preparing…');
+    adminRequest('POST', API.totpSetup, {}).then(function (result) {
+      unlock();
+      if (result.sessionEnded) {
+        return;
+      }
+      var body = result.body;
+      var secret = result.ok ? asText(body.secret) : '';
+      if (!secret) {
+        totpError(result.ok ? TEXT.serverProblem : errorMessage(result));
+        return;
+      }
+      clearTotpSetup();
+      var qr = typeof body.qrSvg === 'string' ? body.qrSvg.trim() : '';
+      // Shown through <img>, so nothing in the SVG can run; only accept something that looks like an SVG.
+      if (/^(<\?xml[^>]*>\s*)?<svg[\s>]/i.test(qr)) {
+        els['totp-qr'].src = svgDataUrl(qr);
+        els['totp-qr'].hidden = false;
+      } else {
+        els['totp-qr'].hidden = true;
+      }
+      els['totp-secret'].textContent = secret;
+      var uri = asText(body.otpauthUri);
+      if (/^otpauth:\/\//i.test(uri)) {
+        els['totp-open-app'].setAttribute('href', uri);
+        els['totp-open-app-row'].hidden = false;
+      }
+      state.totpMode = 'setup';
+      renderTotp();
+      els['totp-setup-heading'].focus();
+    });
+  }
+
+  function handleTotpConfirm(event) {
+    event.preventDefault();
+    if (els['totp-confirm-button'].disabled) {
+      return;
+    }
+    var input = els['totp-confirm-code'];
+    setInvalid(input, false);
+    var code = readSixDigits(input);
+    if (!code) {
+      totpError(TEXT.totpRequired, input);
+      return;
+    }
+    setStatusLine(els['totp-status'], '');
+    var unlock = lockControls(formControls(els['totp-confirm-form']), els['totp-confirm-button'], 'Checking…', input);
+    adminRequest('POST', API.totpConfirm, { code: code }).then(function (result) {
+      unlock();
+      if (result.sessionEnded) {
+        return;
+      }
+      var codes = result.ok && Array.isArray(result.body.recoveryCodes) ? result.body.recoveryCodes.filter(function (entry) {
+        return typeof entry === 'string' && entry.trim();
+      }) : null;
+      if (!codes) {
+        input.value = '';
+        totpError(result.ok ? TEXT.serverProblem : errorMessage(result), input);
+        return;
+      }
+      state.session.totpEnabled = true;
+      clearTotpSetup();
+      state.recoveryCodes = codes;
+      var list = els['recovery-codes'];
+      clearChildren(list);
+      codes.forEach(function (entry) {
+        list.appendChild(element('li', '', entry.trim()));
+      });
+      state.totpMode = 'recovery';
+      renderTotp();
+      els['recovery-heading'].focus();
+    });
+  }
+
+  function handleTotpCancel() {
+    clearTotpSetup();
+    setStatusLine(els['totp-status'], '');
+    state.totpMode = 'off';
+    renderTotp();
+    els['totp-setup-button'].focus();
+  }
+
+  function handleCopyRecoveryCodes() {
+    var text = state.recoveryCodes.join('\n');
+    var done = function () {
+      setStatusLine(els['totp-status'], TEXT.copied, 'ok');
+    };
+    var failed = function () {
+      setStatusLine(els['totp-status'], TEXT.copyFailed, 'error');
+    };
+    if (navigator.clipboard && typeof navigator.clipboard.writeText === 'function') {
+      navigator.clipboard.writeText(text).then(done, failed);
+    } else {
+      failed();
+    }
+  }
+
+  function handleRecoveryDone() {
+    state.recoveryCodes = [];
+    clearChildren(els['recovery-codes']);
+    setStatusLine(els['totp-status'], '');
+    state.totpMode = 'on';
+    renderTotp();
+    els['totp-heading'].focus();
+  }
+
+  function handleTotpDisable(event) {
+    event.preventDefault();
+    if (els['totp-disable-button'].disabled) {
+      return;
+    }
+    var input = els['totp-disable-code'];
+    setInvalid(input, false);
+    var code = readSixDigits(input);
+    if (!code) {
+      totpError(TEXT.totpRequired, input);
+      return;
+    }
+    setStatusLine(els['totp-status'], '');
+    var unlock = lockControls(formControls(els['totp-disable-form']), els['totp-disable-button'], 'Turning off…', input);
+    adminRequest('POST', API.totpDisable, { code: code }).then(function (result) {
+      unlock();
+      if (result.sessionEnded) {
+        return;
+      }
+      input.value = '';
+      if (!result.ok) {
+        totpError(errorMessage(result), input);
+        return;
+      }
+      state.session.totpEnabled = false;
+      state.totpMode = 'off';
+      renderTotp();
+      setStatusLine(els['totp-status'], 'Two-step sign-in is off. Signing in now needs only your password.', 'ok');
+      els['totp-heading'].focus();
+    });
+  }
+
+  function handleCodeInput(event) {
+    if (event.target && event.target.hasAttribute('aria-invalid')) {
+      setInvalid(event.target, false);
+    }
+  }
+
+  /* ---------- start ---------- */
+
+  function checkSession() {
+    setStatusLine(els['app-status'], TEXT.loading);
+    request('GET', API.session).then(function (result) {
+      var session = result.ok ? readSession(result.body) : null;
+      if (session) {
+        state.session = session;
+        enterDashboard(false);
+        return;
+      }
+      if (errorCode(result) === 'setup_required') {
+        showSetup(cleanMessage(result.error.message));
+        return;
+      }
+      if (result.status === 401) {
+        showLogin('', false);
+        return;
+      }
+      showLogin(result.ok ? TEXT.serverProblem : errorMessage(result), true);
+    });
+  }
+
+  function init() {
+    collectElements();
+    if (!els['login-form'] || !els.dashboard) {
+      return;
+    }
+    addTableRoles(els['recent-invites']);
+    els['login-form'].addEventListener('submit', handleLoginSubmit);
+    els['login-form'].addEventListener('input', handleLoginInput);
+    els['use-recovery-code'].addEventListener('click', handleRecoveryToggle);
+    els['login-restart'].addEventListener('click', handleLoginRestart);
+    els['logout-button'].addEventListener('click', handleLogout);
+    els['dashboard-retry'].addEventListener('click', function () {
+      loadDashboard(false);
+    });
+    els['libraries-form'].addEventListener('submit', handleLibrariesSubmit);
+    els['refresh-libraries'].addEventListener('click', handleLibrariesRefresh);
+    els['library-options'].addEventListener('change', function () {
+      if (els['libraries-status'].classList.contains('is-error')) {
+        setStatusLine(els['libraries-status'], '');
+      }
+    });
+    els['totp-setup-button'].addEventListener('click', handleTotpSetup);
+    els['totp-confirm-form'].addEventListener('submit', handleTotpConfirm);
+    els['totp-cancel-button'].addEventListener('click', handleTotpCancel);
+    els['copy-recovery-codes'].addEventListener('click', handleCopyRecoveryCodes);
+    els['recovery-done'].addEventListener('click', handleRecoveryDone);
+    els['totp-disable-form'].addEventListener('submit', handleTotpDisable);
+    els['totp-panel'] = byId('totp-panel');
+    els['totp-panel'].addEventListener('input', handleCodeInput);
+    watchChartSize();
+    checkSession();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+}());
