@@ -174,8 +174,14 @@ def running_stack(stack: LocalStack) -> Iterator[LocalStack]:
         stack.stop()
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the same clean shutdown as Ctrl+C
+
+
 def run(args: argparse.Namespace) -> None:
     from devtools.plex_simulator import DEMO_OWNER_TOKEN
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     busy = [p for p in (args.functions_port, args.site_port, args.azurite_port) if port_in_use(p)]
     if busy:
