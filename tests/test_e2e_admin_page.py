@@ -1,0 +1,124 @@
+"""The admin dashboard in headless Chromium through the SWA emulator."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+from tests.test_e2e_guest_page import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.e2e
+
+COOKIE = "__Host-helpr-session"
+KIDS_MOVIES = 118181364
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser, app) -> Iterator[BrowserContext]:
+    opened = browser.new_context(viewport={"width": 1280, "height": 1000})
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    opened.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
+    yield opened
+    assert errors == []
+
+
+def invite(app, identifier):
+    return requests.post(f"{app.site_url}/api/invites", json={"identifier": identifier, "inviteCode": HTTP_INVITE_CODE}, timeout=30)
+
+
+def sign_in(page: Page, app) -> None:
+    page.goto(f"{app.site_url}/admin")
+    page.fill("#login-username", ADMIN_USERNAME)
+    page.fill("#login-password", ADMIN_PASSWORD)
+    page.click("#login-button")
+    expect(page.locator("#dashboard")).to_be_visible()
+
+
+def test_sign_in_and_see_stats_that_match_the_invites(app, page):
+    for name in ("alice", "bob", "nobody_by_this_name"):
+        invite(app, name)
+    sign_in(page, app)
+    expect(page.locator("#admin-name")).to_contain_text(ADMIN_USERNAME)
+    all_time = page.locator("#stat-all-time")
+    expect(all_time.locator(".stat-total")).to_have_text("3")
+    expect(all_time.locator(".stat-succeeded")).to_have_text("2")
+    expect(all_time.locator(".stat-failed")).to_have_text("1")
+    expect(page.locator("#stat-24h .stat-total")).to_have_text("3")
+    expect(page.locator("#recent-invites tbody tr")).to_have_count(3)
+    expect(page.locator("#recent-invites tbody tr").first).to_contain_text("nobody_by_this_name")
+    expect(page.locator("#daily-chart")).to_have_attribute("aria-label", re.compile("2 succeeded, 1 failed"))
+    expect(page.locator("#token-banner")).to_be_hidden()
+
+
+def test_wrong_password_shows_an_error_and_keeps_the_form(app, page):
+    page.goto(f"{app.site_url}/admin")
+    page.fill("#login-username", ADMIN_USERNAME)
+    page.fill("#login-password", "wrong password")
+    page.click("#login-button")
+    expect(page.locator("#login-error")).to_contain_text("don't match")
+    expect(page.locator("#dashboard")).to_be_hidden()
+    expect(page.locator("#login-username")).to_have_value(ADMIN_USERNAME)
+
+
+def test_change_libraries_and_the_next_invite_uses_them(app, page):
+    sign_in(page, app)
+    boxes = page.locator("#libraries-form input[name=library]")
+    expect(boxes).to_have_count(4)
+    expect(page.locator("#libraries-form input[name=library]:checked")).to_have_count(4)  # nothing chosen yet: all
+    for box in boxes.all():
+        if box.get_attribute("value") != str(KIDS_MOVIES):
+            box.uncheck()
+    page.click("#save-libraries")
+    expect(page.locator("#libraries-status")).to_contain_text("Kids Movies")
+    response = invite(app, "carol")
+    assert response.json()["libraries"] == ["Kids Movies"]
+    assert app.simulator.state()["shares"][0]["section_ids"] == [KIDS_MOVIES]
+
+
+def test_log_out_then_the_old_cookie_gets_401(app, page, context):
+    sign_in(page, app)
+    cookie = next(c for c in context.cookies() if c["name"] == COOKIE)
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    page.click("#logout-button")
+    expect(page.locator("#login-section")).to_be_visible()
+    replay = requests.get(f"{app.site_url}/api/admin/dashboard", headers={"Cookie": f"{COOKIE}={cookie['value']}"}, timeout=30)
+    assert replay.status_code == 401
+
+
+def test_broken_token_shows_a_banner(app, page):
+    app.simulator.set_owner(token="revoked")
+    invite(app, "alice")
+    sign_in(page, app)
+    expect(page.locator("#token-banner")).to_be_visible()
+    expect(page.locator("#token-banner")).to_contain_text("token")
+
+
+def test_full_log_page_filters(app, page):
+    for name in ("alice", "ghost_a", "bob"):
+        invite(app, name)
+    sign_in(page, app)
+    page.click("#full-log-link")
+    expect(page.locator("#log-table tbody tr")).to_have_count(3)
+    page.select_option("#filter-outcome", "user_not_found")
+    page.locator("#log-filters button[type=submit], #log-filters input[type=submit]").first.click()
+    expect(page.locator("#log-table tbody tr")).to_have_count(1)
+    expect(page.locator("#csv-link")).to_have_attribute("href", re.compile("outcome=user_not_found"))
