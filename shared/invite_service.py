@@ -76,13 +76,14 @@ class InviteService:
         """Raises InvalidInput, with nothing written, when the submission can't be sent to Plex."""
         identifier = parse_identifier(submission.identifier)
         code = parse_invite_code(submission.invite_code)
+        gateway = self._gateway()
+        gateway.ensure_configured()
         ip_hash = self._hash_ip(submission.client_ip)
 
         rejection = self._check_invite_code(code)
         if rejection is not None:
             return self._record(identifier, rejection, ip_hash, code="")
 
-        gateway = self._gateway()
         selection = self._runtime.library_selection()
         try:
             share = gateway.invite(identifier.normalized, selection.section_ids)

@@ -97,6 +97,10 @@ class PlexGateway:
     def sections_loaded_at(self) -> float | None:
         return self._sections_loaded_at
 
+    def ensure_configured(self) -> None:
+        """Raises SetupRequired, before anything else is done, while no owner token is configured."""
+        self._use_current_token()
+
     def server_name(self) -> str:
         return self._call(lambda: self._ensure_server().name)
 

@@ -6,7 +6,6 @@ without a restart.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -14,7 +13,7 @@ from typing import Any, Protocol
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.settings import KEY_VAULT_SECRETS
+from shared.settings import KEY_VAULT_SECRETS, secret_from_environ
 
 DEFAULT_SECRET_TTL_SECONDS = 300.0
 
@@ -27,10 +26,10 @@ class SecretSource(Protocol):
 
 class EnvironmentSecrets:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self._environ = os.environ if environ is None else environ
+        self._environ = environ
 
     def read(self, name: str) -> str:
-        return (self._environ.get(name) or "").strip()
+        return secret_from_environ(name, self._environ)
 
 
 class KeyVaultSecrets:

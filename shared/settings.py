@@ -124,6 +124,13 @@ class Settings:
             )
 
 
+def secret_from_environ(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """A secret given as an app setting (local runs, or no Key Vault)."""
+    assert name in KEY_VAULT_SECRETS, f"{name} is not a declared secret"
+    env = os.environ if environ is None else environ
+    return (env.get(name) or "").strip()
+
+
 def _connection_string(value: str) -> str:
     # Identity-based AzureWebJobsStorage has no connection string, only __-suffixed settings.
     return value if "=" in value else ""
