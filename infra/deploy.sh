@@ -51,7 +51,7 @@ done
 [ -n "$resource_group" ] || { usage >&2; die "-g/--resource-group is required"; }
 [[ "$name" =~ ^[a-z][a-z0-9-]{1,19}$ ]] || die "--name must be 2 to 20 lowercase letters, digits or hyphens, starting with a letter"
 
-deployment_name=helpr
+deployment_name=$name  # one deployment record per copy, so two copies can share a resource group
 work_dir=$(mktemp -d)
 trap 'rm -rf "$work_dir"' EXIT
 
