@@ -1,8 +1,13 @@
 """Azure Functions entry point: registers every HTTP blueprint. Importing it does no I/O."""
 
+import logging
+
 import azure.functions as func
 
 from functions import admin_auth, admin_dashboard, invites, site
+
+# The Azure SDKs log every storage and vault request at INFO; keep the logs to what matters.
+logging.getLogger("azure").setLevel(logging.WARNING)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(invites.bp)

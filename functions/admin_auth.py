@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions.admin_http import admin_only, auth_error_response, cleared_session_cookie, session_cookie
-from functions.http import RequestError, client_ip, handle_errors, json_response, read_json_object
+from functions.http import RequestError, api_endpoint, client_ip, json_response, read_json_object
 from shared.admin_auth import AuthError, LoginAttempt
 from shared.admin_sessions import AdminSession
 from shared.container import get_container
@@ -38,7 +38,7 @@ def _session_body(session: AdminSession, totp_enabled: bool) -> dict[str, object
 
 
 @bp.route(route="admin/login", methods=["POST"])
-@handle_errors
+@api_endpoint
 def admin_login(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
     attempt = LoginAttempt(
@@ -60,7 +60,7 @@ def admin_login(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="admin/logout", methods=["POST"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=True)
 def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     get_container().admin_auth.logout(session)
@@ -68,14 +68,14 @@ def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpRespo
 
 
 @bp.route(route="admin/session", methods=["GET"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=False)
 def admin_session(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     return json_response(_session_body(session, get_container().admin_auth.second_factor_enabled()))
 
 
 @bp.route(route="admin/totp/setup", methods=["POST"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     enrolment = get_container().admin_auth.start_totp_enrolment(session)
@@ -83,7 +83,7 @@ def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpR
 
 
 @bp.route(route="admin/totp/confirm", methods=["POST"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     code = _text(read_json_object(req), "code", required=True)
@@ -95,7 +95,7 @@ def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.Htt
 
 
 @bp.route(route="admin/totp/disable", methods=["POST"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_disable(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     code = _text(read_json_object(req), "code", required=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions.admin_http import admin_only
-from functions.http import RequestError, handle_errors, json_response, read_json_object
+from functions.http import RequestError, api_endpoint, json_response, read_json_object
 from shared.admin_sessions import AdminSession
 from shared.container import get_container
 from shared.invite_counters import InviteTotals
@@ -26,7 +26,7 @@ MAX_EXPORT_ROWS = 100_000
 
 
 @bp.route(route="admin/dashboard", methods=["GET"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=False)
 def admin_dashboard(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     container = get_container()
@@ -47,7 +47,7 @@ def admin_dashboard(req: func.HttpRequest, session: AdminSession) -> func.HttpRe
 
 
 @bp.route(route="admin/invites", methods=["GET"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=False)
 def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     outcome = (req.params.get("outcome") or "").strip()
@@ -73,7 +73,7 @@ def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
 
 
 @bp.route(route="admin/libraries", methods=["PUT"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=True)
 def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     ids = read_json_object(req).get("sectionIds")
@@ -87,7 +87,7 @@ def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func
 
 
 @bp.route(route="admin/libraries/refresh", methods=["POST"])
-@handle_errors
+@api_endpoint
 @admin_only(changes_state=True)
 def admin_refresh_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     container = get_container()

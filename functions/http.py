@@ -1,36 +1,64 @@
-"""Request parsing and JSON responses shared by the HTTP handlers."""
+"""Request parsing, JSON responses, and the wrapper every HTTP handler runs in."""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
+import re
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
+from azure.core.exceptions import AzureError
 
 from shared.settings import SetupRequired
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger("helpr.requests")
 
 MAX_JSON_BODY_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 16 * 1024
+MAX_JSON_DEPTH = 16
+CORRELATION_HEADER = "X-Correlation-Id"
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+_SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# What the handler learnt about the request, for the one log line each invocation writes.
+_outcome: contextvars.ContextVar[str] = contextvars.ContextVar("outcome", default="")
+_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
 
 
 class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers or {}
+
+
+def note_outcome(outcome: str) -> None:
+    _outcome.set(outcome)
+
+
+def correlation_id() -> str:
+    return _correlation_id.get()
 
 
 def json_response(data: object, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(
         json.dumps(data, ensure_ascii=False),
         status_code=status,
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **(headers or {})},
+        headers={**SECURITY_HEADERS, **(headers or {})},
         mimetype="application/json",
         charset="utf-8",
     )
@@ -42,6 +70,7 @@ def error_response(
     error: dict[str, str] = {"code": code, "message": message}
     if field:
         error["field"] = field
+    note_outcome(code)
     return json_response({"error": error}, status, headers)
 
 
@@ -54,36 +83,95 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
         raise RequestError(413, "body_too_large", f"The request body is larger than {MAX_JSON_BODY_BYTES} bytes.")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except UnicodeDecodeError:
+        raise RequestError(400, "invalid_json", "The request body is not valid UTF-8 text.") from None
+    except (ValueError, RecursionError):
         raise RequestError(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise RequestError(400, "invalid_json", "The request body must be a JSON object.")
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise RequestError(400, "invalid_json", f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
     return data
 
 
-def client_ip(req: func.HttpRequest) -> str:
-    # The platform appends the caller's address last; earlier entries are the client's own claims.
-    forwarded = [part.strip() for part in (req.headers.get("X-Forwarded-For") or "").split(",") if part.strip()]
-    address = forwarded[-1] if forwarded else (req.headers.get("X-Client-IP") or "").strip()
-    if address.count(":") == 1 and "." in address:
-        address = address.rsplit(":", 1)[0]  # "1.2.3.4:5678" as Azure sends it
-    return address[:64]
+def _depth(value: object, level: int = 1) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((_depth(child, level + 1) for child in children), default=level)
 
 
-def handle_errors(handler: Callable[[func.HttpRequest], func.HttpResponse]) -> Callable[[func.HttpRequest], func.HttpResponse]:
-    """Turns every failure into a JSON error; no stack trace reaches the caller."""
+def api_endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    """Runs a handler with a correlation id, early rejection of oversized headers, security headers,
+    one structured log line, and a JSON error instead of any unexpected exception."""
 
     @functools.wraps(handler)
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        started = time.perf_counter()
+        incoming = req.headers.get(CORRELATION_HEADER) or ""
+        cid = incoming if _SAFE_CORRELATION_ID.fullmatch(incoming) else uuid.uuid4().hex
+        cid_token, outcome_token = _correlation_id.set(cid), _outcome.set("")
         try:
-            return handler(req)
-        except RequestError as exc:
-            return error_response(exc.status, exc.code, exc.message, field=exc.field)
-        except SetupRequired as exc:
-            log.error("Setup required: missing %s", ", ".join(exc.missing))
-            return error_response(503, "setup_required", exc.message)
-        except Exception as exc:
-            log.exception("Unhandled error in %s: %s", handler.__name__, type(exc).__name__)
-            return error_response(500, "internal_error", "Something went wrong on our side. Please try again in a minute.")
+            response = _run(handler, req)
+            for name, value in SECURITY_HEADERS.items():
+                if name not in response.headers:
+                    response.headers[name] = value
+            response.headers[CORRELATION_HEADER] = cid
+            request_log.info(
+                json.dumps(
+                    {
+                        "event": "request",
+                        "correlationId": cid,
+                        "function": handler.__name__,
+                        "method": req.method,
+                        "status": response.status_code,
+                        "outcome": _outcome.get() or ("ok" if response.status_code < 400 else "error"),
+                        "durationMs": round((time.perf_counter() - started) * 1000, 1),
+                    }
+                )
+            )
+            return response
+        finally:
+            _correlation_id.reset(cid_token)
+            _outcome.reset(outcome_token)
 
     return wrapper
+
+
+def _run(handler: Callable[[func.HttpRequest], func.HttpResponse], req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        if sum(len(name) + len(value) for name, value in req.headers.items()) > MAX_HEADER_BYTES:
+            raise RequestError(431, "headers_too_large", f"The request headers are larger than {MAX_HEADER_BYTES} bytes.")
+        return handler(req)
+    except RequestError as exc:
+        return error_response(exc.status, exc.code, exc.message, field=exc.field, headers=exc.headers)
+    except SetupRequired as exc:
+        log.error("Setup required: missing %s", ", ".join(exc.missing))
+        return error_response(503, "setup_required", exc.message)
+    except AzureError as exc:
+        log.error("Table Storage failed: %s", type(exc).__name__)
+        return error_response(
+            503,
+            "storage_unavailable",
+            "The portal can't reach its storage right now. Please try again in a few minutes.",
+            headers={"Retry-After": "30"},
+        )
+    except Exception as exc:
+        log.exception("Unhandled error in %s: %s", handler.__name__, type(exc).__name__)
+        return error_response(500, "internal_error", "Something went wrong on our side. Please try again in a minute.")
+
+
+def client_ip(req: func.HttpRequest, trusted_hops: int = 1) -> str:
+    """The client address from X-Forwarded-For, counting `trusted_hops` proxies from the right.
+
+    Each trusted proxy appends the address it saw; entries further left are the client's own
+    claims and are ignored, so a client can't choose its rate-limit subject.
+    """
+    forwarded = [part.strip() for part in (req.headers.get("X-Forwarded-For") or "").split(",") if part.strip()]
+    if forwarded and trusted_hops > 0:
+        address = forwarded[-min(trusted_hops, len(forwarded))]
+    else:
+        address = (req.headers.get("X-Client-IP") or "").strip()
+    if address.count(":") == 1 and "." in address:
+        address = address.rsplit(":", 1)[0]  # "1.2.3.4:5678" as Azure sends it
+    return address[:64]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import azure.functions as func
-from azure.core.exceptions import AzureError
 
-from functions.http import client_ip, error_response, handle_errors, json_response, read_json_object
+from functions.http import api_endpoint, client_ip, error_response, json_response, read_json_object
 from shared.container import get_container
 from shared.invite_log import InviteOutcome
 from shared.invite_service import InviteResult, InviteSubmission
@@ -30,7 +29,7 @@ _DEFAULT_RETRY_AFTER_SECONDS = {InviteOutcome.PLEX_RATE_LIMITED: 30, InviteOutco
 
 
 @bp.route(route="invites", methods=["POST"])
-@handle_errors
+@api_endpoint
 def create_invite(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
     submission = InviteSubmission(body.get("identifier"), body.get("inviteCode"), client_ip(req))
@@ -38,8 +37,6 @@ def create_invite(req: func.HttpRequest) -> func.HttpResponse:
         result = get_container().invite_service.submit(submission)
     except InvalidInput as exc:
         return error_response(400, exc.code, exc.message, field=exc.field)
-    except AzureError:
-        return error_response(503, "storage_unavailable", "The portal can't record invites right now. Please try again in a few minutes.")
     return _response_for(result)
 
 

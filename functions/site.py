@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.http import handle_errors, json_response
+from functions.http import api_endpoint, json_response
 from shared.container import Container, get_container
 from shared.plex_errors import PlexError
 
@@ -12,7 +12,7 @@ bp = func.Blueprint()
 
 
 @bp.route(route="config", methods=["GET"])
-@handle_errors
+@api_endpoint
 def site_config(req: func.HttpRequest) -> func.HttpResponse:
     container = get_container()
     settings = container.settings
@@ -26,7 +26,7 @@ def site_config(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="health", methods=["GET"])
-@handle_errors
+@api_endpoint
 def health(req: func.HttpRequest) -> func.HttpResponse:
     report = get_container().health.report()
     return json_response(
