@@ -10,7 +10,8 @@ under /__sim/ to inspect state, read per-endpoint request counts, and inject lat
     POST /__sim/latency          {"seconds": 0.1} added to every Plex request
     POST /__sim/faults           {"method": "POST", "path": "/api/servers/*/shared_servers", "status": 429,
                                   "retryAfter": "5", "times": 1, "delaySeconds": 0, "body": null}
-                                 status null = only delay; times 0 = until cleared
+                                 status null = only delay; times 0 = until cleared;
+                                 "afterProcessing": true carries the request out, then answers the fault
     DELETE /__sim/faults
     POST /__sim/accounts         {"username", "email", "verified"}: a Plex account that can be invited
     POST /__sim/owner            {"token": "...", "shareLimit": 100}: rotate/expire the token, change the limit
@@ -90,6 +91,8 @@ class Fault:
     retry_after: str | None = None
     delay_seconds: float = 0.0
     body: str | None = None
+    # Carry the request out, then answer with the fault: the client can't tell whether it worked.
+    after_processing: bool = False
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -191,7 +194,8 @@ def _response_error(status: int, message: str) -> PlexError:
 UNAUTHORIZED = PlexError(401, _xml(_element("errors", {}, _element("error", {"code": 1001, "message": "User could not be authenticated"}))))
 
 
-Route = tuple[str, re.Pattern[str], str, Callable[..., tuple[int, str]]]
+# A handler answers (status, body) as XML, or (status, body, content type).
+Route = tuple[str, re.Pattern[str], str, Callable[..., tuple[Any, ...]]]
 
 
 class PlexSimulator:
@@ -211,6 +215,12 @@ class PlexSimulator:
                 self.create_share,
             ),
             ("GET", re.compile(r"/api/users/?"), "GET /api/users", self.users),
+            (
+                "GET",
+                re.compile(r"/api/v2/shared_servers/owned/(?P<which>pending|accepted)/?"),
+                "GET /api/v2/shared_servers/owned/{pending|accepted}",
+                self.owned_shares,
+            ),
             ("DELETE", re.compile(r"/api/v2/sharings/(?P<uid>\d+)/?"), "DELETE /api/v2/sharings/{userId}", self.delete_sharing),
             ("GET", re.compile(r"/api/invites/requested/?"), "GET /api/invites/requested", self.gone),
             ("GET", re.compile(r"/api/invites/requests/?"), "GET /api/invites/requests", self.gone),
@@ -244,7 +254,7 @@ class PlexSimulator:
         delay = latency + (fault.delay_seconds if fault else 0.0)
         if delay:
             time.sleep(delay)
-        if fault and fault.status is not None:
+        if fault and fault.status is not None and not fault.after_processing:
             return self._fault_response(fault)
         token = headers.get("x-plex-token") or (query.get("X-Plex-Token") or [""])[0]
         try:
@@ -252,10 +262,12 @@ class PlexSimulator:
                 expected = self.state.server_token if name.startswith("PMS") else self.state.owner_token
                 if token != expected:
                     raise UNAUTHORIZED
-                status, text = handler(body=body, **match.groupdict())
+                status, text, *content_type = handler(body=body, **match.groupdict())
         except PlexError as error:
             return error.status, {"Content-Type": error.content_type}, error.body
-        return status, {"Content-Type": "application/xml"}, text
+        if fault and fault.status is not None:
+            return self._fault_response(fault)
+        return status, {"Content-Type": content_type[0] if content_type else "application/xml"}, text
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.state.faults:
@@ -476,6 +488,28 @@ class PlexSimulator:
             _element("MediaContainer", {"friendlyName": "myPlex", "identifier": "com.plexapp.plugins.myplex", "size": len(users)}, *users)
         )
 
+    def owned_shares(self, body: bytes, which: str) -> tuple[int, str, str]:
+        # clients.plex.tv answers JSON here, unlike the v1 XML endpoints.
+        shares = [s for s in self.state.shares.values() if s.pending == (which == "pending")]
+        items = [
+            {
+                "id": share.id,
+                "machineIdentifier": self.state.machine_id,
+                "invitedEmail": share.invited_email,
+                "invited": {"id": share.user_id, "username": share.username, "email": share.invited_email, "title": share.username},
+                "librarySectionIds": share.section_ids,
+                "invitedAt": share.invited_at,
+                "acceptedAt": share.accepted_at,
+                "settings": {
+                    "allowSync": share.allow_sync,
+                    "allowCameraUpload": share.allow_camera_upload,
+                    "allowChannels": share.allow_channels,
+                },
+            }
+            for share in shares
+        ]
+        return 200, json.dumps(items), "application/json"
+
     def delete_sharing(self, body: bytes, uid: str) -> tuple[int, str]:
         removed = [sid for sid, share in self.state.shares.items() if share.user_id == int(uid)]
         if not removed:
@@ -557,6 +591,7 @@ class PlexSimulator:
                     retry_after=None if payload.get("retryAfter") is None else str(payload["retryAfter"]),
                     delay_seconds=float(payload.get("delaySeconds", 0)),
                     body=payload.get("body"),
+                    after_processing=bool(payload.get("afterProcessing", False)),
                 )
                 state.faults.append(fault)
                 return 201, asdict(fault)
@@ -716,6 +751,7 @@ class SimulatorClient:
         retry_after: str | None = None,
         delay_seconds: float = 0.0,
         body: str | None = None,
+        after_processing: bool = False,
     ) -> None:
         self._call(
             "POST",
@@ -728,6 +764,7 @@ class SimulatorClient:
                 "retryAfter": retry_after,
                 "delaySeconds": delay_seconds,
                 "body": body,
+                "afterProcessing": after_processing,
             },
         )
 

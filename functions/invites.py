@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import azure.functions as func
 
-from functions.http import api_endpoint, client_ip, error_response, json_response, read_json_object
+from functions.http import api_endpoint, client_ip, error_response, json_response, note_outcome, read_json_object
 from shared.container import get_container
 from shared.invite_log import InviteOutcome
 from shared.invite_service import InviteResult, InviteSubmission
+from shared.rate_limits import retry_after_header
+from shared.request_limits import RateLimited
 from shared.validation import InvalidInput
 
 bp = func.Blueprint()
@@ -20,32 +20,55 @@ _STATUS_BY_OUTCOME = {
     InviteOutcome.CODE_REJECTED: 403,
     InviteOutcome.USER_NOT_FOUND: 422,
     InviteOutcome.SHARE_LIMIT: 409,
-    InviteOutcome.PLEX_RATE_LIMITED: 429,
+    # plex.tv's own limits and outages, after retries: the portal can't serve the guest right now.
+    InviteOutcome.PLEX_RATE_LIMITED: 503,
     InviteOutcome.PLEX_UNAVAILABLE: 503,
     InviteOutcome.INVALID_OWNER_TOKEN: 503,
     InviteOutcome.PLEX_ERROR: 502,
 }
-_DEFAULT_RETRY_AFTER_SECONDS = {InviteOutcome.PLEX_RATE_LIMITED: 30, InviteOutcome.PLEX_UNAVAILABLE: 60}
+_DEFAULT_RETRY_AFTER_SECONDS = {
+    InviteOutcome.PLEX_RATE_LIMITED: 60,
+    InviteOutcome.PLEX_UNAVAILABLE: 60,
+    InviteOutcome.INVALID_OWNER_TOKEN: 300,
+}
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
 
 @bp.route(route="invites", methods=["POST"])
 @api_endpoint
 def create_invite(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
-    submission = InviteSubmission(body.get("identifier"), body.get("inviteCode"), client_ip(req))
+    container = get_container()
+    idempotency_key = (req.headers.get("Idempotency-Key") or "").strip()
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        return error_response(400, "invalid_idempotency_key", f"Idempotency-Key may have at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.")
+    submission = InviteSubmission(
+        body.get("identifier"),
+        body.get("inviteCode"),
+        client_ip(req, container.settings.trusted_proxy_hops),
+        idempotency_key,
+    )
     try:
-        result = get_container().invite_service.submit(submission)
+        result = container.invite_service.submit(submission)
     except InvalidInput as exc:
-        return error_response(400, exc.code, exc.message, field=exc.field)
+        status = 422 if exc.code == "idempotency_key_reused" else 400
+        return error_response(status, exc.code, exc.message, field=exc.field)
+    except RateLimited as exc:
+        return error_response(429, "rate_limited", exc.message, headers={"Retry-After": retry_after_header(exc.retry_after)})
     return _response_for(result)
 
 
 def _response_for(result: InviteResult) -> func.HttpResponse:
+    note_outcome(str(result.outcome))
     status = _STATUS_BY_OUTCOME[result.outcome]
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     if result.outcome.succeeded:
-        return json_response({"outcome": str(result.outcome), "message": result.message, "libraries": list(result.libraries)}, status)
-    headers = {}
+        return json_response(
+            {"outcome": str(result.outcome), "message": result.message, "libraries": list(result.libraries)}, status, headers
+        )
     retry_after = result.retry_after if result.retry_after is not None else _DEFAULT_RETRY_AFTER_SECONDS.get(result.outcome)
     if retry_after is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
-    return error_response(status, result.error_code, result.message, field=result.field, headers=headers)
+        headers["Retry-After"] = retry_after_header(retry_after)
+    response = error_response(status, result.error_code, result.message, field=result.field, headers=headers)
+    note_outcome(str(result.outcome))
+    return response

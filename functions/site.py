@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import azure.functions as func
+from azure.core.exceptions import AzureError
 
-from functions.http import api_endpoint, json_response
+from functions.http import api_endpoint, client_ip, error_response, json_response
 from shared.container import Container, get_container
 from shared.plex_errors import PlexError
+from shared.rate_limits import retry_after_header
+from shared.request_limits import RateLimited
 
 bp = func.Blueprint()
 
@@ -16,6 +19,12 @@ bp = func.Blueprint()
 def site_config(req: func.HttpRequest) -> func.HttpResponse:
     container = get_container()
     settings = container.settings
+    try:
+        container.request_limits.check_api_call(client_ip(req, settings.trusted_proxy_hops))
+    except RateLimited as exc:
+        return error_response(429, "rate_limited", exc.message, headers={"Retry-After": retry_after_header(exc.retry_after)})
+    except AzureError:
+        pass  # fails open: the form's config reveals nothing and sends nothing to Plex
     return json_response(
         {
             "serverName": settings.server_display_name or _plex_server_name(container),

@@ -56,6 +56,18 @@ param tablePrefix string = 'helpr'
 @description('How long a secret read from Key Vault is reused, in seconds; a rotated secret takes effect within this time.')
 param secretCacheTtlSeconds string = '300'
 
+@description('Abuse limits and reliability, as app settings: rate limits per client IP and per identifier (0 turns one off), proxies in front of the app, the repeat window and the Plex retry budget.')
+param protection object = {
+  RATE_LIMIT_INVITES_PER_MINUTE: '5'
+  RATE_LIMIT_INVITES_PER_HOUR: '20'
+  RATE_LIMIT_API_PER_HOUR: '50'
+  RATE_LIMIT_API_PER_DAY: '200'
+  RATE_LIMIT_INVITES_PER_IDENTIFIER_PER_DAY: '10'
+  TRUSTED_PROXY_HOPS: '1'
+  IDEMPOTENCY_WINDOW_SECONDS: '600'
+  PLEX_RETRY_BUDGET_SECONDS: '20'
+}
+
 @description('Object id of the person or service principal that deploys; it gets Key Vault Secrets Officer to put the secrets in. Empty: none.')
 param operatorPrincipalId string = ''
 
@@ -155,6 +167,7 @@ module functionApp 'modules/functionapp.bicep' = {
     secretCacheTtlSeconds: secretCacheTtlSeconds
     adminUsername: adminUsername
     inviteCode: inviteCode
+    protection: protection
   }
 }
 

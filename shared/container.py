@@ -13,14 +13,18 @@ from shared.admin_auth import AdminAuth
 from shared.admin_sessions import SessionStore
 from shared.dashboard import Dashboard
 from shared.health import HealthMonitor
+from shared.idempotency import IdempotencyStore
 from shared.invite_counters import InviteCounters
 from shared.invite_log import InviteLog
-from shared.invite_service import InviteService
+from shared.invite_service import InviteDependencies, InviteService
 from shared.library_catalog import LibraryCatalog
 from shared.login_throttle import LoginThrottle
 from shared.plex_gateway import PlexGateway
+from shared.plex_retry import RetryingInviter, RetryPolicy
 from shared.plex_status import PlexStatusMonitor
 from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
+from shared.rate_limits import RateLimiter
+from shared.request_limits import RequestLimits
 from shared.runtime_settings import RuntimeSettings
 from shared.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
 from shared.settings import Settings, SetupRequired
@@ -85,13 +89,23 @@ class Container:
         return PlexStatusMonitor(lambda: self._table(tables.SETTINGS), self.plex_gateway)
 
     @cached_property
+    def request_limits(self) -> RequestLimits:
+        return RequestLimits(RateLimiter(lambda: self._table(tables.RATE_LIMITS)), self.settings.rate_limits)
+
+    @cached_property
     def invite_service(self) -> InviteService:
-        return InviteService(
+        deps = InviteDependencies(
             gateway=self.plex_gateway,
+            inviter=RetryingInviter(self.plex_gateway, RetryPolicy(budget_seconds=self.settings.plex_retry_budget_seconds)),
             invite_log=self.invite_log,
             counters=self.invite_counters,
             runtime_settings=self.runtime_settings,
-            invite_code=self.settings.invite_code,
+            limits=self.request_limits,
+            idempotency=IdempotencyStore(lambda: self._table(tables.IDEMPOTENCY)),
+            plex_status=self.plex_status,
+        )
+        return InviteService(
+            deps, invite_code=self.settings.invite_code, idempotency_window_seconds=self.settings.idempotency_window_seconds
         )
 
     @cached_property

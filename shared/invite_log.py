@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import islice
 from typing import Any
 
+from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.data.tables import TableClient
 
 PARTITION = "invites"
@@ -58,25 +60,22 @@ class InviteLog:
     def __init__(self, table_provider: Callable[[], TableClient]) -> None:
         self._table = table_provider
 
-    def append(self, record: InviteRecord) -> InviteRecord:
-        row_key = row_key_for(record.created_at)
-        self._table().create_entity(
-            {
-                "PartitionKey": PARTITION,
-                "RowKey": row_key,
-                "CreatedAt": record.created_at,
-                "IdentifierSubmitted": record.identifier_submitted,
-                "IdentifierNormalized": record.identifier_normalized,
-                "IdentifierKind": record.identifier_kind,
-                "Outcome": str(record.outcome),
-                "ErrorCode": record.error_code,
-                "ErrorMessage": record.error_message,
-                "ClientIpHash": record.client_ip_hash,
-                "InviteCode": record.invite_code,
-                "Libraries": json.dumps(list(record.libraries)),
-            }
-        )
-        return InviteRecord(**{**record.__dict__, "id": row_key})
+    def append(self, record: InviteRecord, *, attempts: int = 3, backoff_seconds: float = 0.2) -> InviteRecord:
+        """Writes the entry once. A retried write keeps its RowKey, so a write whose answer was lost
+        shows up as "already exists" and counts as done: never two rows for one submission."""
+        row_key = record.id or row_key_for(record.created_at)
+        entity = _entity_from(record, row_key)
+        for attempt in range(attempts):
+            try:
+                self._table().create_entity(entity)
+                break
+            except ResourceExistsError:
+                break
+            except AzureError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(backoff_seconds * 2**attempt)
+        return replace(record, id=row_key)
 
     def page(
         self, *, limit: int, cursor: dict[str, str] | None = None, outcome: str = "", identifier_prefix: str = ""
@@ -114,6 +113,23 @@ class InviteLog:
         )
         for entity in entities:
             yield _record_from(entity)
+
+
+def _entity_from(record: InviteRecord, row_key: str) -> dict[str, Any]:
+    return {
+        "PartitionKey": PARTITION,
+        "RowKey": row_key,
+        "CreatedAt": record.created_at,
+        "IdentifierSubmitted": record.identifier_submitted,
+        "IdentifierNormalized": record.identifier_normalized,
+        "IdentifierKind": record.identifier_kind,
+        "Outcome": str(record.outcome),
+        "ErrorCode": record.error_code,
+        "ErrorMessage": record.error_message,
+        "ClientIpHash": record.client_ip_hash,
+        "InviteCode": record.invite_code,
+        "Libraries": json.dumps(list(record.libraries)),
+    }
 
 
 def _record_from(entity: dict[str, Any]) -> InviteRecord:

@@ -1,22 +1,27 @@
-"""Handling one guest submission: validate, check the invite code, share libraries, log the attempt."""
+"""Handling one guest submission: validate, limit, check the invite code, share libraries, log the attempt."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from azure.core.exceptions import AzureError
 
+from shared.idempotency import Claim, IdempotencyStore, Replay
 from shared.invite_counters import CounterContention, InviteCounters
-from shared.invite_log import InviteLog, InviteOutcome, InviteRecord
+from shared.invite_log import InviteLog, InviteOutcome, InviteRecord, row_key_for
 from shared.plex_errors import PlexError, PlexErrorKind
 from shared.plex_gateway import PlexGateway
+from shared.plex_retry import RetryingInviter
+from shared.plex_status import PlexStatusMonitor
+from shared.request_limits import RequestLimits
 from shared.runtime_settings import RuntimeSettings
-from shared.validation import Identifier, parse_identifier, parse_invite_code
+from shared.validation import Identifier, InvalidInput, parse_identifier, parse_invite_code
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,8 @@ _OUTCOME_BY_PLEX_ERROR = {
     PlexErrorKind.UNAVAILABLE: InviteOutcome.PLEX_UNAVAILABLE,
     PlexErrorKind.UNEXPECTED: InviteOutcome.PLEX_ERROR,
 }
+# A failure is replayed only long enough to absorb a double click, so a fixed problem can be retried.
+FAILURE_REPLAY_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class InviteSubmission:
     identifier: object
     invite_code: object
     client_ip: str
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,63 +56,133 @@ class InviteResult:
     error_code: str = ""
     # What went wrong, for the owner's log; never shown to the guest.
     detail: str = ""
+    # True when this is the stored answer to an earlier, identical submission.
+    replayed: bool = False
+
+
+class IdempotencyKeyReused(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key",
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different submission. Send a new key.",
+        )
+
+
+@dataclass
+class InviteDependencies:
+    gateway: Callable[[], PlexGateway]
+    inviter: RetryingInviter
+    invite_log: InviteLog
+    counters: InviteCounters
+    runtime_settings: RuntimeSettings
+    limits: RequestLimits
+    idempotency: IdempotencyStore
+    plex_status: PlexStatusMonitor
 
 
 class InviteService:
     def __init__(
         self,
+        deps: InviteDependencies,
         *,
-        gateway: Callable[[], PlexGateway],
-        invite_log: InviteLog,
-        counters: InviteCounters,
-        runtime_settings: RuntimeSettings,
         invite_code: str,
+        idempotency_window_seconds: float = 600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._gateway = gateway
-        self._log = invite_log
-        self._counters = counters
-        self._runtime = runtime_settings
+        self._deps = deps
         self._invite_code = invite_code
+        self._window = idempotency_window_seconds
         self._clock = clock
+        # Log entries whose write failed even after retries; written on a later submission.
+        self._outbox: list[InviteRecord] = []
+        self._outbox_lock = threading.Lock()
 
     @property
     def invite_code_required(self) -> bool:
         return bool(self._invite_code)
 
+    @property
+    def pending_log_entries(self) -> int:
+        return len(self._outbox)
+
     def submit(self, submission: InviteSubmission) -> InviteResult:
-        """Raises InvalidInput, with nothing written, when the submission can't be sent to Plex."""
+        """Raises InvalidInput (nothing written) for bad input, RateLimited when over a limit,
+        SetupRequired when Plex isn't configured, and AzureError when storage is down before Plex was asked."""
+        deps = self._deps
         identifier = parse_identifier(submission.identifier)
         code = parse_invite_code(submission.invite_code)
-        gateway = self._gateway()
+        gateway = deps.gateway()
         gateway.ensure_configured()
+        self._flush_outbox()
+        deps.limits.check_invite(submission.client_ip, identifier.normalized)
         ip_hash = self._hash_ip(submission.client_ip)
 
         rejection = self._check_invite_code(code)
         if rejection is not None:
             return self._record(identifier, rejection, ip_hash, code="")
 
-        selection = self._runtime.library_selection()
+        key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else None
+        claimed = deps.idempotency.claim(key or IdempotencyStore.key_for("identifier", identifier.normalized))
+        if isinstance(claimed, Replay):
+            return self._replay(claimed, identifier)
         try:
-            share = gateway.invite(identifier.normalized, selection.section_ids)
+            result = self._invite(gateway, identifier)
+            result = self._record(identifier, result, ip_hash, code=code)
+        except BaseException:
+            deps.idempotency.release(claimed)
+            raise
+        self._remember(claimed, identifier, result)
+        return result
+
+    def _invite(self, gateway: PlexGateway, identifier: Identifier) -> InviteResult:
+        deps = self._deps
+        fingerprint = gateway.token_fingerprint
+        if deps.plex_status.invites_paused(fingerprint):
+            # Circuit open: plex.tv already said this token is invalid; don't ask again yet.
+            return _failure_result(PlexError(PlexErrorKind.INVALID_TOKEN, "invites paused: plex.tv rejected the owner token"), identifier)
+        selection = deps.runtime_settings.library_selection()
+        try:
+            share = deps.inviter.invite(identifier.normalized, selection.section_ids)
         except PlexError as error:
-            result = _failure_result(error, identifier)
-        else:
-            if share.already_shared:
-                result = InviteResult(
-                    InviteOutcome.ALREADY_SHARED,
-                    "You already have access to this server. Open app.plex.tv (or any Plex app) signed in as "
-                    f"{identifier.submitted.strip()}; if you haven't yet, accept the pending invite there.",
-                    libraries=share.libraries,
-                )
+            if error.kind is PlexErrorKind.INVALID_TOKEN:
+                deps.plex_status.record_failure(error, fingerprint)  # keeps the breaker open, for every instance
+            return _failure_result(error, identifier)
+        name = identifier.submitted.strip()
+        if share.already_shared:
+            return InviteResult(
+                InviteOutcome.ALREADY_SHARED,
+                f"You already have access to this server. Open app.plex.tv (or any Plex app) signed in as {name}; "
+                "if you haven't yet, accept the pending invite there.",
+                libraries=share.libraries,
+            )
+        return InviteResult(
+            InviteOutcome.INVITED,
+            f"Invite sent to {name}. Plex emails you an invitation: accept it, or open app.plex.tv and accept the "
+            "pending invite. New Plex accounts must verify their email first.",
+            libraries=share.libraries,
+        )
+
+    def _replay(self, replay: Replay, identifier: Identifier) -> InviteResult:
+        payload = dict(replay.payload)
+        if payload.pop("identifier", None) != identifier.normalized:
+            raise IdempotencyKeyReused
+        payload["outcome"] = InviteOutcome(payload["outcome"])
+        payload["libraries"] = tuple(payload.get("libraries", ()))
+        payload["replayed"] = True
+        return InviteResult(**payload)
+
+    def _remember(self, claim: Claim, identifier: Identifier, result: InviteResult) -> None:
+        transient = result.outcome in (InviteOutcome.PLEX_UNAVAILABLE, InviteOutcome.PLEX_RATE_LIMITED)
+        try:
+            if transient:
+                self._deps.idempotency.release(claim)  # the next try should really try again
             else:
-                result = InviteResult(
-                    InviteOutcome.INVITED,
-                    f"Invite sent to {identifier.submitted.strip()}. Plex emails you an invitation: accept it, or open "
-                    "app.plex.tv and accept the pending invite. New Plex accounts must verify their email first.",
-                    libraries=share.libraries,
-                )
-        return self._record(identifier, result, ip_hash, code=code)
+                keep = self._window if result.outcome.succeeded else FAILURE_REPLAY_SECONDS
+                payload = asdict(result) | {"outcome": str(result.outcome), "identifier": identifier.normalized, "detail": ""}
+                self._deps.idempotency.complete(claim, payload, keep)
+        except AzureError as exc:
+            log.warning("Could not store the result for repeats: %s", type(exc).__name__)
 
     def _check_invite_code(self, code: str) -> InviteResult | None:
         if not self._invite_code:
@@ -126,9 +204,11 @@ class InviteService:
         return None
 
     def _record(self, identifier: Identifier, result: InviteResult, ip_hash: str, *, code: str) -> InviteResult:
-        """Writes the log entry and totals; once Plex has acted, the guest gets the truth even if storage fails."""
+        """Writes the log entry and totals. Once Plex has acted the guest gets the truth even if storage
+        fails: the entry then waits in the outbox for the next submission."""
         now = self._clock()
         record = InviteRecord(
+            id=row_key_for(now),  # fixed now, so a retried write can't make a second row
             created_at=now,
             identifier_submitted=identifier.submitted,
             identifier_normalized=identifier.normalized,
@@ -141,19 +221,35 @@ class InviteService:
             libraries=result.libraries,
         )
         try:
-            self._log.append(record)
-            self._counters.record(result.outcome, now)
+            self._write(record)
         except (AzureError, CounterContention) as exc:
             if result.outcome is InviteOutcome.CODE_REJECTED:
-                raise
-            log.error("Invite log write failed after Plex answered (outcome=%s): %s", result.outcome, type(exc).__name__)
+                raise  # nothing happened yet: fail the request instead
+            with self._outbox_lock:
+                self._outbox.append(record)
+            log.error("Invite log write deferred after Plex answered (outcome=%s): %s", result.outcome, type(exc).__name__)
         log.info("Invite submission: outcome=%s kind=%s", result.outcome, identifier.kind)
         return result
+
+    def _write(self, record: InviteRecord) -> None:
+        written = self._deps.invite_log.append(record)
+        self._deps.counters.record(written.outcome, written.created_at)
+
+    def _flush_outbox(self) -> None:
+        with self._outbox_lock:
+            waiting, self._outbox = self._outbox, []
+        for index, record in enumerate(waiting):
+            try:
+                self._write(record)
+            except (AzureError, CounterContention):
+                with self._outbox_lock:
+                    self._outbox[:0] = waiting[index:]
+                return
 
     def _hash_ip(self, client_ip: str) -> str:
         if not client_ip:
             return ""
-        return hmac.new(self._runtime.ip_hash_key(), client_ip.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._deps.runtime_settings.ip_hash_key(), client_ip.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _failure_result(error: PlexError, identifier: Identifier) -> InviteResult:
@@ -167,11 +263,11 @@ def _failure_result(error: PlexError, identifier: Identifier) -> InviteResult:
         InviteOutcome.SHARE_LIMIT: (
             "This server has reached Plex's limit of shared users, so no new invites can be sent. Please let the owner know."
         ),
-        InviteOutcome.PLEX_RATE_LIMITED: "Plex is busy right now. Please wait a moment and try again.",
+        InviteOutcome.PLEX_RATE_LIMITED: "Plex is busy right now, so no invite was sent. Please try again in a few minutes.",
         InviteOutcome.PLEX_UNAVAILABLE: ("Plex isn't responding right now, so no invite was sent. Please try again in a few minutes."),
         InviteOutcome.INVALID_OWNER_TOKEN: (
-            "Invites are paused: the server's connection to Plex needs the owner's attention. "
-            "Please let the owner know and try again later."
+            "Invites are paused: the server's connection to Plex needs the owner's attention, and the owner has been "
+            "alerted on their dashboard. Please try again later."
         ),
         InviteOutcome.PLEX_ERROR: (
             "Plex refused the invite for an unexpected reason, so no invite was sent. Please try again later or contact the owner."

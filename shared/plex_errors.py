@@ -27,6 +27,8 @@ class PlexError(Exception):
         self.detail = detail
         self.status = status
         self.retry_after = retry_after
+        # True when an invite POST went out and its fate is unknown (timeout, 5xx): check before sending again.
+        self.invite_may_exist = False
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -19,6 +20,10 @@ from shared.settings import SetupRequired
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# The current plex.tv lists of the owner's shares (JSON); the v1 users list misses pending invites.
+PENDING_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/pending"
+ACCEPTED_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/accepted"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class ConnectionState:
     last_error: str = ""
     last_error_at: float | None = None
     last_success_at: float | None = None
+    # Identifies the token in use without revealing it, so a stored alarm can tell a rotated token.
+    token_fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,10 +162,32 @@ class PlexGateway:
                     return ShareResult(already_shared=True, libraries=titles)
                 if error.status == 404:
                     self._forget_server()
+                # A 429 was refused unread; a timeout or 5xx may have been carried out.
+                error.invite_may_exist = error.kind is PlexErrorKind.UNAVAILABLE
                 raise error from None
             return ShareResult(already_shared=False, libraries=titles)
 
         return self._call(send)
+
+    def library_titles(self, section_ids: Sequence[int]) -> tuple[str, ...]:
+        return tuple(library.title for library in self._call(lambda: self._resolve_sections(section_ids)))
+
+    def share_exists(self, identifier: str) -> bool:
+        """Whether the owner's server already has a pending or accepted share for this username or email."""
+        wanted = identifier.strip().lower()
+
+        def look() -> bool:
+            account, server = self._ensure_account(), self._ensure_server()
+            for url in (PENDING_SHARES_URL, ACCEPTED_SHARES_URL):
+                for share in account.query(url) or []:
+                    if isinstance(share, dict) and share.get("machineIdentifier", server.machine_identifier) == server.machine_identifier:
+                        invited = share.get("invited") or {}
+                        names = (share.get("invitedEmail"), invited.get("username"), invited.get("email"), invited.get("title"))
+                        if wanted in {str(name).lower() for name in names if name}:
+                            return True
+            return False
+
+        return self._call(look)
 
     # -- connection --------------------------------------------------------
 
@@ -201,6 +230,12 @@ class PlexGateway:
                 self._account = None
                 self._server = None
                 self._sections = None
+                self._state = replace(self._state, token_valid=None, token_fingerprint=token_fingerprint(token))
+
+    @property
+    def token_fingerprint(self) -> str:
+        self._use_current_token()
+        return self._state.token_fingerprint
 
     def _ensure_account(self) -> MyPlexAccount:
         account = self._account
@@ -304,6 +339,10 @@ class PlexGateway:
         )
         if token_broken and was_valid is not False:
             self._notify(error)
+
+
+def token_fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def _flag(value: bool) -> str:

@@ -21,6 +21,7 @@ PARTITION = "settings"
 ROW = "plexstatus"
 CHECK_INTERVAL_SECONDS = 300.0
 RECHECK_AFTER_ERROR_SECONDS = 30.0
+PROBE_INTERVAL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class PlexStatus:
     last_error_kind: str = ""
     last_error_at: float | None = None
     checked_at: float | None = None
+    token_fingerprint: str = ""
 
     @property
     def failing(self) -> bool:
@@ -54,6 +56,14 @@ class PlexStatusMonitor:
         self._clock = clock
         self._lock = threading.Lock()
 
+    def invites_paused(self, token_fingerprint: str) -> bool:
+        """The circuit breaker: while plex.tv rejects this very token, invites don't ask plex.tv again,
+        except one probe per PROBE_INTERVAL_SECONDS. A rotated token closes it at once."""
+        status = self._read()
+        if status.token_valid is not False or status.token_fingerprint != token_fingerprint:
+            return False
+        return self._clock() - (status.last_error_at or 0.0) < PROBE_INTERVAL_SECONDS
+
     def current(self, *, force_check: bool = False) -> PlexStatus:
         status = self._read()
         if force_check or self._stale(status):
@@ -61,29 +71,33 @@ class PlexStatusMonitor:
                 status = self._check()
         return status
 
-    def record_failure(self, error: PlexError) -> None:
+    def record_failure(self, error: PlexError, token_fingerprint: str = "") -> None:
         """Stores failures the owner must see; guest mistakes say nothing about the connection."""
         if error.kind in (PlexErrorKind.USER_NOT_FOUND, PlexErrorKind.ALREADY_SHARED):
             return
         previous = self._read()
-        now = self._clock()
         self._write(
             PlexStatus(
                 server_name=previous.server_name,
                 token_valid=False if error.kind is PlexErrorKind.INVALID_TOKEN else previous.token_valid,
                 last_error=error.detail,
                 last_error_kind=str(error.kind),
-                last_error_at=now,
+                last_error_at=self._clock(),
                 checked_at=previous.checked_at,
+                token_fingerprint=token_fingerprint or previous.token_fingerprint,
             )
         )
 
     def observe_token_change(self, state: ConnectionState, error: PlexError | None) -> None:
         """Called by the gateway when it finds the token broken or working again, so every instance sees it at once."""
         if error is not None:
-            self.record_failure(error)
+            self.record_failure(error, state.token_fingerprint)
         else:
-            self._write(PlexStatus(server_name=state.server_name, token_valid=True, checked_at=self._clock()))
+            self._write(
+                PlexStatus(
+                    server_name=state.server_name, token_valid=True, checked_at=self._clock(), token_fingerprint=state.token_fingerprint
+                )
+            )
 
     def _stale(self, status: PlexStatus) -> bool:
         last = max(status.checked_at or 0.0, status.last_error_at or 0.0)
@@ -104,9 +118,12 @@ class PlexStatusMonitor:
                 last_error_kind=str(error.kind),
                 last_error_at=now,
                 checked_at=previous.checked_at,
+                token_fingerprint=gateway.state.token_fingerprint,
             )
         else:
-            status = PlexStatus(server_name=gateway.state.server_name, token_valid=True, checked_at=now)
+            status = PlexStatus(
+                server_name=gateway.state.server_name, token_valid=True, checked_at=now, token_fingerprint=gateway.state.token_fingerprint
+            )
         self._write(status)
         return status
 
@@ -123,6 +140,7 @@ class PlexStatusMonitor:
             last_error_kind=entity.get("LastErrorKind", ""),
             last_error_at=entity.get("LastErrorAt"),
             checked_at=entity.get("CheckedAt"),
+            token_fingerprint=entity.get("TokenFingerprint", ""),
         )
 
     def _write(self, status: PlexStatus) -> None:
@@ -132,6 +150,7 @@ class PlexStatusMonitor:
             "ServerName": status.server_name,
             "LastError": status.last_error,
             "LastErrorKind": status.last_error_kind,
+            "TokenFingerprint": status.token_fingerprint,
         }
         for name, value in (("TokenValid", status.token_valid), ("LastErrorAt", status.last_error_at), ("CheckedAt", status.checked_at)):
             if value is not None:

@@ -29,6 +29,14 @@ APP_SETTINGS: dict[str, str] = {
     "SECRET_CACHE_TTL_SECONDS": "how long a secret read from Key Vault is reused before it is read again",
     "SITE_ORIGIN": "the site's public origin, e.g. https://invite.example.com; admin calls must come from it",
     "ADMIN_USERNAME": "the admin's login name",
+    "RATE_LIMIT_INVITES_PER_MINUTE": "invite submissions one client IP may make per minute",
+    "RATE_LIMIT_INVITES_PER_HOUR": "invite submissions one client IP may make per hour",
+    "RATE_LIMIT_API_PER_HOUR": "public API calls one client IP may make per hour",
+    "RATE_LIMIT_API_PER_DAY": "public API calls one client IP may make per day",
+    "RATE_LIMIT_INVITES_PER_IDENTIFIER_PER_DAY": "invite attempts for one Plex username or email per day",
+    "TRUSTED_PROXY_HOPS": "how many proxies append to X-Forwarded-For in front of the app (1 behind Azure)",
+    "IDEMPOTENCY_WINDOW_SECONDS": "how long a repeated submission for the same identifier returns the first result",
+    "PLEX_RETRY_BUDGET_SECONDS": "total time an invite may spend retrying plex.tv",
     "SESSION_SIGNING_KEY": "key that signs admin session cookies (Key Vault in Azure)",
     "ADMIN_PASSWORD_HASH": "the admin password hash (Key Vault in Azure)",
 }
@@ -52,6 +60,17 @@ class SetupRequired(Exception):
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """0 turns a limit off."""
+
+    invites_per_minute: int = 5
+    invites_per_hour: int = 20
+    api_per_hour: int = 50
+    api_per_day: int = 200
+    invites_per_identifier_per_day: int = 10
+
+
+@dataclass(frozen=True)
 class Settings:
     """Non-secret settings; secrets are read through shared.secrets."""
 
@@ -70,6 +89,10 @@ class Settings:
     secret_cache_ttl_seconds: float
     site_origin: str
     admin_username: str
+    rate_limits: RateLimitSettings
+    trusted_proxy_hops: int
+    idempotency_window_seconds: float
+    plex_retry_budget_seconds: float
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +112,12 @@ class Settings:
                 raise SetupRequired([name], f"{name} must be a number of seconds above 0 and at most {maximum:g}, not {raw!r}.")
             return value
 
+        def count(name: str, default: int, maximum: int = 1_000_000) -> int:
+            raw = text(name, str(default))
+            if not raw.isdigit() or int(raw) > maximum:
+                raise SetupRequired([name], f"{name} must be a whole number from 0 to {maximum}, not {raw!r}.")
+            return int(raw)
+
         return cls(
             plex_server_name=text("PLEX_SERVER_NAME"),
             plex_api_base_url=text("PLEX_API_BASE_URL").rstrip("/"),
@@ -104,6 +133,16 @@ class Settings:
             secret_cache_ttl_seconds=seconds("SECRET_CACHE_TTL_SECONDS", "300", 86400),
             site_origin=text("SITE_ORIGIN").rstrip("/"),
             admin_username=text("ADMIN_USERNAME", "admin"),
+            rate_limits=RateLimitSettings(
+                invites_per_minute=count("RATE_LIMIT_INVITES_PER_MINUTE", 5),
+                invites_per_hour=count("RATE_LIMIT_INVITES_PER_HOUR", 20),
+                api_per_hour=count("RATE_LIMIT_API_PER_HOUR", 50),
+                api_per_day=count("RATE_LIMIT_API_PER_DAY", 200),
+                invites_per_identifier_per_day=count("RATE_LIMIT_INVITES_PER_IDENTIFIER_PER_DAY", 10),
+            ),
+            trusted_proxy_hops=count("TRUSTED_PROXY_HOPS", 1, 10),
+            idempotency_window_seconds=seconds("IDEMPOTENCY_WINDOW_SECONDS", "600", 86400),
+            plex_retry_budget_seconds=seconds("PLEX_RETRY_BUDGET_SECONDS", "20", 120),
         )
 
     def require_site_origin(self) -> str:

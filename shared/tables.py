@@ -13,11 +13,15 @@ INVITE_LOG = "invitelog"
 COUNTERS = "counters"
 SETTINGS = "settings"
 ADMIN = "admin"
-ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS, ADMIN)
+RATE_LIMITS = "ratelimits"
+IDEMPOTENCY = "idempotency"
+ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS, ADMIN, RATE_LIMITS, IDEMPOTENCY)
 
 
 def build_table_service(settings: Settings, **client_options: object) -> TableServiceClient:
     settings.require_storage()
+    # Bounded SDK retries: a dead storage endpoint must fail fast enough to answer the guest.
+    client_options = {"retry_total": 2, "retry_backoff_factor": 0.2, "connection_timeout": 5, "read_timeout": 10, **client_options}
     if settings.storage_connection_string:
         return TableServiceClient.from_connection_string(settings.storage_connection_string, **client_options)
     from azure.identity import DefaultAzureCredential

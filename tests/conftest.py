@@ -6,16 +6,28 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from azure.data.tables import TableServiceClient
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
 from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
+from shared.idempotency import IdempotencyStore
+from shared.invite_counters import InviteCounters
+from shared.invite_log import InviteLog
+from shared.invite_service import InviteDependencies, InviteService
 from shared.plex_gateway import PlexGateway
+from shared.plex_retry import RetryingInviter, RetryPolicy
+from shared.plex_status import PlexStatusMonitor
 from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
-from shared.tables import ALL_TABLES, Tables
+from shared.rate_limits import RateLimiter
+from shared.request_limits import RequestLimits
+from shared.runtime_settings import RuntimeSettings
+from shared.settings import RateLimitSettings
+from shared.tables import ALL_TABLES, COUNTERS, IDEMPOTENCY, INVITE_LOG, RATE_LIMITS, SETTINGS, Tables
 
 TEST_CLIENT_IDENTIFIER = "helpr-tests"
 HTTP_INVITE_CODE = "open-sesame-2026"
@@ -88,6 +100,43 @@ def gateway(simulator: SimulatorClient) -> PlexGateway:
     return make_gateway(simulator)
 
 
+SERVICE_NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+NO_LIMITS = RateLimitSettings(0, 0, 0, 0, 0)
+
+
+class Stores(NamedTuple):
+    log: InviteLog
+    counters: InviteCounters
+    runtime: RuntimeSettings
+    tables: Tables
+
+
+@pytest.fixture
+def stores(tables):
+    return Stores(
+        InviteLog(lambda: tables.client(INVITE_LOG)),
+        InviteCounters(lambda: tables.client(COUNTERS)),
+        RuntimeSettings(lambda: tables.client(SETTINGS)),
+        tables,
+    )
+
+
+def make_service(gateway, stores, invite_code="", *, invite_log=None, limits=NO_LIMITS, budget=2.0):
+    log, counters, runtime, tables = stores
+    deps = InviteDependencies(
+        gateway=lambda: gateway,
+        inviter=RetryingInviter(lambda: gateway, RetryPolicy(budget_seconds=budget, base_delay_seconds=0.05)),
+        invite_log=invite_log or log,
+        counters=counters,
+        runtime_settings=runtime,
+        limits=RequestLimits(RateLimiter(lambda: tables.client(RATE_LIMITS)), limits),
+        idempotency=IdempotencyStore(lambda: tables.client(IDEMPOTENCY)),
+        plex_status=PlexStatusMonitor(lambda: tables.client(SETTINGS), lambda: gateway),
+    )
+    return InviteService(deps, invite_code=invite_code, clock=lambda: SERVICE_NOW)
+
+
+
 @dataclass
 class AppStack:
     site_url: str
@@ -121,6 +170,12 @@ def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFacto
         "INVITE_CODE": HTTP_INVITE_CODE,
         "SERVER_DISPLAY_NAME": "",
         "TABLE_PREFIX": prefix,
+        # Every test client is 127.0.0.1: the limits have tests of their own.
+        "RATE_LIMIT_INVITES_PER_MINUTE": "0",
+        "RATE_LIMIT_INVITES_PER_HOUR": "0",
+        "RATE_LIMIT_API_PER_HOUR": "0",
+        "RATE_LIMIT_API_PER_DAY": "0",
+        "PLEX_RETRY_BUDGET_SECONDS": "3",
     }
     app_tables = Tables(TableServiceClient.from_connection_string(backing_services.azurite_connection_string), prefix)
     try:

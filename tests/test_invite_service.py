@@ -4,39 +4,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.invite_counters import InviteCounters
 from shared.invite_log import InviteLog, InviteOutcome
-from shared.invite_service import InviteService, InviteSubmission
-from shared.runtime_settings import LibrarySelection, RuntimeSettings
-from shared.tables import COUNTERS, INVITE_LOG, SETTINGS
+from shared.invite_service import InviteSubmission
+from shared.runtime_settings import LibrarySelection
 from shared.validation import InvalidInput
+from tests.conftest import make_service
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def stores(tables):
-    return (
-        InviteLog(lambda: tables.client(INVITE_LOG)),
-        InviteCounters(lambda: tables.client(COUNTERS)),
-        RuntimeSettings(lambda: tables.client(SETTINGS)),
-    )
-
-
-def make_service(gateway, stores, invite_code=""):
-    invite_log, counters, runtime = stores
-    return InviteService(
-        gateway=lambda: gateway,
-        invite_log=invite_log,
-        counters=counters,
-        runtime_settings=runtime,
-        invite_code=invite_code,
-        clock=lambda: NOW,
-    )
-
-
 def test_successful_invite_writes_one_complete_log_entry(simulator, gateway, stores):
-    invite_log, counters, runtime = stores
+    invite_log, counters, runtime, _ = stores
     runtime.set_library_selection(LibrarySelection((118181362,), ("TV Shows",)))
     result = make_service(gateway, stores).submit(InviteSubmission("  Alice ", None, "203.0.113.7"))
     assert result.outcome is InviteOutcome.INVITED
@@ -56,7 +34,7 @@ def test_same_ip_hashes_the_same_and_different_ips_differ(gateway, stores):
     service = make_service(gateway, stores)
     for who, ip in (("alice", "198.51.100.1"), ("bob", "198.51.100.1"), ("carol", "198.51.100.2")):
         service.submit(InviteSubmission(who, None, ip))
-    hashes = {e.identifier_normalized: e.client_ip_hash for e in stores[0].recent(10)}
+    hashes = {e.identifier_normalized: e.client_ip_hash for e in stores.log.recent(10)}
     assert hashes["alice"] == hashes["bob"] != hashes["carol"]
 
 
@@ -65,8 +43,8 @@ def test_invalid_input_writes_nothing_and_never_reaches_plex(simulator, gateway,
     with pytest.raises(InvalidInput):
         service.submit(InviteSubmission("not a user!", None, "198.51.100.1"))
     assert simulator.plex_tv_requests() == 0
-    assert stores[0].recent(10) == []
-    assert stores[1].totals().by_outcome == {}
+    assert stores.log.recent(10) == []
+    assert stores.counters.totals().by_outcome == {}
 
 
 @pytest.mark.parametrize(("code", "error_code"), [(None, "invite_code_required"), ("guess", "invalid_invite_code")])
@@ -76,7 +54,7 @@ def test_wrong_or_missing_code_is_refused_logged_and_not_sent(simulator, gateway
     assert result.error_code == error_code
     assert result.field == "inviteCode"
     assert simulator.plex_tv_requests() == 0
-    (entry,) = stores[0].recent(10)
+    (entry,) = stores.log.recent(10)
     assert entry.outcome is InviteOutcome.CODE_REJECTED
     assert entry.invite_code == ""
 
@@ -84,17 +62,17 @@ def test_wrong_or_missing_code_is_refused_logged_and_not_sent(simulator, gateway
 def test_right_code_is_recorded_with_the_invite(simulator, gateway, stores):
     result = make_service(gateway, stores, invite_code="s3cret-code").submit(InviteSubmission("alice", " s3cret-code ", ""))
     assert result.outcome is InviteOutcome.INVITED
-    assert stores[0].recent(1)[0].invite_code == "s3cret-code"
+    assert stores.log.recent(1)[0].invite_code == "s3cret-code"
 
 
 def test_plex_failure_is_logged_with_its_reason(simulator, gateway, stores):
     result = make_service(gateway, stores).submit(InviteSubmission("ghost_user", None, ""))
     assert result.outcome is InviteOutcome.USER_NOT_FOUND
     assert "verify your email" in result.message
-    (entry,) = stores[0].recent(10)
+    (entry,) = stores.log.recent(10)
     assert entry.outcome is InviteOutcome.USER_NOT_FOUND
     assert "ghost_user" in entry.error_message
-    assert stores[1].totals().failed == 1
+    assert stores.counters.totals().failed == 1
 
 
 def test_already_shared_counts_as_success(simulator, gateway, stores):
@@ -102,7 +80,7 @@ def test_already_shared_counts_as_success(simulator, gateway, stores):
     service.submit(InviteSubmission("bob", None, ""))
     result = service.submit(InviteSubmission("bob@example.com", None, ""))
     assert result.outcome is InviteOutcome.ALREADY_SHARED
-    assert stores[1].totals().by_outcome == {"invited": 1, "already_shared": 1}
+    assert stores.counters.totals().by_outcome == {"invited": 1, "already_shared": 1}
 
 
 def test_guest_gets_the_truth_when_the_log_write_fails_after_plex_acted(simulator, gateway, stores):
@@ -110,9 +88,8 @@ def test_guest_gets_the_truth_when_the_log_write_fails_after_plex_acted(simulato
 
     from devtools.stack import azurite_connection_string, free_port
 
-    _, counters, runtime = stores
     unreachable = InviteLog(lambda: TableClient.from_connection_string(azurite_connection_string(free_port()), "gone", retry_total=0))
-    service = InviteService(gateway=lambda: gateway, invite_log=unreachable, counters=counters, runtime_settings=runtime, invite_code="")
+    service = make_service(gateway, stores, invite_log=unreachable)
     result = service.submit(InviteSubmission("alice", None, ""))
     assert result.outcome is InviteOutcome.INVITED
     assert [s["username"] for s in simulator.state()["shares"]] == ["alice"]

@@ -23,6 +23,7 @@ param secretCacheTtlSeconds string
 param adminUsername string
 @secure()
 param inviteCode string
+param protection object
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   // checkov:skip=CKV_AZURE_225: Zone redundancy on Flex Consumption is offered in some regions only; an invite portal can wait out a zone outage.
@@ -163,6 +164,38 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'TABLE_PREFIX'
           value: tablePrefix
+        }
+        {
+          name: 'RATE_LIMIT_INVITES_PER_MINUTE'
+          value: protection.RATE_LIMIT_INVITES_PER_MINUTE
+        }
+        {
+          name: 'RATE_LIMIT_INVITES_PER_HOUR'
+          value: protection.RATE_LIMIT_INVITES_PER_HOUR
+        }
+        {
+          name: 'RATE_LIMIT_API_PER_HOUR'
+          value: protection.RATE_LIMIT_API_PER_HOUR
+        }
+        {
+          name: 'RATE_LIMIT_API_PER_DAY'
+          value: protection.RATE_LIMIT_API_PER_DAY
+        }
+        {
+          name: 'RATE_LIMIT_INVITES_PER_IDENTIFIER_PER_DAY'
+          value: protection.RATE_LIMIT_INVITES_PER_IDENTIFIER_PER_DAY
+        }
+        {
+          name: 'TRUSTED_PROXY_HOPS'
+          value: protection.TRUSTED_PROXY_HOPS
+        }
+        {
+          name: 'IDEMPOTENCY_WINDOW_SECONDS'
+          value: protection.IDEMPOTENCY_WINDOW_SECONDS
+        }
+        {
+          name: 'PLEX_RETRY_BUDGET_SECONDS'
+          value: protection.PLEX_RETRY_BUDGET_SECONDS
         }
       ]
     }

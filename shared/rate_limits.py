@@ -1,0 +1,87 @@
+"""Rate limits that hold across instances: one Table entity per subject, fixed windows, ETag compare-and-set."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+PARTITION = "ratelimit"
+_MAX_ATTEMPTS = 60
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str  # also the entity property prefix, so one subject can carry several limits
+    allowed: int
+    window_seconds: int
+
+    def describe(self) -> str:
+        unit = {60: "minute", 3600: "hour", 86400: "day"}.get(self.window_seconds, f"{self.window_seconds} seconds")
+        return f"{self.allowed} per {unit}"
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    retry_after: float = 0.0
+    limit: Limit | None = None
+
+
+class RateLimitContention(Exception):
+    """The subject's entity stayed contended; the request is refused rather than let through."""
+
+
+def subject_key(kind: str, value: str) -> str:
+    # Hashed: the table holds neither IP addresses nor identifiers.
+    return f"{kind}-{hashlib.sha256(value.strip().lower().encode()).hexdigest()[:40]}"
+
+
+class RateLimiter:
+    def __init__(
+        self, table_provider: Callable[[], TableClient], clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._table = table_provider
+        self._clock = clock
+        self._sleep = sleep
+
+    def hit(self, subject: str, limits: Sequence[Limit]) -> RateDecision:
+        """Counts one request against every limit of the subject, or none when any limit is full."""
+        if not limits:
+            return RateDecision(True)
+        table = self._table()
+        for attempt in range(_MAX_ATTEMPTS):
+            now = self._clock()
+            try:
+                entity = table.get_entity(PARTITION, subject)
+                etag: str | None = entity.metadata["etag"]
+            except ResourceNotFoundError:
+                entity, etag = {"PartitionKey": PARTITION, "RowKey": subject}, None
+            updated = dict(entity)
+            for limit in limits:
+                window = int(now // limit.window_seconds)
+                count = int(entity.get(f"{limit.name}Count", 0)) if entity.get(f"{limit.name}Window") == window else 0
+                if count >= limit.allowed:
+                    return RateDecision(False, (window + 1) * limit.window_seconds - now, limit)
+                updated[f"{limit.name}Window"] = window
+                updated[f"{limit.name}Count"] = count + 1
+            try:
+                if etag is None:
+                    table.create_entity(updated)
+                else:
+                    table.update_entity(updated, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
+                return RateDecision(True)
+            except (ResourceModifiedError, ResourceExistsError):
+                self._sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))  # noqa: S311 - jitter
+        raise RateLimitContention(subject)
+
+
+def retry_after_header(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))

@@ -1,0 +1,58 @@
+"""Which rate limits apply to which public request, from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.rate_limits import Limit, RateDecision, RateLimiter, subject_key
+from shared.settings import RateLimitSettings
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+
+class RateLimited(Exception):
+    def __init__(self, decision: RateDecision, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = decision.retry_after
+        self.message = message
+
+
+@dataclass
+class RequestLimits:
+    limiter: RateLimiter
+    settings: RateLimitSettings
+
+    def _api(self) -> list[Limit]:
+        return _enabled(Limit("ApiHour", self.settings.api_per_hour, HOUR), Limit("ApiDay", self.settings.api_per_day, DAY))
+
+    def check_api_call(self, client_ip: str) -> None:
+        """Public, non-invite calls (the form's config) count against the IP's API limits."""
+        self._check(subject_key("ip", client_ip or "unknown"), self._api(), "Too many requests from your network.")
+
+    def check_invite(self, client_ip: str, normalized_identifier: str) -> None:
+        ip_limits = _enabled(
+            Limit("InviteMinute", self.settings.invites_per_minute, MINUTE),
+            Limit("InviteHour", self.settings.invites_per_hour, HOUR),
+            *self._api(),
+        )
+        self._check(subject_key("ip", client_ip or "unknown"), ip_limits, "Too many invite requests from your network.")
+        per_identifier = _enabled(Limit("InviteDay", self.settings.invites_per_identifier_per_day, DAY))
+        self._check(subject_key("identifier", normalized_identifier), per_identifier, "Too many invite attempts for this account today.")
+
+    def _check(self, subject: str, limits: list[Limit], reason: str) -> None:
+        decision = self.limiter.hit(subject, limits)
+        if not decision.allowed:
+            wait = _wait_text(decision.retry_after)
+            raise RateLimited(decision, f"{reason} Please wait {wait} and try again.")
+
+
+def _enabled(*limits: Limit) -> list[Limit]:
+    return [limit for limit in limits if limit.allowed > 0]
+
+
+def _wait_text(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} seconds"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
