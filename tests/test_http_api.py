@@ -1,6 +1,7 @@
 """The HTTP API through the real SWA emulator in front of the local functions host."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -104,23 +105,64 @@ def test_share_limit_is_409(app):
     assert_error(post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE}), 409, "share_limit")
 
 
-def test_plex_rate_limit_is_429_with_retry_after(app):
+def test_plex_rate_limit_longer_than_the_retry_budget_is_503_with_its_retry_after(app):
     post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
-    app.simulator.add_fault(SHARE_POST, 429, retry_after="42")
+    app.simulator.add_fault(SHARE_POST, 429, retry_after="42", times=0)
     response = post_invite(app, {"identifier": "bob", "inviteCode": HTTP_INVITE_CODE})
-    assert_error(response, 429, "plex_rate_limited")
+    error = assert_error(response, 503, "plex_rate_limited")
+    assert "try again" in error["message"]
     assert response.headers["Retry-After"] == "42"
+    assert sorted(row["Outcome"] for row in log_rows(app)) == ["invited", "plex_rate_limited"]
 
 
-@pytest.mark.parametrize("status", [503, 520])
-def test_plex_outage_is_503_and_logged_as_failed(app, status):
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        ({"status": 429}, "plex_rate_limited"),
+        ({"status": 500}, "plex_unavailable"),
+        ({"status": 503}, "plex_unavailable"),
+        ({"status": 520}, "plex_unavailable"),
+        ({"status": None, "delay_seconds": 2.5}, "plex_unavailable"),  # past the 2 s Plex timeout
+    ],
+)
+def test_persistent_plex_faults_end_as_a_clear_503_with_a_logged_failure(app, fault, code):
     post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
-    app.simulator.add_fault(SHARE_POST, status)
+    app.simulator.add_fault(SHARE_POST, times=0, **fault)
     response = post_invite(app, {"identifier": "bob", "inviteCode": HTTP_INVITE_CODE})
-    assert_error(response, 503, "plex_unavailable")
-    assert "Retry-After" in response.headers
-    outcomes = sorted(row["Outcome"] for row in log_rows(app))
-    assert outcomes == ["invited", "plex_unavailable"]
+    error = assert_error(response, 503, code)
+    assert "try again" in error["message"].lower()
+    assert int(response.headers["Retry-After"]) > 0
+    rows = log_rows(app)
+    assert sorted(row["Outcome"] for row in rows) == ["invited", code]
+    assert app.simulator.counts()["endpoints"]["POST /api/servers/{machineId}/shared_servers"] >= 2, "it was retried"
+
+
+def test_a_transient_plex_fault_is_retried_into_success(app):
+    post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
+    app.simulator.add_fault(SHARE_POST, 503, times=1)
+    assert post_invite(app, {"identifier": "bob", "inviteCode": HTTP_INVITE_CODE}).status_code == 201
+
+
+def test_double_submit_makes_one_plex_post_and_one_log_row(app):
+    post_invite(app, {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE})
+    app.simulator.add_fault(SHARE_POST, None, delay_seconds=0.5)
+    app.simulator.reset_counts()
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(lambda _: post_invite(app, {"identifier": "carol", "inviteCode": HTTP_INVITE_CODE}), range(2)))
+    assert [r.status_code for r in responses] == [201, 201]
+    assert sorted(r.headers.get("Idempotent-Replayed", "false") for r in responses) == ["false", "true"]
+    assert app.simulator.counts()["endpoints"]["POST /api/servers/{machineId}/shared_servers"] == 1
+    assert [row["IdentifierNormalized"] for row in log_rows(app)].count("carol") == 1
+
+
+def test_idempotency_key_header_is_honoured(app):
+    headers = {"Idempotency-Key": "order-7f3c"}
+    first = post_invite(app, {"identifier": "dave_p", "inviteCode": HTTP_INVITE_CODE}, headers=headers)
+    again = post_invite(app, {"identifier": "dave_p", "inviteCode": HTTP_INVITE_CODE}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    reused = post_invite(app, {"identifier": "bob", "inviteCode": HTTP_INVITE_CODE}, headers=headers)
+    assert_error(reused, 422, "idempotency_key_reused")
 
 
 def test_invalid_owner_token_pauses_invites_with_503(app):

@@ -1,0 +1,125 @@
+"""Limits across instances, and what never reaches the logs."""
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from devtools.plex_simulator import DEMO_OWNER_TOKEN
+from devtools.stack import LocalStack, free_port
+from shared.tables import INVITE_LOG, Tables
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+
+BURST = 200
+PER_MINUTE = 5
+
+
+@pytest.fixture
+def two_hosts(backing_services, table_service, tmp_path):
+    """Two functions host processes sharing Azurite and the simulator, with the default limits."""
+    prefix = f"{backing_services.run_prefix}burst{uuid.uuid4().hex[:4]}"
+    env = {
+        "AzureWebJobsStorage": backing_services.azurite_connection_string,
+        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
+        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
+        "TABLE_PREFIX": prefix,
+        "INVITE_CODE": "",
+        "RATE_LIMIT_INVITES_PER_MINUTE": str(PER_MINUTE),
+        "RATE_LIMIT_INVITES_PER_HOUR": "20",
+        "RATE_LIMIT_API_PER_HOUR": "50",
+        "RATE_LIMIT_API_PER_DAY": "200",
+    }
+    stack = LocalStack(tmp_path)
+    try:
+        urls = []
+        for name in ("host-a", "host-b"):
+            port = free_port()
+            stack.start_functions(port, env, name=name)
+            urls.append(f"http://127.0.0.1:{port}")
+        yield urls, Tables(table_service, prefix)
+    finally:
+        stack.stop()
+        Tables(table_service, prefix).delete_all()
+
+
+def test_a_burst_from_one_ip_across_two_instances_gets_exactly_the_limit(two_hosts, simulator):
+    urls, tables = two_hosts
+    if time.time() % 60 > 45:  # fixed one-minute windows: keep the burst inside one
+        time.sleep(61 - time.time() % 60)
+
+    def submit(n):
+        return requests.post(
+            f"{urls[n % 2]}/api/invites",
+            json={"identifier": f"burst{n}@example.com"},
+            # A client's own X-Forwarded-For entry comes first; the platform appends the real address.
+            headers={"X-Forwarded-For": f"10.0.0.{n % 250}, 203.0.113.50"},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        responses = list(pool.map(submit, range(BURST)))
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) == PER_MINUTE
+    assert statuses.count(429) == BURST - PER_MINUTE
+    refused = next(r for r in responses if r.status_code == 429)
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    accepted = sorted(r.json()["message"].split()[3].rstrip(".") for r in responses if r.status_code == 201)
+    logged = sorted(e["IdentifierNormalized"] for e in tables.client(INVITE_LOG).list_entities())
+    assert logged == accepted, "every accepted submission is in the log exactly once, and nothing else"
+    assert len(simulator.state()["shares"]) == PER_MINUTE
+
+
+def test_no_secret_reaches_the_logs(app):
+    """Exercise sign-in, invites with a code, bad codes and a Plex failure, then scan the host's log."""
+    session = requests.post(
+        f"{app.site_url}/api/admin/login",
+        json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
+        headers={"Origin": app.site_url},
+        timeout=30,
+    )
+    cookie = session.cookies.get("__Host-helpr-session") or session.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    requests.get(f"{app.site_url}/api/admin/dashboard", headers={"Cookie": f"__Host-helpr-session={cookie}"}, timeout=30)
+    requests.post(
+        f"{app.site_url}/api/admin/login",
+        json={"username": ADMIN_USERNAME, "password": "wrong-" + ADMIN_PASSWORD},
+        headers={"Origin": app.site_url},
+        timeout=30,
+    )
+    for body in (
+        {"identifier": "alice", "inviteCode": HTTP_INVITE_CODE},
+        {"identifier": "bob", "inviteCode": "guess-" + HTTP_INVITE_CODE},
+        {"identifier": "nobody_by_this_name", "inviteCode": HTTP_INVITE_CODE},
+    ):
+        requests.post(f"{app.site_url}/api/invites", json=body, timeout=30)
+    app.simulator.set_owner(token="rotated")
+    requests.post(f"{app.site_url}/api/invites", json={"identifier": "carol", "inviteCode": HTTP_INVITE_CODE}, timeout=30)
+
+    text = "\n".join(path.read_text(errors="replace") for path in app.log_dir.glob("*.log"))
+    assert '"event": "request"' in text, "the scan read the structured request log"
+    secrets = {
+        "Plex token": DEMO_OWNER_TOKEN,
+        "session cookie": cookie,
+        "admin password": ADMIN_PASSWORD,
+        "invite code": HTTP_INVITE_CODE,
+        "session signing key": app.env["SESSION_SIGNING_KEY"],
+        "password hash": app.env["ADMIN_PASSWORD_HASH"].split("$")[-1],
+    }
+    leaked = [name for name, value in secrets.items() if value in text]
+    assert leaked == []
+
+
+def test_each_response_carries_its_correlation_id_and_the_log_line_has_it(app):
+    response = requests.post(f"{app.site_url}/api/invites", json={"identifier": "alice", "inviteCode": HTTP_INVITE_CODE}, timeout=30)
+    correlation_id = response.headers["X-Correlation-Id"]
+    assert len(correlation_id) >= 8
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        text = (app.log_dir / "functions.log").read_text(errors="replace")
+        line = next((line for line in text.splitlines() if correlation_id in line), "")
+        if line:
+            break
+        time.sleep(0.1)
+    assert '"outcome": "invited"' in line and '"status": 201' in line and "durationMs" in line
