@@ -1,0 +1,447 @@
+"""Benchmark: plex.tv requests and latency per operation on the real local stack, against the old app's way.
+
+    devtools/bench.sh [--quick] [--latency-ms 100] [--requests N] [--out DIR]
+
+Starts the Plex simulator (with injected plex.tv latency), Azurite and local functions hosts, talks to
+the hosts over HTTP on 127.0.0.1, prints one table plus PASS/MISS lines, and writes the results as
+JSON and Markdown (the run before is kept as previous.*, so a change can be compared with it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shlex
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from devtools import bench_scenarios as sc
+from devtools.bench_stats import (
+    LatencySummary,
+    Row,
+    Target,
+    baseline_target,
+    compare_p50,
+    log_scaling_target,
+    per_op,
+    ratio,
+    render_table,
+    summarize,
+    throughput_target,
+    warm_dashboard_target,
+    warm_invite_target,
+)
+from devtools.plex_simulator import SimulatorClient
+from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
+
+DEFAULT_OUT = ROOT / "bench" / "results"
+CLIENTS = 32
+THROUGHPUT_HOSTS = 2
+WARM_UP_INVITES = 2
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="devtools/bench.sh", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency-ms", type=float, default=100.0, help="latency the simulator adds to every Plex request (100)")
+    parser.add_argument("--requests", type=int, default=None, help="requests per scenario (100; 20 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="fewer requests, 10,000 log rows instead of 100,000; under 3 minutes")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (bench/results; quick runs use its quick/)")
+    args = parser.parse_args(argv)
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must be 0 or more")
+    if args.requests is not None and not 1 <= args.requests <= 10_000:
+        parser.error("--requests must be from 1 to 10000")
+    return args
+
+
+class Plan:
+    """How much each scenario does, from the flags."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.quick = bool(args.quick)
+        self.latency_ms = float(args.latency_ms)
+        self.requests = args.requests or (20 if self.quick else 100)
+        self.cold_starts = min(self.requests, 3 if self.quick else 10)
+        self.imports = min(self.requests, 5 if self.quick else 10)
+        self.refreshes = self.requests
+        self.small_log, self.large_log = (1_000, 10_000) if self.quick else (1_000, 100_000)
+        self.throughput_invites = max(CLIENTS, 10 * self.requests)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "quick": self.quick,
+            "latencyMs": self.latency_ms,
+            "requests": self.requests,
+            "coldStarts": self.cold_starts,
+            "importRuns": self.imports,
+            "logRows": [self.small_log, self.large_log],
+            "throughputInvites": self.throughput_invites,
+            "throughputClients": CLIENTS,
+            "throughputHosts": THROUGHPUT_HOSTS,
+        }
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def __call__(self, message: str) -> None:
+        print(f"[{self.elapsed():6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def _row(key: str, scenario: str, measured: sc.Measured, notes: str = "", **extra: Any) -> Row:
+    ops = len(measured.samples_ms)
+    return Row(
+        key,
+        scenario,
+        ops,
+        per_op(measured.plex_tv, ops),
+        summarize(measured.samples_ms),
+        notes,
+        {"pmsPerOp": per_op(measured.pms, ops), "endpoints": measured.endpoints, **extra},
+    )
+
+
+def run_scenarios(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Progress) -> tuple[list[Row], list[Target]]:
+    rows: list[Row] = []
+    n = plan.requests
+
+    main_prefix = bench.prefix("main")
+    progress("starting the main functions host")
+    main = sc.HostClient(bench.start_host(stack, main_prefix, "functions-main").url)
+    main.login(bench.admin_password)
+
+    progress(f"cold first invite: {plan.cold_starts} fresh host processes")
+    cold = sc.cold_invites(bench, plan.cold_starts, main_prefix)
+    ready = summarize([s * 1000 for s in cold.extra["hostReadySeconds"]])
+    rows.append(
+        _row(
+            "cold_invite",
+            "cold first invite (fresh process)",
+            cold,
+            f"host process ready in p50 {ready.p50_ms / 1000:.1f} s before it (not included)",
+            hostReadySeconds=cold.extra["hostReadySeconds"],
+        )
+    )
+
+    progress(f"warm invite: {WARM_UP_INVITES} warm-up + {n} invites")
+    for _ in range(WARM_UP_INVITES):
+        sc.invite_or_fail(main, bench.identifier())
+    warm = sc.measure(bench, lambda: sc.invite_or_fail(main, bench.identifier()), n)
+    rows.append(_row("warm_invite", "warm invite", warm, f"after {WARM_UP_INVITES} warm-up invites"))
+
+    progress(f"warm dashboard: 1 warm-up + {n} calls")
+    main.dashboard()
+    dashboard = sc.measure(bench, main.dashboard, n)
+    rows.append(_row("warm_dashboard", "warm dashboard", dashboard, "after 1 warm-up call"))
+
+    progress(f"library refresh then dashboard: {plan.refreshes} cycles")
+    refresh, after_refresh = sc.library_refreshes(bench, main, plan.refreshes)
+    rows.append(_row("library_refresh", "library refresh (POST)", refresh, "re-reads the library list and re-checks the token"))
+    rows.append(_row("dashboard_after_refresh", "dashboard right after a refresh", after_refresh, "the next call after each refresh"))
+
+    progress(f"baseline (old app, per request, in-process): {n} invites")
+    baseline = sc.baseline_invites(bench, n)
+    warm_p50 = summarize(warm.samples_ms).p50_ms
+    dashboard_p50 = summarize(dashboard.samples_ms).p50_ms
+    baseline_p50 = summarize(baseline.samples_ms).p50_ms
+    rows.append(
+        _row(
+            "baseline_invite",
+            "baseline: old app's invite",
+            baseline,
+            f"+{per_op(baseline.pms, n):g} PMS req/op; p50 = {_x(ratio(baseline_p50, warm_p50))} warm invite, "
+            f"{_x(ratio(baseline_p50, dashboard_p50))} warm dashboard",
+        )
+    )
+
+    scale_rows, scale_target = log_scaling(plan, bench, stack, progress)
+    rows.extend(scale_rows)
+
+    progress(f"import function_app: {plan.imports} fresh interpreters")
+    imports = sc.import_times(plan.imports)
+    rows.append(
+        Row("import_time", "import function_app (cold start proxy)", len(imports), None, summarize(imports), "fresh interpreter each time")
+    )
+
+    progress(f"throughput: {plan.throughput_invites} invites, {CLIENTS} clients, {THROUGHPUT_HOSTS} hosts")
+    tp_prefix = bench.prefix("tp")
+    hosts = [bench.start_host(stack, tp_prefix, f"functions-tp-{i}").url for i in range(THROUGHPUT_HOSTS)]
+    for url in hosts:  # one warm-up invite per host, not counted
+        warm_up = sc.HostClient(url)
+        sc.invite_or_fail(warm_up, bench.identifier())
+        warm_up.close()
+    throughputs = []
+    for distinct in (True, False):
+        tp = sc.throughput(bench, hosts, tp_prefix, plan.throughput_invites, CLIENTS, distinct_addresses=distinct)
+        throughputs.append(tp)
+        who = "one client address each" if distinct else "no client address (one rate-limit subject)"
+        rows.append(
+            Row(
+                "throughput" if distinct else "throughput_one_subject",
+                f"throughput: {THROUGHPUT_HOSTS} hosts, {CLIENTS} clients, {'own address' if distinct else 'no address'}",
+                tp.sent,
+                per_op(tp.plex_tv, tp.sent),
+                summarize(tp.samples_ms) if tp.samples_ms else None,
+                f"{tp.per_second:.1f} invites/s; {tp.errors} errors; logged {tp.logged}/{tp.sent}; shared {tp.shared}/{tp.sent}; {who}",
+                {
+                    "invitesPerSecond": tp.per_second,
+                    "seconds": tp.seconds,
+                    "statuses": tp.statuses,
+                    "logged": tp.logged,
+                    "shared": tp.shared,
+                    "distinctAddresses": distinct,
+                },
+            )
+        )
+
+    targets = [
+        warm_invite_target(per_op(warm.plex_tv, n), warm_p50, plan.latency_ms),
+        warm_dashboard_target(per_op(dashboard.plex_tv, n), dashboard_p50),
+        scale_target,
+        *(
+            throughput_target(tp.sent, tp.errors, tp.logged, tp.shared, label)
+            for tp, label in zip(throughputs, ("own", "none"), strict=True)
+        ),
+        baseline_target(baseline_p50, warm_p50, dashboard_p50),
+    ]
+    return rows, targets
+
+
+def log_scaling(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Progress) -> tuple[list[Row], Target]:
+    """The dashboard with a small and a large invite log, on a host of its own."""
+    prefix = bench.prefix("scale")
+    progress("starting the log-size functions host")
+    client = sc.HostClient(bench.start_host(stack, prefix, "functions-scale").url)
+    client.login(bench.admin_password)
+    rows, p50s = [], []
+    filled = 0
+    for size in (plan.small_log, plan.large_log):
+        progress(f"filling the invite log to {size:,} rows")
+        seconds = sc.fill_invite_log(bench, prefix, filled, size - filled)
+        added, filled = size - filled, size
+        client.dashboard()  # warm-up
+        progress(f"dashboard at {size:,} log rows: {plan.requests} calls")
+        measured = sc.measure(bench, client.dashboard, plan.requests)
+        p50s.append(summarize(measured.samples_ms).p50_ms)
+        notes = f"log filled with {added:,} rows in {seconds:.1f} s ({added / seconds:,.0f} rows/s)"
+        if len(p50s) == 2:
+            notes = f"p50 = {_x(ratio(p50s[1], p50s[0]))} the {plan.small_log:,}-row p50; " + notes
+        rows.append(_row(f"dashboard_log_{size}", f"dashboard, {size:,} log rows", measured, notes, fillSeconds=seconds, rowsAdded=added))
+    return rows, log_scaling_target(plan.small_log, plan.large_log, p50s[0], p50s[1])
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}x"
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        # Other work on the machine skews every number; a high load here says the run was not alone.
+        "loadAverage1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def results_dir(args: argparse.Namespace) -> Path:
+    return Path(args.out) / "quick" if args.quick else Path(args.out)
+
+
+def write_results(out_dir: Path, report: dict[str, Any]) -> tuple[Path, Path, dict[str, Any] | None]:
+    """Moves latest.* to previous.*, writes the new latest.json and latest.md; returns the paths and the previous report."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    latest_json, latest_md = out_dir / "latest.json", out_dir / "latest.md"
+    previous = None
+    if latest_json.exists():
+        try:
+            previous = json.loads(latest_json.read_text(encoding="utf-8"))
+        except ValueError:
+            previous = None
+        latest_json.replace(out_dir / "previous.json")
+        if latest_md.exists():
+            latest_md.replace(out_dir / "previous.md")
+    latest_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    latest_md.write_text(markdown(report, previous), encoding="utf-8")
+    return latest_json, latest_md, previous
+
+
+def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
+    rows = [_row_from_json(r) for r in report["rows"]]
+    m = report["machine"]
+    lines = [
+        "# Helpr benchmark",
+        "",
+        f"- Date: {report['date']}",
+        f"- Machine: {m['cores']} cores, {m['platform']}, Python {m['python']}, load average {m.get('loadAverage1m', '?')} at the start",
+        f"- Command: `{report['command']}`",
+        f"- Plan: {_plan_text(report['plan'])}",
+        f"- Rate limits: {report['rateLimits']}",
+        f"- Wall time: {report['wallSeconds']:.0f} s, including starting and stopping the stack",
+        "",
+        render_table(rows),
+        "",
+        "## Targets",
+        "",
+        "```",
+        *report["targetLines"],
+        "```",
+        "",
+    ]
+    if previous:
+        changes = compare_p50(report["rows"], previous.get("rows", []))
+        lines += [f"## Compared with the previous run ({previous.get('date', '?')}, `{previous.get('command', '?')}`)", ""]
+        lines += ["| scenario | previous p50 ms | p50 ms | change |", "|---|--:|--:|--:|"]
+        lines += [f"| {name} | {was:.1f} | {now:.1f} | {change:+.0f}% |" for name, was, now, change in changes]
+        lines.append("")
+    lines += [
+        "## How it was measured",
+        "",
+        "- Latency is measured by the client, per HTTP call to a local functions host on 127.0.0.1 (no Static Web Apps "
+        "emulator in between). plex.tv requests per operation are read from the Plex simulator's request counts.",
+        "- The simulator adds the injected latency to every Plex request (plex.tv and the Plex Media Server alike).",
+        "- The baseline runs in the benchmark's own process with plexapi unmodified: per invite it signs in "
+        "(`MyPlexAccount`), connects to the server (`resource(name).connect()`), lists the libraries and calls "
+        "`inviteFriend` with their names, as the old app did for every request.",
+        "- Log rows are written straight into the host's invite log table, 100 per transaction, in the format the app writes.",
+        "- Storage is Azurite, in memory, on the same machine: absolute storage times differ from Azure Table Storage.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _plan_text(plan: dict[str, Any]) -> str:
+    return (
+        f"{'quick' if plan['quick'] else 'full'}; injected latency {plan['latencyMs']:g} ms; {plan['requests']} requests per "
+        f"scenario; {plan['coldStarts']} cold starts; {plan['importRuns']} import runs; log {plan['logRows'][0]:,} and "
+        f"{plan['logRows'][1]:,} rows; throughput {plan['throughputInvites']} invites from {plan['throughputClients']} "
+        f"clients over {plan['throughputHosts']} hosts"
+    )
+
+
+def _row_from_json(data: dict[str, Any]) -> Row:
+    latency = data.get("latency")
+    return Row(
+        data["key"],
+        data["scenario"],
+        data["ops"],
+        data.get("plex_tv_per_op"),
+        None if latency is None else LatencySummary(**latency),
+        data.get("notes", ""),
+        data.get("extra", {}),
+    )
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None] = print) -> int:
+    from shared.passwords import hash_password
+    from shared.settings import APP_SETTINGS
+
+    plan = Plan(args)
+    host = machine()  # before the stack adds its own load
+    progress = Progress()
+    run_id = f"b{uuid.uuid4().hex[:8]}"
+    overrides = sc.rate_limit_overrides(APP_SETTINGS)
+    rate_limits = (
+        "set high for the benchmark hosts: " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+        if overrides
+        else "none declared by the app (no RATE_LIMIT_* settings), nothing to set"
+    )
+    log_dir = ROOT / ".local" / "logs" / f"bench-{run_id}"
+    password = secrets.token_urlsafe(16)
+    stack = LocalStack(log_dir)
+    previous_handler = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    progress(f"run {run_id}; logs in {log_dir}")
+    progress(f"rate limits: {rate_limits}")
+    try:
+        simulator_url = sc.start_simulator(stack, free_port(), plan.latency_ms / 1000).url
+        azurite_port = free_port()
+        stack.start_azurite(azurite_port)
+        simulator = SimulatorClient(simulator_url)
+        simulator.set_owner(shareLimit=10**9)  # the benchmark shares far more than Plex's usual limit
+        bench = sc.Bench(
+            run_id=run_id,
+            latency_s=plan.latency_ms / 1000,
+            simulator=simulator,
+            azurite_connection_string=azurite_connection_string(azurite_port),
+            log_dir=log_dir,
+            admin_password=password,
+            admin_password_hash=hash_password(password),
+            extra_env=overrides,
+        )
+        progress(f"simulator and Azurite up (latency {plan.latency_ms:g} ms)")
+        rows, targets = run_scenarios(plan, bench, stack, progress)
+    except KeyboardInterrupt:
+        print("\nInterrupted; stopping the stack.", file=sys.stderr)
+        return 130
+    except (sc.BenchmarkError, RuntimeError, TimeoutError) as exc:
+        print(f"\nBenchmark failed: {exc}\nLogs: {log_dir}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+        signal.signal(signal.SIGTERM, previous_handler)
+    wall = progress.elapsed()
+    report = {
+        "version": 1,
+        "date": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "machine": host,
+        "command": "devtools/bench.sh " + shlex.join(argv) if argv else "devtools/bench.sh",
+        "flags": {"latencyMs": plan.latency_ms, "requests": args.requests, "quick": plan.quick, "out": str(args.out)},
+        "plan": plan.describe(),
+        "rateLimits": rate_limits,
+        "settingsOverrides": overrides,
+        "wallSeconds": wall,
+        "rows": [row.to_json() for row in rows],
+        "targets": [{"name": t.name, "status": t.status, "detail": t.detail} for t in targets],
+        "targetLines": [t.line() for t in targets],
+    }
+    latest_json, latest_md, previous = write_results(results_dir(args), report)
+    out("")
+    out(render_table(rows))
+    out("")
+    for target in targets:
+        out(target.line())
+    out("")
+    out(f"Rate limits: {rate_limits}.")
+    out(f"{host['cores']} cores (load average {host['loadAverage1m']} at the start); {_plan_text(plan.describe())}.")
+    out(f"Finished in {wall:.0f} s including stack start-up and shut-down.")
+    out(f"Results: {_relative(latest_md)} and {_relative(latest_json)}" + ("; the run before is previous.*" if previous else ""))
+    return 0  # a MISS is a finding, not a failure of the benchmark
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(run(parse_args(argv), argv))
+
+
+if __name__ == "__main__":
+    main()
