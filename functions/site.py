@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
@@ -12,6 +14,8 @@ from shared.rate_limits import retry_after_header
 from shared.request_limits import RateLimited
 
 bp = func.Blueprint()
+
+_OPENAPI = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")
 
 
 @bp.route(route="config", methods=["GET"])
@@ -46,6 +50,12 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
         },
         200 if report.storage.status == "ok" else 503,
     )
+
+
+@bp.route(route="openapi.json", methods=["GET"])
+@api_endpoint
+def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(_OPENAPI, status_code=200, mimetype="application/json", charset="utf-8")
 
 
 def _plex_server_name(container: Container) -> str:

@@ -35,6 +35,7 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ["config", ["GET"]],
         ["health", ["GET"]],
         ["invites", ["POST"]],
+        ["openapi.json", ["GET"]],
     ]
 
 

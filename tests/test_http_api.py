@@ -206,3 +206,23 @@ def test_site_serves_the_guest_page_with_a_strict_csp(app):
     assert 'id="invite-form"' in response.text
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_openapi_description_is_served_and_covers_every_route(app):
+    response = requests.get(f"{app.site_url}/api/openapi.json", timeout=30)
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert {"/invites", "/config", "/health", "/admin/login", "/admin/dashboard"} <= set(document["paths"])
+
+
+def test_no_cors_on_the_api(app):
+    preflight = requests.options(
+        f"{app.functions_url}/api/invites",
+        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
+        timeout=30,
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    response = requests.get(f"{app.functions_url}/api/config", headers={"Origin": "https://elsewhere.example"}, timeout=30)
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
