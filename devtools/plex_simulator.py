@@ -125,6 +125,8 @@ class SimulatorState:
 
     def reset(self) -> None:
         with self.lock:
+            # Requests still sleeping in an injected delay belong to the old state; they must not touch the new one.
+            self.generation = getattr(self, "generation", 0) + 1
             self.owner = Account(id=1, username="demo-owner", email="owner@example.com", uuid="0wner0uuid0001")
             self.owner_token = DEMO_OWNER_TOKEN
             self.server_name = DEMO_SERVER_NAME
@@ -251,6 +253,7 @@ class PlexSimulator:
             self.state.client_identifiers[headers.get("x-plex-client-identifier", "")] += 1
             latency = self.state.latency_seconds
             fault = self._take_fault(method, path)
+            generation = self.state.generation
         delay = latency + (fault.delay_seconds if fault else 0.0)
         if delay:
             time.sleep(delay)
@@ -259,6 +262,8 @@ class PlexSimulator:
         token = headers.get("x-plex-token") or (query.get("X-Plex-Token") or [""])[0]
         try:
             with self.state.lock:
+                if self.state.generation != generation:
+                    return 503, {"Content-Type": "text/html"}, "<html><body>Simulator was reset</body></html>"
                 expected = self.state.server_token if name.startswith("PMS") else self.state.owner_token
                 if token != expected:
                     raise UNAUTHORIZED
