@@ -122,7 +122,8 @@ def test_plex_rate_limit_longer_than_the_retry_budget_is_503_with_its_retry_afte
         ({"status": 500}, "plex_unavailable"),
         ({"status": 503}, "plex_unavailable"),
         ({"status": 520}, "plex_unavailable"),
-        ({"status": None, "delay_seconds": 2.5}, "plex_unavailable"),  # past the 2 s Plex timeout
+        # Past the 2 s Plex timeout, and never carried out: each retry times out too.
+        ({"status": 504, "delay_seconds": 2.5}, "plex_unavailable"),
     ],
 )
 def test_persistent_plex_faults_end_as_a_clear_503_with_a_logged_failure(app, fault, code):
