@@ -24,6 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
+from azure.core.exceptions import AzureError
+
 from devtools import bench_scenarios as sc
 from devtools.bench_stats import (
     LatencySummary,
@@ -372,7 +375,7 @@ def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None
     log_dir = ROOT / ".local" / "logs" / f"bench-{run_id}"
     password = secrets.token_urlsafe(16)
     stack = LocalStack(log_dir)
-    previous_handler = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    previous_handlers = signal.signal(signal.SIGTERM, _stop_on_sigterm), signal.signal(signal.SIGINT, signal.default_int_handler)
     progress(f"run {run_id}; logs in {log_dir}")
     progress(f"rate limits: {rate_limits}")
     try:
@@ -396,12 +399,13 @@ def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None
     except KeyboardInterrupt:
         print("\nInterrupted; stopping the stack.", file=sys.stderr)
         return 130
-    except (sc.BenchmarkError, RuntimeError, TimeoutError) as exc:
+    except (RuntimeError, TimeoutError, OSError, requests.RequestException, AzureError) as exc:
         print(f"\nBenchmark failed: {exc}\nLogs: {log_dir}", file=sys.stderr)
         return 1
     finally:
         stack.stop()
-        signal.signal(signal.SIGTERM, previous_handler)
+        signal.signal(signal.SIGTERM, previous_handlers[0])
+        signal.signal(signal.SIGINT, previous_handlers[1])
     wall = progress.elapsed()
     report = {
         "version": 1,
