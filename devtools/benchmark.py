@@ -313,6 +313,13 @@ def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
         lines += ["| scenario | previous p50 ms | p50 ms | change |", "|---|--:|--:|--:|"]
         lines += [f"| {name} | {was:.1f} | {now:.1f} | {change:+.0f}% |" for name, was, now, change in changes]
         lines.append("")
+        rates = _rates(previous)
+        lines += [
+            f"- {row['scenario']}: {rates[row['key']]:.1f} invites/s before, {row['extra']['invitesPerSecond']:.1f} now"
+            for row in report["rows"]
+            if row["key"] in rates and "invitesPerSecond" in row.get("extra", {})
+        ]
+        lines.append("")
     lines += [
         "## How it was measured",
         "",
@@ -322,11 +329,24 @@ def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
         "- The baseline runs in the benchmark's own process with plexapi unmodified: per invite it signs in "
         "(`MyPlexAccount`), connects to the server (`resource(name).connect()`), lists the libraries and calls "
         "`inviteFriend` with their names, as the old app did for every request.",
+        "- Cold first invite: a new functions host process per run, on tables that already exist. The time until the process "
+        "answers HTTP is in the notes, not in the latency; the import time of `function_app` is its own row.",
         "- Log rows are written straight into the host's invite log table, 100 per transaction, in the format the app writes.",
+        "- Throughput: 32 client threads in the benchmark's process, round-robin over 2 functions hosts that share Azurite and "
+        "the simulator. With 'own address' each client sends its own `X-Forwarded-For` address, as if each were a different "
+        "guest behind the platform's front end; with 'no address' none is sent, so every invite counts against the same "
+        "rate-limit entity. Afterwards the invite log rows and the simulator's shares for those identifiers are counted. "
+        "The hosts, Azurite, the simulator and the clients all share the machine's cores.",
+        "- The simulator is started with TCP_NODELAY (`devtools/bench_simulator.py`): it writes headers and body separately, "
+        "and with Nagle's algorithm on, each response on a kept-alive connection would wait about 40 ms for a delayed ACK.",
         "- Storage is Azurite, in memory, on the same machine: absolute storage times differ from Azure Table Storage.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _rates(report: dict[str, Any]) -> dict[str, float]:
+    return {r["key"]: float(r["extra"]["invitesPerSecond"]) for r in report.get("rows", []) if "invitesPerSecond" in r.get("extra", {})}
 
 
 def _plan_text(plan: dict[str, Any]) -> str:

@@ -127,3 +127,31 @@ def test_quick_plan_is_smaller():
     assert (quick.requests, quick.cold_starts, quick.large_log) == (20, 3, 10_000)
     assert (full.requests, full.cold_starts, full.large_log) == (100, 10, 100_000)
     assert full.latency_ms == 100
+
+
+def _report(p50, rate):
+    rows = [
+        Row("warm_invite", "warm invite", 3, 1, summarize([p50]), "").to_json(),
+        Row("throughput", "throughput", 10, 1, summarize([p50]), "", {"invitesPerSecond": rate}).to_json(),
+    ]
+    return {
+        "date": "2026-01-01T00:00:00Z",
+        "machine": {"cores": 2, "platform": "Linux", "python": "3.11", "loadAverage1m": 0.1},
+        "command": "devtools/bench.sh",
+        "plan": benchmark.Plan(benchmark.parse_args([])).describe(),
+        "rateLimits": "none",
+        "wallSeconds": 10.0,
+        "rows": rows,
+        "targetLines": ["PASS  warm invite: ..."],
+    }
+
+
+def test_results_keep_the_run_before_and_compare_with_it(tmp_path):
+    benchmark.write_results(tmp_path, _report(100.0, 40.0))
+    _, latest_md, previous = benchmark.write_results(tmp_path, _report(150.0, 50.0))
+    assert previous is not None and previous["rows"][0]["latency"]["p50_ms"] == 100.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.json", "latest.md", "previous.json", "previous.md"]
+    text = latest_md.read_text()
+    assert "| warm invite | 100.0 | 150.0 | +50% |" in text
+    assert "40.0 invites/s before, 50.0 now" in text
+    assert "PASS  warm invite" in text
