@@ -88,7 +88,7 @@ def test_every_endpoint_conforms_and_never_fails_with_5xx(app_stack):
         operation = found.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def exercise(case):
             if case.operation.path == "/invites" and isinstance(case.body, dict):
                 case.body.setdefault("inviteCode", HTTP_INVITE_CODE)
