@@ -82,6 +82,8 @@ def load_host_config(root: Path) -> tuple[str, dict[str, str]]:
 
 class FunctionsHost(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 resets connections under a burst of concurrent clients.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], routes: list[HttpRoute], custom_headers: Mapping[str, str]) -> None:
         super().__init__(address, _Handler)

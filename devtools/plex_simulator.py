@@ -224,6 +224,13 @@ class PlexSimulator:
                 self.owned_shares,
             ),
             ("DELETE", re.compile(r"/api/v2/sharings/(?P<uid>\d+)/?"), "DELETE /api/v2/sharings/{userId}", self.delete_sharing),
+            (
+                "DELETE",
+                re.compile(r"/api/v2/shared_servers/(?P<sid>\d+)/?"),
+                "DELETE /api/v2/shared_servers/{id}",
+                self.delete_shared_server,
+            ),
+            ("POST", re.compile(r"/api/v2/shared_servers/(?P<sid>\d+)/?"), "POST /api/v2/shared_servers/{id}", self.update_shared_server),
             ("GET", re.compile(r"/api/invites/requested/?"), "GET /api/invites/requested", self.gone),
             ("GET", re.compile(r"/api/invites/requests/?"), "GET /api/invites/requests", self.gone),
             ("DELETE", re.compile(r"/api/friends/\d+/?"), "DELETE /api/friends/{id}", self.gone),
@@ -515,6 +522,29 @@ class PlexSimulator:
         ]
         return 200, json.dumps(items), "application/json"
 
+    def delete_shared_server(self, body: bytes, sid: str) -> tuple[int, str]:
+        if self.state.shares.pop(int(sid), None) is None:
+            raise _response_error(404, "Shared server not found")
+        return 204, ""
+
+    def update_shared_server(self, body: bytes, sid: str) -> tuple[int, str, str]:
+        share = self.state.shares.get(int(sid))
+        if share is None:
+            raise _response_error(404, "Shared server not found")
+        try:
+            payload = json.loads(body or b"{}")
+            section_ids = [int(i) for i in payload.get("librarySectionIds", share.section_ids)]
+            settings = payload.get("settings", {})
+        except (ValueError, TypeError, AttributeError):
+            raise _response_error(400, "Bad request") from None
+        if any(i not in {s.id for s in self.state.sections} for i in section_ids):
+            raise _response_error(400, "Invalid library section id")
+        share.section_ids = section_ids
+        share.allow_sync = bool(settings.get("allowSync", share.allow_sync))
+        share.allow_camera_upload = bool(settings.get("allowCameraUpload", share.allow_camera_upload))
+        share.allow_channels = bool(settings.get("allowChannels", share.allow_channels))
+        return 200, json.dumps({"id": share.id, "librarySectionIds": share.section_ids}), "application/json"
+
     def delete_sharing(self, body: bytes, uid: str) -> tuple[int, str]:
         removed = [sid for sid, share in self.state.shares.items() if share.user_id == int(uid)]
         if not removed:
@@ -681,6 +711,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class SimulatorServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default of 5 resets connections under load
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> None:
         super().__init__((host, port), _Handler)

@@ -41,7 +41,7 @@ def admin_dashboard(req: func.HttpRequest, session: AdminSession) -> func.HttpRe
             "recent": [_invite(record) for record in data.recent],
             "libraries": _libraries(data.libraries),
             "plex": _plex(data.plex),
-            "inviteCodeRequired": container.invite_service.invite_code_required,
+            "inviteCodeRequired": container.invite_service.invite_code_required(),
         }
     )
 

@@ -32,7 +32,7 @@ def site_config(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(
         {
             "serverName": settings.server_display_name or _plex_server_name(container),
-            "inviteCodeRequired": container.invite_service.invite_code_required,
+            "inviteCodeRequired": container.invite_service.invite_code_required(),
             "demoMode": bool(settings.plex_api_base_url),
         }
     )

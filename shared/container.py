@@ -11,10 +11,13 @@ from shared import tables
 from shared.admin_accounts import AdminAccounts
 from shared.admin_auth import AdminAuth
 from shared.admin_sessions import SessionStore
+from shared.admissions import Admissions
 from shared.dashboard import Dashboard
+from shared.grants import GrantStore
 from shared.health import HealthMonitor
 from shared.idempotency import IdempotencyStore
 from shared.invite_counters import InviteCounters
+from shared.invite_links import InviteLinks
 from shared.invite_log import InviteLog
 from shared.invite_service import InviteDependencies, InviteService
 from shared.library_catalog import LibraryCatalog
@@ -28,6 +31,8 @@ from shared.request_limits import RequestLimits
 from shared.runtime_settings import RuntimeSettings
 from shared.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
 from shared.settings import Settings, SetupRequired
+from shared.tiers import TierStore
+from shared.user_access import UserAccess
 
 
 class Container:
@@ -103,10 +108,26 @@ class Container:
             limits=self.request_limits,
             idempotency=IdempotencyStore(lambda: self._table(tables.IDEMPOTENCY)),
             plex_status=self.plex_status,
+            admissions=Admissions(self.invite_links, self.tiers, self.runtime_settings, self.settings.invite_code),
+            grants=self.grants,
         )
-        return InviteService(
-            deps, invite_code=self.settings.invite_code, idempotency_window_seconds=self.settings.idempotency_window_seconds
-        )
+        return InviteService(deps, idempotency_window_seconds=self.settings.idempotency_window_seconds)
+
+    @cached_property
+    def invite_links(self) -> InviteLinks:
+        return InviteLinks(lambda: self._table(tables.INVITE_LINKS))
+
+    @cached_property
+    def tiers(self) -> TierStore:
+        return TierStore(lambda: self._table(tables.ACCESS), self.runtime_settings)
+
+    @cached_property
+    def grants(self) -> GrantStore:
+        return GrantStore(lambda: self._table(tables.ACCESS))
+
+    @cached_property
+    def user_access(self) -> UserAccess:
+        return UserAccess(self.grants, self.tiers, self.plex_gateway)
 
     @cached_property
     def health(self) -> HealthMonitor:

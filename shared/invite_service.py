@@ -8,10 +8,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from azure.core.exceptions import AzureError
 
+from shared.admissions import Admission, Admissions, InviteCodeRejected
+from shared.grants import Grant, GrantStatus, GrantStore
 from shared.idempotency import Claim, IdempotencyStore, Replay
 from shared.invite_counters import CounterContention, InviteCounters
 from shared.invite_log import InviteLog, InviteOutcome, InviteRecord, row_key_for
@@ -21,6 +23,7 @@ from shared.plex_retry import RetryingInviter
 from shared.plex_status import PlexStatusMonitor
 from shared.request_limits import RequestLimits
 from shared.runtime_settings import RuntimeSettings
+from shared.tiers import Tier
 from shared.validation import Identifier, InvalidInput, parse_identifier, parse_invite_code
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,8 @@ class InviteDependencies:
     limits: RequestLimits
     idempotency: IdempotencyStore
     plex_status: PlexStatusMonitor
+    admissions: Admissions
+    grants: GrantStore
 
 
 class InviteService:
@@ -86,21 +91,18 @@ class InviteService:
         self,
         deps: InviteDependencies,
         *,
-        invite_code: str,
         idempotency_window_seconds: float = 600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._deps = deps
-        self._invite_code = invite_code
         self._window = idempotency_window_seconds
         self._clock = clock
         # Log entries whose write failed even after retries; written on a later submission.
         self._outbox: list[InviteRecord] = []
         self._outbox_lock = threading.Lock()
 
-    @property
     def invite_code_required(self) -> bool:
-        return bool(self._invite_code)
+        return self._deps.admissions.code_required()
 
     @property
     def pending_log_entries(self) -> int:
@@ -118,32 +120,63 @@ class InviteService:
         deps.limits.check_invite(submission.client_ip, identifier.normalized)
         ip_hash = self._hash_ip(submission.client_ip)
 
-        rejection = self._check_invite_code(code)
-        if rejection is not None:
-            return self._record(identifier, rejection, ip_hash, code="")
+        try:
+            admission = deps.admissions.check(code)
+        except InviteCodeRejected as rejected:
+            return self._record(identifier, _code_rejection(rejected), ip_hash, code="")
 
         key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else None
         claimed = deps.idempotency.claim(key or IdempotencyStore.key_for("identifier", identifier.normalized))
         if isinstance(claimed, Replay):
             return self._replay(claimed, identifier)
         try:
-            result = self._invite(gateway, identifier)
-            result = self._record(identifier, result, ip_hash, code=code)
+            result = self._admit(gateway, identifier, admission)
+            result = self._record(identifier, result, ip_hash, code=admission.code if result.outcome.succeeded else "")
         except BaseException:
             deps.idempotency.release(claimed)
             raise
         self._remember(claimed, identifier, result)
         return result
 
-    def _invite(self, gateway: PlexGateway, identifier: Identifier) -> InviteResult:
+    def _admit(self, gateway: PlexGateway, identifier: Identifier, admission: Admission) -> InviteResult:
+        """Uses the invite (exactly, across instances), shares the tier's libraries, and gives the use
+        back unless someone new was really invited."""
+        deps = self._deps
+        try:
+            admission = deps.admissions.claim(admission)
+        except InviteCodeRejected as rejected:
+            return _code_rejection(rejected)
+        result = self._invite(gateway, identifier, admission.tier)
+        if result.outcome is not InviteOutcome.INVITED:
+            deps.admissions.release(admission)
+            return result
+        self._grant(identifier, admission)
+        return result
+
+    def _grant(self, identifier: Identifier, admission: Admission) -> None:
+        now = self._clock()
+        days = admission.link.access_days if admission.link is not None else 0
+        grant = Grant(
+            identifier=identifier.normalized,
+            tier_id=admission.tier.id,
+            invite_code=admission.code,
+            granted_at=now,
+            expires_at=now + timedelta(days=days) if days else None,
+            status=GrantStatus.ACTIVE,
+        )
+        try:
+            self._deps.grants.record(grant)
+        except AzureError as exc:
+            log.error("Could not record the new user's access (expiry won't apply): %s", type(exc).__name__)
+
+    def _invite(self, gateway: PlexGateway, identifier: Identifier, tier: Tier) -> InviteResult:
         deps = self._deps
         fingerprint = gateway.token_fingerprint
         if deps.plex_status.invites_paused(fingerprint):
             # Circuit open: plex.tv already said this token is invalid; don't ask again yet.
             return _failure_result(PlexError(PlexErrorKind.INVALID_TOKEN, "invites paused: plex.tv rejected the owner token"), identifier)
-        selection = deps.runtime_settings.library_selection()
         try:
-            share = deps.inviter.invite(identifier.normalized, selection.section_ids)
+            share = deps.inviter.invite(identifier.normalized, tier.section_ids, tier.permissions)
         except PlexError as error:
             if error.kind is PlexErrorKind.INVALID_TOKEN:
                 deps.plex_status.record_failure(error, fingerprint)  # keeps the breaker open, for every instance
@@ -183,25 +216,6 @@ class InviteService:
                 self._deps.idempotency.complete(claim, payload, keep)
         except AzureError as exc:
             log.warning("Could not store the result for repeats: %s", type(exc).__name__)
-
-    def _check_invite_code(self, code: str) -> InviteResult | None:
-        if not self._invite_code:
-            return None
-        if not code:
-            return InviteResult(
-                InviteOutcome.CODE_REJECTED,
-                "This server needs an invite code. Enter the code from your invitation.",
-                field="inviteCode",
-                error_code="invite_code_required",
-            )
-        if not hmac.compare_digest(code.encode(), self._invite_code.encode()):
-            return InviteResult(
-                InviteOutcome.CODE_REJECTED,
-                "That invite code isn't valid. Check it against your invitation, or ask the person who invited you.",
-                field="inviteCode",
-                error_code="invalid_invite_code",
-            )
-        return None
 
     def _record(self, identifier: Identifier, result: InviteResult, ip_hash: str, *, code: str) -> InviteResult:
         """Writes the log entry and totals. Once Plex has acted the guest gets the truth even if storage
@@ -250,6 +264,10 @@ class InviteService:
         if not client_ip:
             return ""
         return hmac.new(self._deps.runtime_settings.ip_hash_key(), client_ip.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _code_rejection(rejected: InviteCodeRejected) -> InviteResult:
+    return InviteResult(InviteOutcome.CODE_REJECTED, rejected.message, field="inviteCode", error_code=rejected.error_code)
 
 
 def _failure_result(error: PlexError, identifier: Identifier) -> InviteResult:

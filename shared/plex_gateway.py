@@ -24,6 +24,7 @@ T = TypeVar("T")
 # The current plex.tv lists of the owner's shares (JSON); the v1 users list misses pending invites.
 PENDING_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/pending"
 ACCEPTED_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/accepted"
+SHARED_SERVER_URL = "https://clients.plex.tv/api/v2/shared_servers/{share_id}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class PlexLibrary:
 class ShareResult:
     already_shared: bool
     libraries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlexShare:
+    id: int
+    names: frozenset[str]  # lowercased email and username of the invitee
+    pending: bool
+    section_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -172,22 +181,65 @@ class PlexGateway:
     def library_titles(self, section_ids: Sequence[int]) -> tuple[str, ...]:
         return tuple(library.title for library in self._call(lambda: self._resolve_sections(section_ids)))
 
+    def list_shares(self) -> list[PlexShare]:
+        """The owner's pending and accepted shares of this server, from the current plex.tv endpoints."""
+
+        def read() -> list[PlexShare]:
+            account, server = self._ensure_account(), self._ensure_server()
+            shares = []
+            for url, pending in ((PENDING_SHARES_URL, True), (ACCEPTED_SHARES_URL, False)):
+                for item in account.query(url) or []:
+                    if not isinstance(item, dict) or item.get("machineIdentifier", server.machine_identifier) != server.machine_identifier:
+                        continue
+                    invited = item.get("invited") or {}
+                    names = (item.get("invitedEmail"), invited.get("username"), invited.get("email"), invited.get("title"))
+                    shares.append(
+                        PlexShare(
+                            id=int(item["id"]),
+                            names=frozenset(str(name).lower() for name in names if name),
+                            pending=pending,
+                            section_ids=tuple(int(i) for i in item.get("librarySectionIds") or ()),
+                        )
+                    )
+            return shares
+
+        return self._call(read)
+
+    def find_share(self, identifier: str) -> PlexShare | None:
+        wanted = identifier.strip().lower()
+        return next((share for share in self.list_shares() if wanted in share.names), None)
+
     def share_exists(self, identifier: str) -> bool:
         """Whether the owner's server already has a pending or accepted share for this username or email."""
-        wanted = identifier.strip().lower()
+        return self.find_share(identifier) is not None
 
-        def look() -> bool:
-            account, server = self._ensure_account(), self._ensure_server()
-            for url in (PENDING_SHARES_URL, ACCEPTED_SHARES_URL):
-                for share in account.query(url) or []:
-                    if isinstance(share, dict) and share.get("machineIdentifier", server.machine_identifier) == server.machine_identifier:
-                        invited = share.get("invited") or {}
-                        names = (share.get("invitedEmail"), invited.get("username"), invited.get("email"), invited.get("title"))
-                        if wanted in {str(name).lower() for name in names if name}:
-                            return True
-            return False
+    def remove_share(self, share_id: int) -> None:
+        """Ends a share, pending or accepted."""
 
-        return self._call(look)
+        def remove() -> None:
+            account = self._ensure_account()
+            account.query(SHARED_SERVER_URL.format(share_id=share_id), self._session.delete)
+
+        self._call(remove)
+
+    def update_share(self, share_id: int, section_ids: Sequence[int], permissions: SharingPermissions) -> tuple[str, ...]:
+        """Changes an existing share's libraries and permissions; returns the library titles."""
+
+        def update() -> tuple[str, ...]:
+            account = self._ensure_account()
+            libraries = self._resolve_sections(section_ids)
+            body = {
+                "settings": {
+                    "allowSync": permissions.allow_sync,
+                    "allowCameraUpload": permissions.allow_camera_upload,
+                    "allowChannels": permissions.allow_channels,
+                },
+                "librarySectionIds": [library.section_id for library in libraries],
+            }
+            account.query(SHARED_SERVER_URL.format(share_id=share_id), self._session.post, json=body)
+            return tuple(library.title for library in libraries)
+
+        return self._call(update)
 
     # -- connection --------------------------------------------------------
 

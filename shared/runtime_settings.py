@@ -15,6 +15,7 @@ from azure.data.tables import TableClient, UpdateMode
 PARTITION = "settings"
 LIBRARIES = "libraries"
 IP_HASH_KEY = "iphashkey"
+CODE_REQUIRED = "codereq"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,16 @@ class RuntimeSettings:
             },
             mode=UpdateMode.REPLACE,
         )
+
+    def invite_code_required(self) -> bool:
+        """Whether guests need a code even when no global INVITE_CODE is set (the admin's switch)."""
+        try:
+            return bool(self._table().get_entity(PARTITION, CODE_REQUIRED).get("Value", False))
+        except ResourceNotFoundError:
+            return False
+
+    def set_invite_code_required(self, required: bool) -> None:
+        self._table().upsert_entity({"PartitionKey": PARTITION, "RowKey": CODE_REQUIRED, "Value": required}, mode=UpdateMode.REPLACE)
 
     def ip_hash_key(self) -> bytes:
         """A random key made once per deployment, so logged IP hashes can't be reversed by brute force."""

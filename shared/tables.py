@@ -15,7 +15,9 @@ SETTINGS = "settings"
 ADMIN = "admin"
 RATE_LIMITS = "ratelimits"
 IDEMPOTENCY = "idempotency"
-ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS, ADMIN, RATE_LIMITS, IDEMPOTENCY)
+INVITE_LINKS = "invitelinks"
+ACCESS = "access"  # tiers and the people who got access
+ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS, ADMIN, RATE_LIMITS, IDEMPOTENCY, INVITE_LINKS, ACCESS)
 
 
 def build_table_service(settings: Settings, **client_options: object) -> TableServiceClient:

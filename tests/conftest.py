@@ -15,8 +15,11 @@ from azure.data.tables import TableServiceClient
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
 from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
+from shared.admissions import Admissions
+from shared.grants import GrantStore
 from shared.idempotency import IdempotencyStore
 from shared.invite_counters import InviteCounters
+from shared.invite_links import InviteLinks
 from shared.invite_log import InviteLog
 from shared.invite_service import InviteDependencies, InviteService
 from shared.plex_gateway import PlexGateway
@@ -27,7 +30,8 @@ from shared.rate_limits import RateLimiter
 from shared.request_limits import RequestLimits
 from shared.runtime_settings import RuntimeSettings
 from shared.settings import RateLimitSettings
-from shared.tables import ALL_TABLES, COUNTERS, IDEMPOTENCY, INVITE_LOG, RATE_LIMITS, SETTINGS, Tables
+from shared.tables import ACCESS, ALL_TABLES, COUNTERS, IDEMPOTENCY, INVITE_LINKS, INVITE_LOG, RATE_LIMITS, SETTINGS, Tables
+from shared.tiers import TierStore
 
 TEST_CLIENT_IDENTIFIER = "helpr-tests"
 HTTP_INVITE_CODE = "open-sesame-2026"
@@ -121,7 +125,7 @@ def stores(tables):
     )
 
 
-def make_service(gateway, stores, invite_code="", *, invite_log=None, limits=NO_LIMITS, budget=2.0):
+def make_service(gateway, stores, invite_code="", *, invite_log=None, limits=NO_LIMITS, budget=2.0, clock=lambda: SERVICE_NOW):
     log, counters, runtime, tables = stores
     deps = InviteDependencies(
         gateway=lambda: gateway,
@@ -132,9 +136,16 @@ def make_service(gateway, stores, invite_code="", *, invite_log=None, limits=NO_
         limits=RequestLimits(RateLimiter(lambda: tables.client(RATE_LIMITS)), limits),
         idempotency=IdempotencyStore(lambda: tables.client(IDEMPOTENCY)),
         plex_status=PlexStatusMonitor(lambda: tables.client(SETTINGS), lambda: gateway),
+        admissions=Admissions(
+            InviteLinks(lambda: tables.client(INVITE_LINKS), clock=clock),
+            TierStore(lambda: tables.client(ACCESS), runtime),
+            runtime,
+            invite_code,
+            clock=clock,
+        ),
+        grants=GrantStore(lambda: tables.client(ACCESS)),
     )
-    return InviteService(deps, invite_code=invite_code, clock=lambda: SERVICE_NOW)
-
+    return InviteService(deps, clock=clock)
 
 
 @dataclass

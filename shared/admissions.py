@@ -1,0 +1,90 @@
+"""What a guest's invite code admits them to: an admin-created invite (with its tier and cap),
+the global INVITE_CODE (the built-in invite), or, when no code is required, the default tier."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from shared.invite_links import InviteLink, InviteLinkError, InviteLinks
+from shared.runtime_settings import RuntimeSettings
+from shared.tiers import DEFAULT_TIER_ID, Tier, TierError, TierStore
+
+
+class InviteCodeRejected(Exception):
+    def __init__(self, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Admission:
+    tier: Tier
+    code: str = ""  # as recorded in the log
+    link: InviteLink | None = None
+    claimed: bool = False
+
+
+class Admissions:
+    def __init__(
+        self,
+        links: InviteLinks,
+        tiers: TierStore,
+        runtime_settings: RuntimeSettings,
+        global_code: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._clock = clock
+        self._links = links
+        self._tiers = tiers
+        self._runtime = runtime_settings
+        self._global_code = global_code
+
+    def code_required(self) -> bool:
+        return bool(self._global_code) or self._runtime.invite_code_required()
+
+    def check(self, code: str) -> Admission:
+        """Which invite the code stands for, without using it up. Raises InviteCodeRejected."""
+        if not code:
+            if self.code_required():
+                raise InviteCodeRejected("invite_code_required", "This server needs an invite code. Enter the code from your invitation.")
+            return Admission(self._tier(DEFAULT_TIER_ID))
+        link = self._links.get(code)
+        if link is not None:
+            if link.used_up:
+                raise InviteCodeRejected("invite_used_up", "This invite is used up. Ask the person who sent it for a new one.")
+            if link.expires_at is not None and link.expired_at(self._clock()):
+                raise InviteCodeRejected("invite_expired", "This invite has expired. Ask the person who sent it for a new one.")
+            return Admission(self._tier(link.tier_id), link.code, link)
+        if self._global_code and hmac.compare_digest(code.encode(), self._global_code.encode()):
+            return Admission(self._tier(DEFAULT_TIER_ID), code)
+        raise InviteCodeRejected(
+            "invalid_invite_code", "That invite code isn't valid. Check it against your invitation, or ask the person who invited you."
+        )
+
+    def claim(self, admission: Admission) -> Admission:
+        """Counts one use of an admin invite, exactly across instances. Raises InviteCodeRejected if
+        it was used up or expired meanwhile."""
+        if admission.link is None:
+            return admission
+        try:
+            claimed = self._links.claim_use(admission.link.code)
+        except InviteLinkError as exc:
+            raise InviteCodeRejected(exc.code, exc.message) from None
+        if claimed is None:
+            raise InviteCodeRejected("invalid_invite_code", "That invite was just withdrawn. Ask the person who invited you.")
+        return replace(admission, link=claimed, claimed=True)
+
+    def release(self, admission: Admission) -> None:
+        if admission.link is not None and admission.claimed:
+            self._links.release_use(admission.link.code)
+
+    def _tier(self, tier_id: str) -> Tier:
+        try:
+            return self._tiers.get(tier_id)
+        except TierError:
+            # An invite whose tier was deleted falls back to the default libraries, never to another invite's.
+            return self._tiers.get(DEFAULT_TIER_ID)

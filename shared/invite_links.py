@@ -1,0 +1,185 @@
+"""Invites the admin creates: a code (random or chosen), a use cap counted exactly across
+instances, an expiry, a tier, an optional access duration, and a note."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+PARTITION = "invite"
+# No 0/O, 1/I/L or 5/S: codes are read aloud and typed from phones.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
+GENERATED_CODE_LENGTH = 12  # 29^12 ≈ 3.5e17 codes: guessing under the rate limits is hopeless
+_CHOSEN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,63}")
+MAX_NOTE_LENGTH = 500
+_MAX_ATTEMPTS = 60
+
+
+class InviteLinkError(ValueError):
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class InviteLink:
+    code: str
+    tier_id: str
+    max_uses: int  # 0: unlimited
+    uses: int
+    expires_at: datetime | None
+    access_days: int  # 0: access doesn't expire
+    note: str
+    created_at: datetime
+
+    def usable_at(self, now: datetime) -> bool:
+        return not self.expired_at(now) and not self.used_up
+
+    def expired_at(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    @property
+    def used_up(self) -> bool:
+        return self.max_uses > 0 and self.uses >= self.max_uses
+
+
+def normalize_code(code: str) -> str:
+    return code.strip().upper()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(GENERATED_CODE_LENGTH))
+
+
+class InviteLinks:
+    def __init__(self, table_provider: Callable[[], TableClient], clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._table = table_provider
+        self._clock = clock
+
+    def create(
+        self,
+        *,
+        tier_id: str,
+        max_uses: int,
+        expires_at: datetime | None,
+        access_days: int,
+        note: str,
+        code: str = "",
+    ) -> InviteLink:
+        if code and not _CHOSEN_CODE.fullmatch(code.strip()):
+            raise InviteLinkError("invalid_code", "A chosen code has 6 to 64 letters, digits, hyphens or underscores.", field="code")
+        if max_uses < 0 or access_days < 0 or access_days > 3650:
+            raise InviteLinkError("invalid_limits", "Uses and access days can't be negative; access is at most 3650 days.")
+        if expires_at is not None and expires_at <= self._clock():
+            raise InviteLinkError("expiry_in_past", "The expiry must be in the future.", field="expiresAt")
+        if len(note) > MAX_NOTE_LENGTH:
+            raise InviteLinkError("note_too_long", f"Keep the note under {MAX_NOTE_LENGTH} characters.", field="note")
+        link = InviteLink(
+            code=normalize_code(code) if code else new_code(),
+            tier_id=tier_id,
+            max_uses=max_uses,
+            uses=0,
+            expires_at=expires_at,
+            access_days=access_days,
+            note=note.strip(),
+            created_at=self._clock(),
+        )
+        try:
+            self._table().create_entity(_entity_from(link))
+        except ResourceExistsError:
+            raise InviteLinkError("code_taken", "An invite with that code already exists. Choose another code.", field="code") from None
+        return link
+
+    def get(self, code: str) -> InviteLink | None:
+        try:
+            return _link_from(self._table().get_entity(PARTITION, normalize_code(code)))
+        except ResourceNotFoundError:
+            return None
+
+    def list(self) -> list[InviteLink]:
+        links = [_link_from(e) for e in self._table().query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION})]
+        return sorted(links, key=lambda link: link.created_at, reverse=True)
+
+    def delete(self, code: str) -> None:
+        self._table().delete_entity(PARTITION, normalize_code(code))
+
+    def claim_use(self, code: str) -> InviteLink | None:
+        """Counts one use if the invite is still usable, exactly, even with many instances at once.
+        Returns the invite as it was claimed, or None when it doesn't exist. Raises InviteLinkError
+        when it is expired or used up."""
+        return self._change_uses(code, +1)
+
+    def release_use(self, code: str) -> None:
+        """Gives a use back when the invite attempt failed, so a failure doesn't consume the cap."""
+        self._change_uses(code, -1)
+
+    def _change_uses(self, code: str, delta: int) -> InviteLink | None:
+        table = self._table()
+        for _ in range(_MAX_ATTEMPTS):
+            try:
+                entity = table.get_entity(PARTITION, normalize_code(code))
+            except ResourceNotFoundError:
+                return None
+            link = _link_from(entity)
+            if delta > 0:
+                if link.expired_at(self._clock()):
+                    raise InviteLinkError("invite_expired", "This invite has expired. Ask the person who sent it for a new one.")
+                if link.used_up:
+                    raise InviteLinkError("invite_used_up", "This invite is used up. Ask the person who sent it for a new one.")
+            updated = replace(link, uses=max(0, link.uses + delta))
+            try:
+                table.update_entity(
+                    _entity_from(updated),
+                    mode=UpdateMode.REPLACE,
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                return updated
+            except ResourceModifiedError:
+                time.sleep(secrets.randbelow(5) / 1000)
+        raise InviteLinkError("invite_busy", "This invite is being used by many people right now. Try again in a moment.")
+
+
+def _entity_from(link: InviteLink) -> dict[str, object]:
+    entity: dict[str, object] = {
+        "PartitionKey": PARTITION,
+        "RowKey": link.code,
+        "TierId": link.tier_id,
+        "MaxUses": link.max_uses,
+        "Uses": link.uses,
+        "AccessDays": link.access_days,
+        "Note": link.note,
+        "CreatedAt": link.created_at,
+    }
+    if link.expires_at is not None:
+        entity["ExpiresAt"] = link.expires_at
+    return entity
+
+
+def _link_from(entity: dict[str, object]) -> InviteLink:
+    return InviteLink(
+        code=str(entity["RowKey"]),
+        tier_id=str(entity.get("TierId", "")),
+        max_uses=int(entity.get("MaxUses", 0)),  # type: ignore[arg-type]
+        uses=int(entity.get("Uses", 0)),  # type: ignore[arg-type]
+        expires_at=_utc(entity.get("ExpiresAt")),
+        access_days=int(entity.get("AccessDays", 0)),  # type: ignore[arg-type]
+        note=str(entity.get("Note", "")),
+        created_at=_utc(entity.get("CreatedAt")) or datetime.fromtimestamp(0, UTC),
+    )
+
+
+def _utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,126 @@
+"""The people who got access through the portal: listing them with their Plex status, revoking
+access, changing tier, extending expiry, and removing expired shares on a timer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from shared.grants import Grant, GrantConflict, GrantStatus, GrantStore
+from shared.plex_errors import PlexError
+from shared.plex_gateway import PlexGateway, PlexShare
+from shared.tiers import TierStore
+
+log = logging.getLogger(__name__)
+
+
+class UserAccessError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PortalUser:
+    grant: Grant
+    tier_name: str
+    # "pending" or "accepted" on plex.tv; "missing" when the share is gone; "" once access ended.
+    plex_status: str
+
+
+@dataclass(frozen=True)
+class ExpiryRun:
+    removed: list[str]
+    failed: list[str]
+
+
+class UserAccess:
+    def __init__(
+        self,
+        grants: GrantStore,
+        tiers: TierStore,
+        gateway: Callable[[], PlexGateway],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._grants = grants
+        self._tiers = tiers
+        self._gateway = gateway
+        self._clock = clock
+
+    def list_users(self) -> list[PortalUser]:
+        """Two plex.tv requests: the owner's pending and accepted shares."""
+        grants = self._grants.all()
+        live = [g for g in grants if g.status is GrantStatus.ACTIVE]
+        shares = self._gateway().list_shares() if live else []
+        tier_names = {tier.id: tier.name for tier in self._tiers.list()}
+        users = []
+        for grant in grants:
+            status = ""
+            if grant.status is GrantStatus.ACTIVE:
+                share = _share_for(shares, grant.identifier)
+                status = "missing" if share is None else ("pending" if share.pending else "accepted")
+            users.append(PortalUser(grant, tier_names.get(grant.tier_id, "(deleted tier)"), status))
+        return users
+
+    def revoke(self, identifier: str) -> Grant:
+        return self._remove(self._active(identifier), GrantStatus.REVOKED, "revoked by the admin")
+
+    def change_tier(self, identifier: str, tier_id: str) -> Grant:
+        grant = self._active(identifier)
+        tier = self._tiers.get(tier_id)
+        gateway = self._gateway()
+        share = gateway.find_share(identifier)
+        if share is None:
+            raise UserAccessError("share_missing", "Plex has no share for this person any more, so there is nothing to change.")
+        gateway.update_share(share.id, tier.section_ids, tier.permissions)
+        return self._grants.update(replace(grant, tier_id=tier.id))
+
+    def extend(self, identifier: str, days: int) -> Grant:
+        if not 1 <= days <= 3650:
+            raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.")
+        grant = self._active(identifier)
+        base = max(grant.expires_at or self._clock(), self._clock())
+        return self._grants.update(replace(grant, expires_at=base + timedelta(days=days)))
+
+    def expire_due(self) -> ExpiryRun:
+        """Removes every share whose access has ended. Safe to run on several instances at once:
+        each grant is claimed with compare-and-set before its share is removed."""
+        now = self._clock()
+        removed, failed = [], []
+        for grant in self._grants.due(now):
+            try:
+                self._remove(grant, GrantStatus.EXPIRED, f"access ended {grant.expires_at:%Y-%m-%d %H:%M} UTC")
+                removed.append(grant.identifier)
+            except GrantConflict:
+                continue  # another run has it
+            except PlexError as error:
+                failed.append(grant.identifier)
+                log.warning("Could not remove an expired share (%s); the next run retries", error.kind)
+        return ExpiryRun(removed, failed)
+
+    def _active(self, identifier: str) -> Grant:
+        grant = self._grants.get(identifier.strip().lower())
+        if grant is None or grant.status is not GrantStatus.ACTIVE:
+            raise UserAccessError("no_active_access", "That person has no active access through the portal.")
+        return grant
+
+    def _remove(self, grant: Grant, final: GrantStatus, note: str) -> Grant:
+        claimed = self._grants.update(replace(grant, status=GrantStatus.REMOVING))
+        try:
+            gateway = self._gateway()
+            share = gateway.find_share(grant.identifier)
+            if share is not None:
+                gateway.remove_share(share.id)
+        except PlexError:
+            self._grants.update(replace(claimed, status=GrantStatus.ACTIVE))  # try again later
+            raise
+        done = replace(claimed, status=final, removed_at=self._clock(), removal_note=note)
+        log.info("Access removed: %s", note)
+        return self._grants.update(done)
+
+
+def _share_for(shares: list[PlexShare], identifier: str) -> PlexShare | None:
+    return next((share for share in shares if identifier in share.names), None)
