@@ -4,7 +4,7 @@ import logging
 
 import azure.functions as func
 
-from functions import admin_auth, admin_dashboard, invites, site
+from functions import admin_access, admin_auth, admin_dashboard, expiry, invites, site
 
 # The Azure SDKs log every storage and vault request at INFO; keep the logs to what matters.
 logging.getLogger("azure").setLevel(logging.WARNING)
@@ -14,3 +14,5 @@ app.register_functions(invites.bp)
 app.register_functions(site.bp)
 app.register_functions(admin_auth.bp)
 app.register_functions(admin_dashboard.bp)
+app.register_functions(admin_access.bp)
+app.register_functions(expiry.bp)

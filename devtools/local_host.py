@@ -61,17 +61,26 @@ def route_pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + "/?", re.IGNORECASE)
 
 
-def discover_routes(app: func.FunctionApp, prefix: str) -> list[HttpRoute]:
+class _TimerRequest(func.TimerRequest):
+    @property
+    def past_due(self) -> bool:
+        return False
+
+
+def discover_routes(app: func.FunctionApp, prefix: str) -> tuple[list[HttpRoute], dict[str, Callable[..., object]]]:
+    """The HTTP routes, and the other functions by name (started with POST /admin/functions/{name}, as on the real host)."""
     routes = []
+    others: dict[str, Callable[..., object]] = {}
     for function in app.get_functions():
         trigger = function.get_trigger()
         if getattr(trigger, "type", "") != "httpTrigger":
+            others[function.get_function_name()] = function.get_user_function()
             continue
         template = trigger.route or function.get_function_name()
         full = f"{prefix}/{template}" if prefix else template
         methods = frozenset(str(getattr(m, "value", m)).upper() for m in (trigger.methods or ["GET", "POST", "PUT", "DELETE", "PATCH"]))
         routes.append(HttpRoute(function.get_function_name(), full, route_pattern(full), methods, function.get_user_function()))
-    return routes
+    return routes, others
 
 
 def load_host_config(root: Path) -> tuple[str, dict[str, str]]:
@@ -85,9 +94,16 @@ class FunctionsHost(ThreadingHTTPServer):
     # The default backlog of 5 resets connections under a burst of concurrent clients.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], routes: list[HttpRoute], custom_headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        routes: list[HttpRoute],
+        custom_headers: Mapping[str, str],
+        other_functions: Mapping[str, Callable[..., object]] | None = None,
+    ) -> None:
         super().__init__(address, _Handler)
         self.routes = routes
+        self.other_functions = dict(other_functions or {})
         self.custom_headers = dict(custom_headers)
 
 
@@ -111,6 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(413, {"error": {"code": "body_too_large", "message": "The request body is too large."}})
             return
         body = self.rfile.read(length) if length else b""
+        admin_call = re.fullmatch(r"/admin/functions/([A-Za-z0-9_]+)", parts.path)
+        if admin_call and self.command == "POST":
+            self._run_other_function(admin_call.group(1))
+            return
         path_matched = False
         for route in self.server.routes:
             match = route.pattern.fullmatch("/" + parts.path.lstrip("/"))
@@ -147,6 +167,20 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(404, {"error": {"code": "not_found", "message": "There is no API endpoint at this address."}})
 
+    def _run_other_function(self, name: str) -> None:
+        function = self.server.other_functions.get(name)
+        if function is None:
+            self._send_json(404, {"error": {"code": "not_found", "message": f"No non-HTTP function named {name}."}})
+            return
+        try:
+            function(_TimerRequest())
+        except Exception:
+            log.exception("Function %s raised", name)
+            self._send_json(500, {"error": {"code": "function_failed", "message": f"{name} failed; see the host log."}})
+            return
+        log.info("Ran %s on request", name)
+        self._send_response(func.HttpResponse(status_code=202))
+
     def _send_response(self, response: func.HttpResponse) -> None:
         payload = response.get_body() or b""
         self.send_response(response.status_code)
@@ -173,7 +207,8 @@ def build_host(root: Path, host: str, port: int) -> FunctionsHost:
     load_local_settings(root / "local.settings.json")
     prefix, custom_headers = load_host_config(root)
     app = importlib.import_module("function_app").app
-    return FunctionsHost((host, port), discover_routes(app, prefix), custom_headers)
+    routes, others = discover_routes(app, prefix)
+    return FunctionsHost((host, port), routes, custom_headers, others)
 
 
 def main() -> None:
@@ -188,6 +223,8 @@ def main() -> None:
     print("Functions:", flush=True)
     for route in server.routes:
         print(f"  {route.name}: [{','.join(sorted(route.methods))}] http://{args.host}:{args.port}/{route.template}", flush=True)
+    for name in server.other_functions:
+        print(f"  {name}: timer (run it now: POST http://{args.host}:{args.port}/admin/functions/{name})", flush=True)
     print(f"Local functions host listening on http://{args.host}:{args.port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

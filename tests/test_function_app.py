@@ -17,26 +17,41 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_", "AzureWebJobs", "TABLE", "INVITE"))}
     script = (
         "import function_app, json;"
-        "print(json.dumps(sorted((f.get_trigger().route, sorted(str(m.value) for m in f.get_trigger().methods))"
+        "print(json.dumps(sorted("
+        "[f.get_trigger().type, getattr(f.get_trigger(), 'route', None) or f.get_function_name(),"
+        " sorted(str(m.value) for m in (getattr(f.get_trigger(), 'methods', None) or []))]"
         " for f in function_app.app.get_functions())))"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [
-        ["admin/dashboard", ["GET"]],
-        ["admin/invites", ["GET"]],
-        ["admin/libraries", ["PUT"]],
-        ["admin/libraries/refresh", ["POST"]],
-        ["admin/login", ["POST"]],
-        ["admin/logout", ["POST"]],
-        ["admin/session", ["GET"]],
-        ["admin/totp/confirm", ["POST"]],
-        ["admin/totp/disable", ["POST"]],
-        ["admin/totp/setup", ["POST"]],
-        ["config", ["GET"]],
-        ["health", ["GET"]],
-        ["invites", ["POST"]],
-        ["openapi.json", ["GET"]],
+    http = [(route, methods) for kind, route, methods in json.loads(out.stdout) if kind == "httpTrigger"]
+    assert http == [
+        ("admin/code-required", ["PUT"]),
+        ("admin/dashboard", ["GET"]),
+        ("admin/invite-links", ["GET"]),
+        ("admin/invite-links", ["POST"]),
+        ("admin/invite-links/{code}", ["DELETE"]),
+        ("admin/invites", ["GET"]),
+        ("admin/libraries", ["PUT"]),
+        ("admin/libraries/refresh", ["POST"]),
+        ("admin/login", ["POST"]),
+        ("admin/logout", ["POST"]),
+        ("admin/session", ["GET"]),
+        ("admin/tiers", ["GET"]),
+        ("admin/tiers/{tier_id?}", ["POST", "PUT"]),
+        ("admin/tiers/{tier_id}", ["DELETE"]),
+        ("admin/totp/confirm", ["POST"]),
+        ("admin/totp/disable", ["POST"]),
+        ("admin/totp/setup", ["POST"]),
+        ("admin/users", ["GET"]),
+        ("admin/users/{identifier}", ["PATCH"]),
+        ("admin/users/{identifier}/revoke", ["POST"]),
+        ("config", ["GET"]),
+        ("health", ["GET"]),
+        ("invites", ["POST"]),
+        ("openapi.json", ["GET"]),
     ]
+    timers = [route for kind, route, _ in json.loads(out.stdout) if kind == "timerTrigger"]
+    assert timers == ["expire_access"]
 
 
 def test_route_templates_match_like_the_functions_host():
@@ -71,7 +86,13 @@ def _call(route: str, method: str = "GET", body: bytes = b"", headers: dict[str,
         import function_app
 
         # get_functions() validates and indexes once per app, as the worker does.
-        _HANDLERS.update({f.get_trigger().route: f.get_user_function() for f in function_app.app.get_functions()})
+        _HANDLERS.update(
+            {
+                f.get_trigger().route: f.get_user_function()
+                for f in function_app.app.get_functions()
+                if f.get_trigger().type == "httpTrigger"
+            }
+        )
     handler = _HANDLERS[route]
     return handler(func.HttpRequest(method, f"http://localhost/api/{route}", headers=headers or {}, body=body))
 
