@@ -1,0 +1,210 @@
+"""Invite links, tiers and user management through the API, and expiry with a moved clock."""
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from devtools.plex_simulator import DEMO_OWNER_TOKEN
+from devtools.stack import LocalStack, free_port
+from shared.grants import GrantStatus, GrantStore
+from shared.runtime_settings import RuntimeSettings
+from shared.tables import ACCESS, INVITE_LINKS, INVITE_LOG, SETTINGS, Tables
+from shared.tiers import TierStore
+from shared.user_access import UserAccess
+from tests.conftest import make_gateway
+from tests.test_admin_api import Admin
+
+MOVIES, TV, KIDS = 118181361, 118181362, 118181364
+
+
+@pytest.fixture
+def admin(app):
+    client = Admin(app)
+    assert client.login().status_code == 200
+    return client
+
+
+def use(app, code, identifier):
+    return requests.post(f"{app.site_url}/api/invites", json={"identifier": identifier, "inviteCode": code}, timeout=30)
+
+
+def create_link(admin, **fields):
+    response = admin.call("POST", "admin/invite-links", {"maxUses": 1, "accessDays": 0, "note": "", **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_generated_codes_are_long_and_unambiguous(admin):
+    link = create_link(admin)
+    assert len(link["code"]) >= 10
+    assert not set(link["code"]) & set("01OIL5S")
+    assert link["url"].endswith(f"/j/{link['code']}")
+
+
+def test_a_cap_of_two_lets_two_guests_in_and_refuses_the_third(admin, app):
+    link = create_link(admin, maxUses=2, note="for the cousins")
+    assert use(app, link["code"], "alice").status_code == 201
+    assert use(app, link["code"], "bob").status_code == 201
+    third = use(app, link["code"], "carol")
+    assert third.status_code == 403
+    assert third.json()["error"]["code"] == "invite_used_up"
+    assert "used up" in third.json()["error"]["message"]
+    assert sorted(s["username"] for s in app.simulator.state()["shares"]) == ["alice", "bob"]
+    listed = next(i for i in admin.call("GET", "admin/invite-links").json()["items"] if i["code"] == link["code"])
+    assert (listed["uses"], listed["status"]) == (2, "used_up")
+    used_by = [r["IdentifierNormalized"] for r in app.tables.client(INVITE_LOG).list_entities() if r["InviteCode"] == link["code"]]
+    assert sorted(used_by) == ["alice", "bob"], "each use is recorded in the invite log"
+
+
+def test_a_failed_attempt_does_not_use_up_the_invite(admin, app):
+    link = create_link(admin, maxUses=1)
+    assert use(app, link["code"], "no_such_plex_user").status_code == 422
+    assert use(app, link["code"], "dave_p").status_code == 201
+
+
+def test_an_expired_invite_is_refused(admin, app):
+    expires = datetime.now(UTC) + timedelta(seconds=2)
+    link = create_link(admin, maxUses=0, expiresAt=expires.isoformat())
+    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.2)
+    refused = use(app, link["code"], "alice")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "invite_expired"
+    assert app.simulator.state()["shares"] == []
+
+
+def test_a_chosen_code_works_case_insensitively_and_the_global_code_still_works(admin, app):
+    create_link(admin, code="Summer-Movie-Night", maxUses=0)
+    assert use(app, "summer-movie-night", "alice").status_code == 201
+    assert use(app, app.env["INVITE_CODE"], "bob").status_code == 201
+    taken = admin.call("POST", "admin/invite-links", {"code": "SUMMER-movie-night", "maxUses": 1})
+    assert taken.json()["error"]["code"] == "code_taken"
+
+
+def test_an_invite_shares_its_tier_and_a_tier_change_affects_future_invites_only(admin, app):
+    tier = admin.call("POST", "admin/tiers", {"name": "Kids", "sectionIds": [KIDS], "allowSync": True}).json()
+    link = create_link(admin, tierId=tier["id"], maxUses=0)
+    other = create_link(admin, maxUses=0)  # the default tier
+    assert use(app, link["code"], "alice").json()["libraries"] == ["Kids Movies"]
+    assert use(app, other["code"], "bob").json()["libraries"] == ["Movies", "TV Shows", "Music", "Kids Movies"]
+    saved = admin.call("PUT", f"admin/tiers/{tier['id']}", {"name": "Kids", "sectionIds": [KIDS, TV]})
+    assert saved.status_code == 200
+    assert use(app, link["code"], "carol").json()["libraries"] == ["TV Shows", "Kids Movies"]
+    shares = {s["username"]: s for s in app.simulator.state()["shares"]}
+    assert shares["alice"]["section_ids"] == [KIDS] and shares["alice"]["allow_sync"] is True
+    assert sorted(shares["carol"]["section_ids"]) == sorted([KIDS, TV])
+
+
+def test_users_list_shows_tier_invite_and_plex_status(admin, app):
+    link = create_link(admin, maxUses=0, accessDays=30)
+    use(app, link["code"], "alice")
+    use(app, link["code"], "bob")
+    bob_share = next(s for s in app.simulator.state()["shares"] if s["username"] == "bob")
+    app.simulator.accept_share(bob_share["id"])
+    users = {u["identifier"]: u for u in admin.call("GET", "admin/users").json()["items"]}
+    assert users["alice"]["plexStatus"] == "pending"
+    assert users["bob"]["plexStatus"] == "accepted"
+    assert users["alice"]["inviteCode"] == link["code"]
+    assert users["alice"]["tierName"] == "Default"
+    expires = datetime.fromisoformat(users["alice"]["expiresAt"].replace("Z", "+00:00"))
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+
+
+def test_revoking_removes_the_share(admin, app):
+    use(app, create_link(admin)["code"], "carol")
+    assert len(app.simulator.state()["shares"]) == 1
+    revoked = admin.call("POST", "admin/users/carol/revoke", {})
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+    assert app.simulator.state()["shares"] == []
+    assert admin.call("POST", "admin/users/carol/revoke", {}).status_code == 409
+
+
+def test_change_tier_and_extend_expiry_of_a_user(admin, app):
+    tier = admin.call("POST", "admin/tiers", {"name": "Movies only", "sectionIds": [MOVIES]}).json()
+    use(app, create_link(admin, accessDays=7)["code"], "dave_p")
+    changed = admin.call("PATCH", "admin/users/dave_p", {"tierId": tier["id"]})
+    assert changed.status_code == 200 and changed.json()["tierId"] == tier["id"]
+    assert app.simulator.state()["shares"][0]["section_ids"] == [MOVIES]
+    before = datetime.fromisoformat(changed.json()["expiresAt"].replace("Z", "+00:00"))
+    extended = admin.call("PATCH", "admin/users/dave_p", {"extendDays": 30}).json()
+    assert datetime.fromisoformat(extended["expiresAt"].replace("Z", "+00:00")) - before == timedelta(days=30)
+
+
+def test_a_one_day_guest_is_removed_by_the_expiry_run_once_the_clock_moves(admin, app):
+    use(app, create_link(admin, accessDays=1)["code"], "alice")
+    use(app, create_link(admin)["code"], "bob")  # no access duration
+    now = [datetime.now(UTC)]
+    gateway = make_gateway(app.simulator)
+    runtime = RuntimeSettings(lambda: app.tables.client(SETTINGS))
+    access = UserAccess(
+        GrantStore(lambda: app.tables.client(ACCESS)),
+        TierStore(lambda: app.tables.client(ACCESS), runtime),
+        lambda: gateway,
+        clock=lambda: now[0],
+    )
+    assert access.expire_due().removed == [], "nothing is due yet"
+    now[0] += timedelta(days=1, minutes=1)
+    # Two runs at once, as on two instances: each share is removed exactly once.
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: access.expire_due(), range(2)))
+    assert sorted(r for run in runs for r in run.removed) == ["alice"]
+    assert access.expire_due().removed == [], "running again changes nothing"
+    assert [s["username"] for s in app.simulator.state()["shares"]] == ["bob"]
+    users = {u["identifier"]: u for u in admin.call("GET", "admin/users").json()["items"]}
+    assert users["alice"]["status"] == str(GrantStatus.EXPIRED)
+    assert users["alice"]["removedAt"] and "access ended" in users["alice"]["removalNote"]
+    assert users["bob"]["status"] == "active"
+
+
+def test_the_expiry_timer_runs_on_the_local_host(app):
+    response = requests.post(f"{app.functions_url}/admin/functions/expire_access", timeout=30)
+    assert response.status_code == 202
+
+
+@pytest.fixture
+def two_hosts(backing_services, table_service, tmp_path):
+    prefix = f"{backing_services.run_prefix}cap{uuid.uuid4().hex[:4]}"
+    env = {
+        "AzureWebJobsStorage": backing_services.azurite_connection_string,
+        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
+        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
+        "TABLE_PREFIX": prefix,
+        "RATE_LIMIT_INVITES_PER_MINUTE": "0",
+        "RATE_LIMIT_INVITES_PER_HOUR": "0",
+        "RATE_LIMIT_API_PER_HOUR": "0",
+        "RATE_LIMIT_API_PER_DAY": "0",
+    }
+    stack = LocalStack(tmp_path)
+    tables = Tables(table_service, prefix)
+    try:
+        urls = []
+        for name in ("host-a", "host-b"):
+            port = free_port()
+            stack.start_functions(port, env, name=name)
+            urls.append(f"http://127.0.0.1:{port}")
+        yield urls, tables
+    finally:
+        stack.stop()
+        tables.delete_all()
+
+
+def test_twenty_concurrent_uses_of_a_cap_five_invite_across_two_hosts_make_exactly_five_invites(two_hosts, simulator):
+    from shared.invite_links import InviteLinks
+
+    urls, tables = two_hosts
+    tables.ensure()
+    link = InviteLinks(lambda: tables.client(INVITE_LINKS)).create(tier_id="default", max_uses=5, expires_at=None, access_days=0, note="")
+
+    def submit(n):
+        return requests.post(f"{urls[n % 2]}/api/invites", json={"identifier": f"cap{n}@example.com", "inviteCode": link.code}, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = [r.status_code for r in pool.map(submit, range(20))]
+    assert statuses.count(201) == 5
+    assert statuses.count(403) == 15
+    assert len(simulator.state()["shares"]) == 5
+    assert InviteLinks(lambda: tables.client(INVITE_LINKS)).get(link.code).uses == 5
