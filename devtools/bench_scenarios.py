@@ -354,6 +354,22 @@ def fill_invite_log(bench: Bench, table_prefix: str, first: int, count: int, wor
     return time.perf_counter() - started
 
 
+def time_recent_query(bench: Bench, table_prefix: str, count: int) -> list[float]:
+    """Milliseconds for the dashboard's own invite log query (the newest rows), sent straight to Azurite from here."""
+    from shared.dashboard import RECENT_INVITES
+    from shared.invite_log import InviteLog
+
+    table = bench.table_service().get_table_client(f"{table_prefix}invitelog")
+    log = InviteLog(lambda: table)
+    log.recent(RECENT_INVITES)  # warm-up: connection and first page
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        log.recent(RECENT_INVITES)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def count_log_rows(bench: Bench, table_prefix: str, identifiers: set[str] | None = None) -> int:
     table = bench.table_service().get_table_client(f"{table_prefix}invitelog")
     entities = table.query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION}, select=["IdentifierNormalized"])

@@ -12,6 +12,7 @@ from devtools.bench_stats import (
     Row,
     baseline_target,
     compare_p50,
+    log_query_share,
     log_scaling_target,
     per_op,
     percentile,
@@ -75,6 +76,13 @@ def test_log_scaling_within_1_2_times():
     assert missed.status == MISS
     assert "1.21x" in missed.detail
     assert missed.name == "dashboard at 100,000 log rows vs 1,000"
+
+
+def test_log_query_share_takes_the_query_time_out_of_both_sizes():
+    target = log_query_share(1_000, 100_000, [24.0, 35.0], [4.0, 19.0])
+    assert target.status == INFO
+    assert "4.0 -> 19.0 ms" in target.detail
+    assert "20.0 -> 16.0 ms = 0.80x" in target.detail
 
 
 def test_throughput_needs_no_errors_and_every_invite_logged_and_shared():
