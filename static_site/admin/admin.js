@@ -1,4 +1,5 @@
-/* Helpr admin dashboard: sign-in (with optional second step), stats, libraries and two-step sign-in. */
+/* Helpr admin dashboard: sign-in (with optional second step), stats, libraries, two-step sign-in,
+   and access: invite links, tiers and the people who joined. */
 (function () {
   'use strict';
 
@@ -11,7 +12,11 @@
     librariesRefresh: '/api/admin/libraries/refresh',
     totpSetup: '/api/admin/totp/setup',
     totpConfirm: '/api/admin/totp/confirm',
-    totpDisable: '/api/admin/totp/disable'
+    totpDisable: '/api/admin/totp/disable',
+    inviteLinks: '/api/admin/invite-links',
+    codeRequired: '/api/admin/code-required',
+    tiers: '/api/admin/tiers',
+    users: '/api/admin/users'
   };
 
   var REQUEST_TIMEOUT_MS = 20000;
@@ -32,6 +37,56 @@
     plex_unavailable: 'Plex unavailable',
     invalid_owner_token: 'Owner token invalid',
     plex_error: 'Plex error'
+  };
+
+  // Mirrors the server's rule for a chosen invite code; the server checks again.
+  var CHOSEN_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{5,63}$/;
+  var MAX_USES = 1000000;
+  var MAX_ACCESS_DAYS = 3650;
+  var DEFAULT_EXTEND_DAYS = 30;
+  var DEFAULT_TIER_ID = 'default';
+
+  var LINK_STATUS = {
+    active: { kind: 'ok', text: 'Active' },
+    expired: { kind: 'unknown', text: 'Expired' },
+    used_up: { kind: 'unknown', text: 'Used up' }
+  };
+
+  var USER_STATUS = {
+    active: { kind: 'ok', text: 'Active' },
+    expired: { kind: 'unknown', text: 'Expired' },
+    revoked: { kind: 'fail', text: 'Revoked' }
+  };
+
+  var PLEX_STATUS = {
+    pending: { kind: 'unknown', text: 'Invite pending' },
+    accepted: { kind: 'ok', text: 'Accepted' },
+    missing: { kind: 'fail', text: 'No share on Plex' }
+  };
+
+  var PERMISSIONS = [
+    { key: 'allowSync', label: 'Downloads', input: 'tier-allow-sync' },
+    { key: 'allowCameraUpload', label: 'Camera upload', input: 'tier-allow-camera' },
+    { key: 'allowChannels', label: 'Channels', input: 'tier-allow-channels' }
+  ];
+
+  // Which input an API error is about: by the error's field, else by its code.
+  var LINK_FIELD_INPUTS = {
+    code: 'link-code',
+    tierId: 'link-tier',
+    maxUses: 'link-max-uses',
+    expiresAt: 'link-expires',
+    accessDays: 'link-access-days',
+    note: 'link-note'
+  };
+
+  var LINK_ERROR_INPUTS = {
+    invalid_code: 'link-code',
+    code_taken: 'link-code',
+    expiry_in_past: 'link-expires',
+    invalid_limits: 'link-max-uses',
+    note_too_long: 'link-note',
+    unknown_tier: 'link-tier'
   };
 
   var LIBRARY_TYPES = {
@@ -69,7 +124,29 @@
     tokenTitle: 'Your Plex token no longer works: invites are failing.',
     tokenText: 'Update PLEX_TOKEN (in Key Vault or the app settings), then press “Refresh from Plex” under Shared libraries to check it.',
     copied: 'Copied to the clipboard.',
-    copyFailed: "Copying didn't work here. Select the codes and copy them by hand."
+    copyFailed: "Copying didn't work here. Select the codes and copy them by hand.",
+    codeRequiredOn: 'Required on the guest page',
+    codeRequiredOff: 'Not required: anyone with the page address can ask for an invite',
+    codeAlwaysOn: 'Always on: INVITE_CODE is set',
+    codeRequiredHelp: 'When on, the guest page asks for the code from one of your invite links.',
+    listLoading: 'Loading…',
+    noInviteLinks: 'No invite links yet. Create one above.',
+    noTiers: 'No tiers yet.',
+    noUsers: 'No one has joined through the portal yet.',
+    linkCopied: 'Link copied to the clipboard.',
+    linkCopyManual: "Copying didn't work here. The link is selected: copy it by hand (Ctrl+C or ⌘C, or long-press on a phone).",
+    codeInvalid: 'A chosen code has 6 to 64 letters, digits, hyphens or underscores.',
+    usesInvalid: 'Uses must be a whole number of 0 or more (0 = unlimited).',
+    expiryInvalid: 'Enter a complete date and time for the expiry, or leave it empty.',
+    expiryPast: 'The expiry must be in the future.',
+    accessDaysInvalid: 'Access days must be a whole number from 0 to 3650 (0 = access doesn\'t expire).',
+    tierDefaultLibraries: 'This tier follows the library choice above',
+    tierNoLibraries: 'No libraries to choose from yet. Use “Refresh from Plex” under Shared libraries.',
+    tierNameRequired: 'Give the tier a name.',
+    tierLibrariesRequired: 'Tick at least one library for this tier.',
+    noPermissions: 'None',
+    extendDaysInvalid: 'Extend by a whole number of days from 1 to 3650.',
+    usersLoading: 'Loading people from plex.tv…'
   };
 
   var els = {};
@@ -83,7 +160,20 @@
     plex: null,
     totpMode: 'off',
     recoveryCodes: [],
-    chartFrame: 0
+    chartFrame: 0,
+    // Bumped on sign-out so answers to requests from an earlier session are dropped.
+    accessGeneration: 0,
+    codeRequired: null,
+    inviteLinks: [],
+    inviteLinksLoaded: false,
+    newLinkCode: '',
+    tiers: [],
+    tiersLoaded: false,
+    editingTierId: '',
+    users: [],
+    usersLoaded: false,
+    usersLoading: false,
+    controlSeq: 0
   };
 
   function byId(id) {
@@ -107,7 +197,15 @@
       'totp-open-app-row', 'totp-open-app', 'totp-secret', 'totp-confirm-form', 'totp-confirm-code',
       'totp-confirm-button', 'totp-cancel-button', 'totp-recovery', 'recovery-heading', 'recovery-codes',
       'copy-recovery-codes', 'recovery-done', 'totp-on', 'totp-disable-form', 'totp-disable-code',
-      'totp-disable-button', 'totp-status'
+      'totp-disable-button', 'totp-status',
+      'invite-links-panel', 'invite-links-heading', 'code-required', 'code-required-note', 'invite-link-form',
+      'link-code', 'link-tier', 'link-max-uses', 'link-expires', 'link-access-days', 'link-note',
+      'create-link-button', 'invite-links-status', 'invite-links-retry-row', 'invite-links-retry', 'new-link',
+      'new-link-url', 'copy-new-link', 'invite-links-list-heading', 'invite-links-table',
+      'tiers-panel', 'tiers-heading', 'tiers-table', 'tier-form', 'tier-form-heading', 'tier-name',
+      'tier-library-options', 'tier-libraries-note', 'tier-allow-sync', 'tier-allow-camera', 'tier-allow-channels',
+      'save-tier-button', 'cancel-tier-edit', 'tiers-status', 'tiers-retry-row', 'tiers-retry',
+      'users-panel', 'users-heading', 'refresh-users', 'users-status', 'users-table'
     ].forEach(function (id) {
       els[id] = byId(id);
     });
@@ -639,6 +737,7 @@
       els['dashboard-heading'].focus();
     }
     loadDashboard(false);
+    loadAccess();
   }
 
   function setDashboardError(message) {
@@ -716,6 +815,7 @@
     ['totp-confirm-code', 'totp-disable-code'].forEach(function (id) {
       els[id].value = '';
     });
+    resetAccess();
   }
 
   /* ---------- stats ---------- */
@@ -1015,9 +1115,11 @@
     els['plex-last-error'].textContent = lastError ? lastError + (lastErrorAt ? ' (' + lastErrorAt + ')' : '') : 'None';
     els['plex-checked-at'].textContent = formatDateTime(plex.checkedAt) || 'Not yet';
 
-    els['invite-code-state'].textContent = inviteCodeRequired === true ?
-      'Required on the guest page' :
-      'Not required: anyone with the page address can ask for an invite';
+    renderInviteCodeState(inviteCodeRequired === true);
+  }
+
+  function renderInviteCodeState(required) {
+    els['invite-code-state'].textContent = required ? TEXT.codeRequiredOn : TEXT.codeRequiredOff;
   }
 
   function renderTokenBanner(plex) {
@@ -1095,6 +1197,9 @@
     var fetched = formatDateTime(data.fetchedAt);
     els['libraries-fetched'].textContent = fetched ? 'List fetched from Plex ' + fetched + '.' : '';
     syncSaveButton();
+    // Tiers name their libraries by id: show them with the titles from this list.
+    renderTierLibraryOptions();
+    renderTiers();
   }
 
   // Saving needs a loaded, non-empty list; called after anything that re-enables the form.
@@ -1381,6 +1486,1256 @@
     }
   }
 
+  /* ---------- access: shared helpers ---------- */
+
+  function isCurrent(generation) {
+    return generation === state.accessGeneration && Boolean(state.session);
+  }
+
+  function tableRow() {
+    var row = document.createElement('tr');
+    row.setAttribute('role', 'row');
+    return row;
+  }
+
+  // The first cell names the row; on narrow screens it heads the row's card.
+  function rowHeader(className, text) {
+    var cell = element('th', className, text);
+    cell.scope = 'row';
+    cell.setAttribute('role', 'rowheader');
+    return cell;
+  }
+
+  // data-label is shown before the value on narrow screens, where the column headers are hidden.
+  function labelledCell(label, className, text) {
+    var cell = element('td', className, text);
+    cell.setAttribute('role', 'cell');
+    cell.setAttribute('data-label', label);
+    return cell;
+  }
+
+  function mutedText(text) {
+    return element('span', 'detail-muted', text);
+  }
+
+  function fillEmptyRow(table, text) {
+    var body = table.tBodies[0];
+    clearChildren(body);
+    var row = tableRow();
+    row.className = 'empty-row';
+    var cell = element('td', '', text);
+    cell.setAttribute('role', 'cell');
+    cell.colSpan = table.tHead.rows[0].cells.length;
+    row.appendChild(cell);
+    body.appendChild(row);
+  }
+
+  function smallButton(text, className) {
+    var button = element('button', 'button button-secondary button-small' + (className ? ' ' + className : ''), text);
+    button.type = 'button';
+    return button;
+  }
+
+  function statusBadge(table, status) {
+    var known = Object.prototype.hasOwnProperty.call(table, status) ? table[status] : null;
+    return known ? badge(known.kind, known.text) : badge('unknown', outcomeLabel(status));
+  }
+
+  function nextControlId(prefix) {
+    state.controlSeq += 1;
+    return prefix + '-' + state.controlSeq;
+  }
+
+  // A whole number in [min, max] from a number input, or null.
+  function readWhole(input, min, max) {
+    var text = input.value.trim();
+    if (!/^\d+$/.test(text)) {
+      return null;
+    }
+    var value = Number(text);
+    return value >= min && value <= max ? value : null;
+  }
+
+  function pad2(value) {
+    return (value < 10 ? '0' : '') + value;
+  }
+
+  // The value format of <input type="datetime-local">, in local time.
+  function localInputValue(date) {
+    return date.getFullYear() + '-' + pad2(date.getMonth() + 1) + '-' + pad2(date.getDate()) + 'T' +
+      pad2(date.getHours()) + ':' + pad2(date.getMinutes());
+  }
+
+  // The server may answer with a path only (no site origin configured): show a link guests can open.
+  function fullUrl(url) {
+    try {
+      var resolved = new URL(url, window.location.origin);
+      return resolved.protocol === 'https:' || resolved.protocol === 'http:' ? resolved.href : '';
+    } catch (e) {
+      return '';
+    }
+  }
+
+  function selectContents(node) {
+    var selection = window.getSelection ? window.getSelection() : null;
+    if (!selection || !node) {
+      return false;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(node);
+    selection.removeAllRanges();
+    selection.addRange(range);
+    return true;
+  }
+
+  // Clipboard API first; where that's missing or refused, select the text so it can be copied by hand.
+  function copyText(text, node, statusNode) {
+    var done = function () {
+      setStatusLine(statusNode, TEXT.linkCopied, 'ok');
+    };
+    var fallback = function () {
+      var copied = false;
+      if (selectContents(node)) {
+        try {
+          copied = document.execCommand('copy');
+        } catch (e) {
+          copied = false;
+        }
+      }
+      if (copied) {
+        done();
+      } else {
+        setStatusLine(statusNode, TEXT.linkCopyManual);
+      }
+    };
+    if (navigator.clipboard && typeof navigator.clipboard.writeText === 'function') {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  function clearInvalid(ids) {
+    ids.forEach(function (id) {
+      setInvalid(els[id], false);
+    });
+  }
+
+  /* ---------- access: invite links ---------- */
+
+  function normalizeLink(item) {
+    var code = asText(item.code);
+    return {
+      code: code,
+      url: fullUrl(asText(item.url) || '/j/' + encodeURIComponent(code)),
+      tierId: asText(item.tierId),
+      tierName: asText(item.tierName) || asText(item.tierId) || '–',
+      maxUses: toCount(item.maxUses),
+      uses: toCount(item.uses),
+      expiresAt: item.expiresAt,
+      accessDays: toCount(item.accessDays),
+      note: asText(item.note),
+      status: asText(item.status)
+    };
+  }
+
+  function readLinks(body) {
+    if (!isPlainObject(body) || !Array.isArray(body.items)) {
+      return null;
+    }
+    return body.items.filter(function (item) {
+      return isPlainObject(item) && asText(item.code);
+    }).map(normalizeLink);
+  }
+
+  function linkCodeCell(link) {
+    var cell = rowHeader('cell-code');
+    cell.appendChild(element('span', 'link-code', link.code));
+    var url = element('span', 'link-url', link.url);
+    cell.appendChild(url);
+    var copy = element('button', 'link-button copy-link', 'Copy link');
+    copy.type = 'button';
+    copy.setAttribute('data-copy', link.url);
+    copy.setAttribute('aria-label', 'Copy link ' + link.code);
+    cell.appendChild(copy);
+    return cell;
+  }
+
+  function inviteLinkRow(link) {
+    var row = tableRow();
+    row.appendChild(linkCodeCell(link));
+    row.appendChild(labelledCell('Tier', '', link.tierName));
+    var uses = formatNumber(link.uses) + ' / ' + (link.maxUses ? formatNumber(link.maxUses) : '∞');
+    var usesCell = labelledCell('Uses', 'cell-number', uses);
+    if (!link.maxUses) {
+      usesCell.title = 'No use limit';
+    }
+    row.appendChild(usesCell);
+
+    var expiresCell = labelledCell('Expires', 'cell-expires');
+    var expires = parseTime(link.expiresAt);
+    if (expires) {
+      var time = element('time', '', formatWith(longDateTime, expires));
+      time.dateTime = link.expiresAt;
+      expiresCell.appendChild(time);
+    } else {
+      expiresCell.textContent = 'Never';
+    }
+    row.appendChild(expiresCell);
+
+    row.appendChild(labelledCell('Access', '', link.accessDays ? plural(link.accessDays, 'day', 'days') : 'Permanent'));
+    // Left empty when there's no note, so narrow screens skip it.
+    row.appendChild(labelledCell('Note', 'cell-note cell-wide', link.note));
+
+    var statusCell = labelledCell('Status', 'cell-status');
+    statusCell.appendChild(statusBadge(LINK_STATUS, link.status));
+    row.appendChild(statusCell);
+
+    var actions = element('td', 'cell-actions');
+    actions.setAttribute('role', 'cell');
+    var remove = smallButton('Delete', 'button-danger');
+    remove.setAttribute('data-code', link.code);
+    remove.setAttribute('aria-label', 'Delete invite link ' + link.code);
+    actions.appendChild(remove);
+    row.appendChild(actions);
+    return row;
+  }
+
+  function renderInviteLinks() {
+    var table = els['invite-links-table'];
+    if (!state.inviteLinks.length) {
+      fillEmptyRow(table, state.inviteLinksLoaded ? TEXT.noInviteLinks : TEXT.listLoading);
+      return;
+    }
+    var body = table.tBodies[0];
+    clearChildren(body);
+    state.inviteLinks.forEach(function (link) {
+      body.appendChild(inviteLinkRow(link));
+    });
+  }
+
+  function renderCodeRequired() {
+    var info = state.codeRequired;
+    var box = els['code-required'];
+    box.checked = Boolean(info && (info.required || info.globalCodeSet));
+    box.disabled = !info || info.globalCodeSet;
+    els['code-required-note'].textContent = !info ? '' : info.globalCodeSet ? TEXT.codeAlwaysOn : TEXT.codeRequiredHelp;
+  }
+
+  function loadInviteLinks(quiet) {
+    var generation = state.accessGeneration;
+    els['invite-links-retry-row'].hidden = true;
+    return adminRequest('GET', API.inviteLinks).then(function (result) {
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      var links = result.ok ? readLinks(result.body) : null;
+      if (!links) {
+        setStatusLine(els['invite-links-status'], "Couldn't load the invite links. " +
+          (result.ok ? TEXT.serverProblem : errorMessage(result)), 'error');
+        els['invite-links-retry-row'].hidden = false;
+        return;
+      }
+      if (!quiet) {
+        setStatusLine(els['invite-links-status'], '');
+      }
+      state.inviteLinks = links;
+      state.inviteLinksLoaded = true;
+      state.codeRequired = {
+        required: result.body.codeRequired === true,
+        globalCodeSet: result.body.globalCodeSet === true
+      };
+      renderInviteLinks();
+      renderCodeRequired();
+      renderInviteCodeState(state.codeRequired.required || state.codeRequired.globalCodeSet);
+    });
+  }
+
+  function handleCodeRequiredChange() {
+    var box = els['code-required'];
+    if (!state.codeRequired || state.codeRequired.globalCodeSet) {
+      renderCodeRequired();
+      return;
+    }
+    var wanted = box.checked;
+    var generation = state.accessGeneration;
+    setStatusLine(els['invite-links-status'], 'Saving…');
+    var unlock = lockControls([box], null, '', box);
+    adminRequest('PUT', API.codeRequired, { required: wanted }).then(function (result) {
+      unlock();
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      if (!result.ok || typeof result.body.codeRequired !== 'boolean') {
+        renderCodeRequired();
+        setStatusLine(els['invite-links-status'], "Couldn't change the invite code setting. " +
+          (result.ok ? TEXT.serverProblem : errorMessage(result)), 'error');
+        return;
+      }
+      state.codeRequired.required = result.body.codeRequired;
+      renderCodeRequired();
+      renderInviteCodeState(result.body.codeRequired);
+      setStatusLine(els['invite-links-status'], result.body.codeRequired ?
+        'Saved. Guests now need an invite code.' :
+        'Saved. Guests no longer need an invite code.', 'ok');
+    });
+  }
+
+  function linkFormError(message, id) {
+    setStatusLine(els['invite-links-status'], message, 'error');
+    if (id && els[id]) {
+      setInvalid(els[id], true);
+      els[id].focus();
+    }
+  }
+
+  function buildLinkPayload() {
+    var code = els['link-code'].value.trim();
+    if (code && !CHOSEN_CODE.test(code)) {
+      return { problem: TEXT.codeInvalid, input: 'link-code' };
+    }
+    var maxUses = readWhole(els['link-max-uses'], 0, MAX_USES);
+    if (maxUses === null) {
+      return { problem: TEXT.usesInvalid, input: 'link-max-uses' };
+    }
+    var expiresAt = null;
+    var expiresInput = els['link-expires'];
+    if (expiresInput.value || (expiresInput.validity && expiresInput.validity.badInput)) {
+      var expires = new Date(expiresInput.value);
+      if (!expiresInput.value || isNaN(expires.getTime())) {
+        return { problem: TEXT.expiryInvalid, input: 'link-expires' };
+      }
+      if (expires.getTime() <= Date.now()) {
+        return { problem: TEXT.expiryPast, input: 'link-expires' };
+      }
+      expiresAt = expires.toISOString();
+    }
+    var accessDays = readWhole(els['link-access-days'], 0, MAX_ACCESS_DAYS);
+    if (accessDays === null) {
+      return { problem: TEXT.accessDaysInvalid, input: 'link-access-days' };
+    }
+    var payload = {
+      tierId: els['link-tier'].value || DEFAULT_TIER_ID,
+      maxUses: maxUses,
+      expiresAt: expiresAt,
+      accessDays: accessDays,
+      note: els['link-note'].value.trim()
+    };
+    if (code) {
+      payload.code = code;
+    }
+    return { payload: payload };
+  }
+
+  function resetLinkForm() {
+    els['link-code'].value = '';
+    els['link-max-uses'].value = '1';
+    els['link-expires'].value = '';
+    els['link-access-days'].value = '0';
+    els['link-note'].value = '';
+    clearInvalid(Object.keys(LINK_FIELD_INPUTS).map(function (key) {
+      return LINK_FIELD_INPUTS[key];
+    }));
+    refreshExpiryMin();
+  }
+
+  function refreshExpiryMin() {
+    els['link-expires'].min = localInputValue(new Date());
+  }
+
+  function showNewLink(link) {
+    state.newLinkCode = link.code;
+    els['new-link-url'].textContent = link.url;
+    els['new-link'].hidden = false;
+  }
+
+  function hideNewLink() {
+    state.newLinkCode = '';
+    els['new-link-url'].textContent = '';
+    els['new-link'].hidden = true;
+  }
+
+  function handleLinkSubmit(event) {
+    event.preventDefault();
+    var button = els['create-link-button'];
+    if (button.disabled) {
+      return;
+    }
+    clearInvalid(Object.keys(LINK_FIELD_INPUTS).map(function (key) {
+      return LINK_FIELD_INPUTS[key];
+    }));
+    var built = buildLinkPayload();
+    if (built.problem) {
+      linkFormError(built.problem, built.input);
+      return;
+    }
+    var generation = state.accessGeneration;
+    setStatusLine(els['invite-links-status'], 'Creating the link…');
+    var unlock = lockControls(formControls(els['invite-link-form']), button, 'Creating…');
+    adminRequest('POST', API.inviteLinks, built.payload).then(function (result) {
+      unlock();
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      var link = result.ok && asText(result.body.code) ? normalizeLink(result.body) : null;
+      if (!link) {
+        var code = errorCode(result);
+        var field = result.error && typeof result.error.field === 'string' ? result.error.field : '';
+        var input = LINK_FIELD_INPUTS[field] || LINK_ERROR_INPUTS[code] || '';
+        linkFormError("Couldn't create the link. " + (result.ok ? TEXT.serverProblem : errorMessage(result)), input);
+        if (code === 'unknown_tier') {
+          loadTiers(true);
+        }
+        return;
+      }
+      resetLinkForm();
+      showNewLink(link);
+      setStatusLine(els['invite-links-status'], 'Created invite link ' + link.code + '.', 'ok');
+      els['copy-new-link'].focus();
+      loadInviteLinks(true);
+    });
+  }
+
+  function handleCopyNewLink() {
+    copyText(els['new-link-url'].textContent, els['new-link-url'], els['invite-links-status']);
+  }
+
+  function deleteInviteLink(button) {
+    var code = button.getAttribute('data-code');
+    if (!code || !window.confirm('Delete the invite link ' + code + '? Anyone who has it can no longer use it.')) {
+      return;
+    }
+    var generation = state.accessGeneration;
+    setStatusLine(els['invite-links-status'], 'Deleting ' + code + '…');
+    var unlock = lockControls([button], button, 'Deleting…');
+    adminRequest('DELETE', API.inviteLinks + '/' + encodeURIComponent(code), {}).then(function (result) {
+      unlock();
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      if (!result.ok) {
+        setStatusLine(els['invite-links-status'], "Couldn't delete the link. " + errorMessage(result), 'error');
+        return;
+      }
+      state.inviteLinks = state.inviteLinks.filter(function (link) {
+        return link.code !== code;
+      });
+      if (state.newLinkCode === code) {
+        hideNewLink();
+      }
+      renderInviteLinks();
+      setStatusLine(els['invite-links-status'], 'Deleted invite link ' + code + '.', 'ok');
+      els['invite-links-list-heading'].focus();
+    });
+  }
+
+  function handleInviteLinksClick(event) {
+    var button = event.target.closest('button');
+    if (!button || button.disabled || !els['invite-links-table'].contains(button)) {
+      return;
+    }
+    if (button.hasAttribute('data-copy')) {
+      copyText(button.getAttribute('data-copy'), button.parentNode.querySelector('.link-url'), els['invite-links-status']);
+    } else if (button.hasAttribute('data-code')) {
+      deleteInviteLink(button);
+    }
+  }
+
+  /* ---------- access: tiers ---------- */
+
+  function normalizeTier(item) {
+    var id = asText(item.id);
+    return {
+      id: id,
+      name: asText(item.name) || id,
+      sectionIds: Array.isArray(item.sectionIds) ? item.sectionIds.filter(function (value) {
+        return typeof value === 'number' || typeof value === 'string';
+      }) : [],
+      allowSync: item.allowSync === true,
+      allowCameraUpload: item.allowCameraUpload === true,
+      allowChannels: item.allowChannels === true,
+      isDefault: item.isDefault === true || id === DEFAULT_TIER_ID
+    };
+  }
+
+  function findTier(id) {
+    for (var i = 0; i < state.tiers.length; i += 1) {
+      if (state.tiers[i].id === id) {
+        return state.tiers[i];
+      }
+    }
+    return null;
+  }
+
+  function libraryItems() {
+    return state.libraries ? state.libraries.items : [];
+  }
+
+  function libraryTitle(id) {
+    var items = libraryItems();
+    for (var i = 0; i < items.length; i += 1) {
+      if (String(items[i].id) === String(id)) {
+        return items[i].title;
+      }
+    }
+    return 'Library ' + id;
+  }
+
+  function pillList(titles) {
+    var list = element('ul', 'library-list compact-list');
+    titles.forEach(function (title) {
+      list.appendChild(element('li', '', title));
+    });
+    return list;
+  }
+
+  function tierRow(tier) {
+    var row = tableRow();
+    row.setAttribute('data-tier-id', tier.id);
+    row.appendChild(rowHeader('cell-name', tier.name));
+
+    var libraries = labelledCell('Libraries', 'cell-wide');
+    if (tier.isDefault) {
+      libraries.appendChild(element('p', 'cell-note-text', TEXT.tierDefaultLibraries +
+        (state.libraries && state.libraries.items.length ? ':' : '.')));
+      if (state.libraries && state.libraries.items.length) {
+        libraries.appendChild(pillList(sharedTitles(state.libraries)));
+      }
+    } else if (tier.sectionIds.length) {
+      libraries.appendChild(pillList(tier.sectionIds.map(libraryTitle)));
+    } else {
+      libraries.appendChild(mutedText('No libraries'));
+    }
+    row.appendChild(libraries);
+
+    var permissions = labelledCell('Permissions', 'cell-wide');
+    var allowed = PERMISSIONS.filter(function (permission) {
+      return tier[permission.key];
+    });
+    if (allowed.length) {
+      var list = element('ul', 'badge-list');
+      allowed.forEach(function (permission) {
+        var item = element('li');
+        item.appendChild(badge('neutral', permission.label));
+        list.appendChild(item);
+      });
+      permissions.appendChild(list);
+    } else {
+      permissions.appendChild(mutedText(TEXT.noPermissions));
+    }
+    row.appendChild(permissions);
+
+    var actions = element('td', 'cell-actions cell-wide');
+    actions.setAttribute('role', 'cell');
+    if (!tier.isDefault) {
+      var group = element('div', 'row-actions no-wrap');
+      var edit = smallButton('Edit');
+      edit.setAttribute('data-tier-action', 'edit');
+      edit.setAttribute('data-tier-id', tier.id);
+      edit.setAttribute('aria-label', 'Edit tier ' + tier.name);
+      var remove = smallButton('Delete', 'button-danger');
+      remove.setAttribute('data-tier-action', 'delete');
+      remove.setAttribute('data-tier-id', tier.id);
+      remove.setAttribute('aria-label', 'Delete tier ' + tier.name);
+      group.appendChild(edit);
+      group.appendChild(remove);
+      actions.appendChild(group);
+    }
+    row.appendChild(actions);
+    return row;
+  }
+
+  function renderTiers() {
+    var table = els['tiers-table'];
+    if (!state.tiers.length) {
+      fillEmptyRow(table, state.tiersLoaded ? TEXT.noTiers : TEXT.listLoading);
+      return;
+    }
+    var body = table.tBodies[0];
+    clearChildren(body);
+    state.tiers.forEach(function (tier) {
+      body.appendChild(tierRow(tier));
+    });
+  }
+
+  // The invite form's tier choice; keeps what was picked when the list reloads.
+  function renderTierSelect() {
+    var select = els['link-tier'];
+    var previous = select.value || DEFAULT_TIER_ID;
+    clearChildren(select);
+    var tiers = state.tiers.length ? state.tiers : [{ id: DEFAULT_TIER_ID, name: 'Default' }];
+    tiers.forEach(function (tier) {
+      var option = element('option', '', tier.name);
+      option.value = tier.id;
+      select.appendChild(option);
+    });
+    select.value = previous;
+    if (select.value !== previous) {
+      select.value = tiers[0].id;
+    }
+  }
+
+  function checkedTierLibraryValues() {
+    var values = {};
+    Array.prototype.forEach.call(els['tier-library-options'].querySelectorAll('input[name="tier-library"]:checked'), function (box) {
+      values[box.value] = true;
+    });
+    return values;
+  }
+
+  function renderTierLibraryOptions() {
+    var list = els['tier-library-options'];
+    var checked = checkedTierLibraryValues();
+    var disabled = els['save-tier-button'].getAttribute('aria-busy') === 'true';
+    clearChildren(list);
+    var items = libraryItems();
+    items.forEach(function (library) {
+      var item = document.createElement('li');
+      var label = document.createElement('label');
+      var box = document.createElement('input');
+      box.type = 'checkbox';
+      box.name = 'tier-library';
+      box.value = String(library.id);
+      box.checked = Boolean(checked[box.value]);
+      box.disabled = disabled;
+      label.appendChild(box);
+      label.appendChild(element('span', 'library-title', library.title));
+      label.appendChild(element('span', 'library-type', libraryTypeLabel(library.type)));
+      item.appendChild(label);
+      list.appendChild(item);
+    });
+    els['tier-libraries-note'].textContent = state.libraries && !items.length ? TEXT.tierNoLibraries : '';
+  }
+
+  function loadTiers(quiet) {
+    var generation = state.accessGeneration;
+    els['tiers-retry-row'].hidden = true;
+    return adminRequest('GET', API.tiers).then(function (result) {
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      var items = result.ok && Array.isArray(result.body.items) ? result.body.items.filter(function (item) {
+        return isPlainObject(item) && asText(item.id);
+      }).map(normalizeTier) : null;
+      if (!items) {
+        setStatusLine(els['tiers-status'], "Couldn't load the tiers. " +
+          (result.ok ? TEXT.serverProblem : errorMessage(result)), 'error');
+        els['tiers-retry-row'].hidden = false;
+        return;
+      }
+      if (!quiet) {
+        setStatusLine(els['tiers-status'], '');
+      }
+      state.tiers = items;
+      state.tiersLoaded = true;
+      renderTiers();
+      renderTierSelect();
+      // The users' "change tier" choices come from this list too.
+      if (state.usersLoaded) {
+        renderUsers();
+      }
+    });
+  }
+
+  function setTierFormMode(tier) {
+    state.editingTierId = tier ? tier.id : '';
+    els['tier-form-heading'].textContent = tier ? 'Edit tier “' + tier.name + '”' : 'New tier';
+    els['save-tier-button'].textContent = tier ? 'Save tier' : 'Create tier';
+    els['cancel-tier-edit'].hidden = !tier;
+  }
+
+  function resetTierForm() {
+    els['tier-name'].value = '';
+    Array.prototype.forEach.call(els['tier-library-options'].querySelectorAll('input[name="tier-library"]'), function (box) {
+      box.checked = false;
+    });
+    PERMISSIONS.forEach(function (permission) {
+      els[permission.input].checked = false;
+    });
+    setInvalid(els['tier-name'], false);
+    setTierFormMode(null);
+  }
+
+  function editTier(tier) {
+    resetTierForm();
+    var wanted = {};
+    tier.sectionIds.forEach(function (id) {
+      wanted[String(id)] = true;
+    });
+    els['tier-name'].value = tier.name;
+    Array.prototype.forEach.call(els['tier-library-options'].querySelectorAll('input[name="tier-library"]'), function (box) {
+      box.checked = Boolean(wanted[box.value]);
+    });
+    PERMISSIONS.forEach(function (permission) {
+      els[permission.input].checked = tier[permission.key];
+    });
+    setTierFormMode(tier);
+    setStatusLine(els['tiers-status'], '');
+    els['tier-name'].focus();
+  }
+
+  function tierError(message, input) {
+    setStatusLine(els['tiers-status'], message, 'error');
+    if (input) {
+      if (input === els['tier-name']) {
+        setInvalid(input, true);
+      }
+      input.focus();
+    }
+  }
+
+  function chosenSectionIds() {
+    var wanted = checkedTierLibraryValues();
+    return libraryItems().filter(function (library) {
+      return wanted[String(library.id)];
+    }).map(function (library) {
+      return typeof library.id === 'number' ? library.id : Number(library.id);
+    }).filter(function (id) {
+      return isFinite(id);
+    });
+  }
+
+  function focusTierButton(tierId, action, fallback) {
+    var button = els['tiers-table'].querySelector('button[data-tier-action="' + action + '"][data-tier-id="' +
+      (window.CSS && CSS.escape ? CSS.escape(tierId) : tierId) + '"]');
+    (button || fallback).focus();
+  }
+
+  function handleTierSubmit(event) {
+    event.preventDefault();
+    var button = els['save-tier-button'];
+    if (button.disabled) {
+      return;
+    }
+    setInvalid(els['tier-name'], false);
+    var name = els['tier-name'].value.replace(/\s+/g, ' ').trim();
+    if (!name) {
+      tierError(TEXT.tierNameRequired, els['tier-name']);
+      return;
+    }
+    var sectionIds = chosenSectionIds();
+    if (!sectionIds.length) {
+      tierError(libraryItems().length ? TEXT.tierLibrariesRequired : TEXT.tierNoLibraries,
+        els['tier-library-options'].querySelector('input'));
+      return;
+    }
+    var payload = { name: name, sectionIds: sectionIds };
+    PERMISSIONS.forEach(function (permission) {
+      payload[permission.key] = els[permission.input].checked;
+    });
+    var editingId = state.editingTierId;
+    var url = editingId ? API.tiers + '/' + encodeURIComponent(editingId) : API.tiers;
+    var generation = state.accessGeneration;
+    setStatusLine(els['tiers-status'], 'Saving the tier…');
+    var unlock = lockControls(formControls(els['tier-form']), button, 'Saving…');
+    adminRequest(editingId ? 'PUT' : 'POST', url, payload).then(function (result) {
+      unlock();
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      var saved = result.ok && asText(result.body.id) ? normalizeTier(result.body) : null;
+      if (!saved) {
+        var code = errorCode(result);
+        var message = "Couldn't save the tier. " + (result.ok ? TEXT.serverProblem : errorMessage(result));
+        if (code === 'invalid_tier_name') {
+          tierError(message, els['tier-name']);
+        } else if (code === 'no_libraries_selected' || code === 'unknown_library') {
+          tierError(message, els['tier-library-options'].querySelector('input'));
+        } else if (code === 'unknown_tier') {
+          resetTierForm();
+          tierError(message, els['tier-name']);
+          loadTiers(true);
+        } else {
+          tierError(message);
+        }
+        return;
+      }
+      resetTierForm();
+      setStatusLine(els['tiers-status'], (editingId ? 'Saved the tier “' : 'Created the tier “') + saved.name + '”.', 'ok');
+      loadTiers(true).then(function () {
+        if (editingId) {
+          focusTierButton(saved.id, 'edit', els['tiers-heading']);
+        }
+      });
+      if (editingId) {
+        // Invite links show tier names.
+        loadInviteLinks(true);
+      }
+    });
+  }
+
+  function handleTierCancel() {
+    var editingId = state.editingTierId;
+    resetTierForm();
+    setStatusLine(els['tiers-status'], '');
+    focusTierButton(editingId, 'edit', els['tier-name']);
+  }
+
+  function deleteTier(tier, button) {
+    if (!window.confirm('Delete the tier “' + tier.name + '”? This can\'t be undone.')) {
+      return;
+    }
+    var generation = state.accessGeneration;
+    setStatusLine(els['tiers-status'], 'Deleting the tier…');
+    var unlock = lockControls([button], button, 'Deleting…');
+    adminRequest('DELETE', API.tiers + '/' + encodeURIComponent(tier.id), {}).then(function (result) {
+      unlock();
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      if (!result.ok) {
+        setStatusLine(els['tiers-status'], "Couldn't delete the tier. " + errorMessage(result), 'error');
+        return;
+      }
+      if (state.editingTierId === tier.id) {
+        resetTierForm();
+      }
+      state.tiers = state.tiers.filter(function (entry) {
+        return entry.id !== tier.id;
+      });
+      renderTiers();
+      renderTierSelect();
+      setStatusLine(els['tiers-status'], 'Deleted the tier “' + tier.name + '”.', 'ok');
+      els['tiers-heading'].focus();
+      loadTiers(true);
+      loadInviteLinks(true);
+    });
+  }
+
+  function handleTiersClick(event) {
+    var button = event.target.closest('button[data-tier-action]');
+    if (!button || button.disabled || !els['tiers-table'].contains(button)) {
+      return;
+    }
+    var tier = findTier(button.getAttribute('data-tier-id'));
+    if (!tier || tier.isDefault) {
+      return;
+    }
+    if (button.getAttribute('data-tier-action') === 'edit') {
+      editTier(tier);
+    } else {
+      deleteTier(tier, button);
+    }
+  }
+
+  /* ---------- access: users ---------- */
+
+  function normalizeUser(item) {
+    return {
+      identifier: item.identifier,
+      tierId: asText(item.tierId),
+      tierName: asText(item.tierName),
+      inviteCode: asText(item.inviteCode),
+      grantedAt: item.grantedAt,
+      expiresAt: item.expiresAt,
+      status: asText(item.status),
+      removedAt: item.removedAt,
+      removalNote: asText(item.removalNote),
+      plexStatus: asText(item.plexStatus)
+    };
+  }
+
+  function findUser(identifier) {
+    for (var i = 0; i < state.users.length; i += 1) {
+      if (state.users[i].identifier === identifier) {
+        return state.users[i];
+      }
+    }
+    return null;
+  }
+
+  function tierName(id) {
+    var tier = findTier(id);
+    return tier ? tier.name : id;
+  }
+
+  function timeNode(value, prefix) {
+    var date = parseTime(value);
+    var wrapper = element('span', '', prefix);
+    if (date) {
+      var time = element('time', '', formatWith(longDateTime, date));
+      time.dateTime = value;
+      wrapper.appendChild(time);
+    }
+    return wrapper;
+  }
+
+  function accessCell(user) {
+    var cell = labelledCell('Access', 'cell-access cell-wide');
+    cell.appendChild(statusBadge(USER_STATUS, user.status));
+    var detail = element('span', 'access-detail');
+    if (user.status === 'active') {
+      detail.appendChild(parseTime(user.expiresAt) ? timeNode(user.expiresAt, 'until ') : document.createTextNode('no end date'));
+    } else if (parseTime(user.removedAt)) {
+      detail.appendChild(timeNode(user.removedAt, 'on '));
+    }
+    if (detail.firstChild) {
+      // A real space, so the badge and its detail aren't read as one word.
+      cell.appendChild(document.createTextNode(' '));
+      cell.appendChild(detail);
+    }
+    if (user.status !== 'active' && user.removalNote) {
+      cell.appendChild(element('span', 'access-detail detail-muted', cleanMessage(user.removalNote)));
+    }
+    return cell;
+  }
+
+  function tierSelect(user, id) {
+    var select = element('select', 'select-small user-tier-select');
+    select.id = id;
+    var tiers = state.tiers.length ? state.tiers : [{ id: user.tierId, name: user.tierName || user.tierId }];
+    var known = false;
+    tiers.forEach(function (tier) {
+      var option = element('option', '', tier.name);
+      option.value = tier.id;
+      option.selected = tier.id === user.tierId;
+      known = known || option.selected;
+      select.appendChild(option);
+    });
+    if (!known) {
+      var current = element('option', '', user.tierName || user.tierId);
+      current.value = user.tierId;
+      current.selected = true;
+      select.insertBefore(current, select.firstChild);
+    }
+    return select;
+  }
+
+  function userActions(user) {
+    var cell = element('td', 'cell-actions cell-wide');
+    cell.setAttribute('role', 'cell');
+    if (user.status !== 'active') {
+      return cell;
+    }
+    var who = user.identifier;
+    var group = element('div', 'row-actions');
+
+    var tierGroup = element('div', 'action-group');
+    var selectId = nextControlId('user-tier');
+    var tierLabel = element('label', 'visually-hidden', 'Tier for ' + who);
+    tierLabel.htmlFor = selectId;
+    tierGroup.appendChild(tierLabel);
+    tierGroup.appendChild(tierSelect(user, selectId));
+    var change = smallButton('Change tier');
+    change.setAttribute('data-action', 'tier');
+    change.setAttribute('aria-label', 'Change tier for ' + who);
+    tierGroup.appendChild(change);
+    group.appendChild(tierGroup);
+
+    var extendGroup = element('div', 'action-group');
+    var daysId = nextControlId('user-days');
+    var daysLabel = element('label', 'visually-hidden', 'Days to add to the access of ' + who);
+    daysLabel.htmlFor = daysId;
+    extendGroup.appendChild(daysLabel);
+    var days = element('input', 'input-small user-extend-days');
+    days.id = daysId;
+    days.type = 'number';
+    days.min = '1';
+    days.max = String(MAX_ACCESS_DAYS);
+    days.step = '1';
+    days.value = String(DEFAULT_EXTEND_DAYS);
+    days.inputMode = 'numeric';
+    extendGroup.appendChild(days);
+    extendGroup.appendChild(element('span', 'unit', 'days'));
+    var extend = smallButton('Extend');
+    extend.setAttribute('data-action', 'extend');
+    extend.setAttribute('aria-label', 'Extend access for ' + who);
+    extendGroup.appendChild(extend);
+    group.appendChild(extendGroup);
+
+    var revoke = smallButton('Revoke', 'button-danger');
+    revoke.setAttribute('data-action', 'revoke');
+    revoke.setAttribute('aria-label', 'Revoke access for ' + who);
+    group.appendChild(revoke);
+
+    cell.appendChild(group);
+    return cell;
+  }
+
+  function userRow(user) {
+    var row = tableRow();
+    row.setAttribute('data-identifier', user.identifier);
+    row.appendChild(rowHeader('cell-who', user.identifier));
+    row.appendChild(labelledCell('Tier', '', user.tierName || tierName(user.tierId) || '–'));
+    var inviteCell = labelledCell('Invite', 'cell-invite');
+    if (user.inviteCode) {
+      inviteCell.appendChild(element('span', 'link-code', user.inviteCode));
+    } else {
+      inviteCell.textContent = '—';
+    }
+    row.appendChild(inviteCell);
+    var plexCell = labelledCell('Plex status', 'cell-plex');
+    if (user.status === 'active' && Object.prototype.hasOwnProperty.call(PLEX_STATUS, user.plexStatus)) {
+      plexCell.appendChild(statusBadge(PLEX_STATUS, user.plexStatus));
+    }
+    row.appendChild(plexCell);
+    row.appendChild(accessCell(user));
+    row.appendChild(userActions(user));
+    return row;
+  }
+
+  function renderUsers() {
+    var table = els['users-table'];
+    if (!state.users.length) {
+      if (state.usersLoaded) {
+        fillEmptyRow(table, TEXT.noUsers);
+      } else {
+        clearChildren(table.tBodies[0]);
+      }
+      return;
+    }
+    var body = table.tBodies[0];
+    clearChildren(body);
+    state.users.forEach(function (user) {
+      body.appendChild(userRow(user));
+    });
+  }
+
+  function setUsersRefreshBusy(busy) {
+    var button = els['refresh-users'];
+    button.disabled = busy;
+    button.textContent = busy ? 'Refreshing…' : 'Refresh';
+    if (busy) {
+      button.setAttribute('aria-busy', 'true');
+    } else {
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  function loadUsers(moveFocus) {
+    if (state.usersLoading) {
+      return;
+    }
+    var generation = state.accessGeneration;
+    state.usersLoading = true;
+    setUsersRefreshBusy(true);
+    setStatusLine(els['users-status'], TEXT.usersLoading);
+    adminRequest('GET', API.users, null, PLEX_TIMEOUT_MS).then(function (result) {
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      state.usersLoading = false;
+      setUsersRefreshBusy(false);
+      var items = result.ok && Array.isArray(result.body.items) ? result.body.items.filter(function (item) {
+        return isPlainObject(item) && typeof item.identifier === 'string' && item.identifier;
+      }).map(normalizeUser) : null;
+      if (!items) {
+        setStatusLine(els['users-status'], "Couldn't load the users. " +
+          (result.ok ? TEXT.serverProblem : errorMessage(result)), 'error');
+      } else {
+        state.users = items;
+        state.usersLoaded = true;
+        renderUsers();
+        setStatusLine(els['users-status'], moveFocus ? 'Users list updated: ' + plural(items.length, 'person', 'people') + '.' : '',
+          moveFocus ? 'ok' : '');
+      }
+      if (moveFocus && document.activeElement === document.body) {
+        els['refresh-users'].focus();
+      }
+    });
+  }
+
+  // The answer to revoke/change is the grant only: keep the tier name and Plex status we know.
+  function mergeUser(user, body) {
+    var updated = normalizeUser(Object.assign({ identifier: user.identifier }, body));
+    updated.identifier = user.identifier;
+    updated.tierName = updated.tierId === user.tierId ? user.tierName : tierName(updated.tierId);
+    updated.plexStatus = updated.status === 'active' ? user.plexStatus : '';
+    return updated;
+  }
+
+  function replaceUser(updated) {
+    state.users = state.users.map(function (user) {
+      return user.identifier === updated.identifier ? updated : user;
+    });
+    var rows = els['users-table'].tBodies[0].rows;
+    for (var i = 0; i < rows.length; i += 1) {
+      if (rows[i].getAttribute('data-identifier') === updated.identifier) {
+        var row = userRow(updated);
+        rows[i].parentNode.replaceChild(row, rows[i]);
+        return row;
+      }
+    }
+    return null;
+  }
+
+  function buildUserChange(action, row, user) {
+    var who = user.identifier;
+    if (action === 'revoke') {
+      if (!window.confirm('Revoke access for ' + who + '? Their share on Plex is removed right away.')) {
+        return null;
+      }
+      return { method: 'POST', path: '/revoke', payload: {}, busy: 'Revoking…', doing: 'Revoking access for ' + who + '…' };
+    }
+    if (action === 'tier') {
+      var select = row.querySelector('select.user-tier-select');
+      if (!select || !select.value) {
+        return null;
+      }
+      if (select.value === user.tierId) {
+        return { problem: who + ' is already on that tier.', input: select };
+      }
+      return {
+        method: 'PATCH', path: '', payload: { tierId: select.value }, busy: 'Changing…',
+        doing: 'Moving ' + who + ' to the tier “' + tierName(select.value) + '”…'
+      };
+    }
+    if (action === 'extend') {
+      var input = row.querySelector('input.user-extend-days');
+      var days = input ? readWhole(input, 1, MAX_ACCESS_DAYS) : null;
+      if (days === null) {
+        return { problem: TEXT.extendDaysInvalid, input: input, invalid: true };
+      }
+      return {
+        method: 'PATCH', path: '', payload: { extendDays: days }, busy: 'Extending…',
+        doing: 'Extending access for ' + who + ' by ' + plural(days, 'day', 'days') + '…'
+      };
+    }
+    return null;
+  }
+
+  function userChangeDone(action, user) {
+    if (action === 'revoke') {
+      return 'Revoked access for ' + user.identifier + '.';
+    }
+    if (action === 'tier') {
+      return user.identifier + ' is now on the tier “' + (user.tierName || user.tierId) + '”.';
+    }
+    var until = formatDateTime(user.expiresAt);
+    return 'Extended access for ' + user.identifier + (until ? ' until ' + until : '') + '.';
+  }
+
+  function handleUsersClick(event) {
+    var button = event.target.closest('button[data-action]');
+    if (!button || button.disabled || !els['users-table'].contains(button)) {
+      return;
+    }
+    var row = button.closest('tr');
+    var user = row ? findUser(row.getAttribute('data-identifier')) : null;
+    if (!user) {
+      return;
+    }
+    var action = button.getAttribute('data-action');
+    var change = buildUserChange(action, row, user);
+    if (!change) {
+      return;
+    }
+    if (change.problem) {
+      setStatusLine(els['users-status'], change.problem, change.invalid ? 'error' : '');
+      if (change.input) {
+        setInvalid(change.input, Boolean(change.invalid));
+        change.input.focus();
+      }
+      return;
+    }
+    var generation = state.accessGeneration;
+    setStatusLine(els['users-status'], change.doing);
+    var controls = Array.prototype.slice.call(row.querySelectorAll('button, select, input'));
+    var unlock = lockControls(controls, button, change.busy);
+    var url = API.users + '/' + encodeURIComponent(user.identifier) + change.path;
+    adminRequest(change.method, url, change.payload, PLEX_TIMEOUT_MS).then(function (result) {
+      unlock();
+      if (result.sessionEnded || !isCurrent(generation)) {
+        return;
+      }
+      if (!result.ok || !asText(result.body.status)) {
+        setStatusLine(els['users-status'], "Couldn't change " + user.identifier + '. ' +
+          (result.ok ? TEXT.serverProblem : errorMessage(result)), 'error');
+        return;
+      }
+      var updated = mergeUser(user, result.body);
+      var newRow = replaceUser(updated);
+      setStatusLine(els['users-status'], userChangeDone(action, updated), 'ok');
+      if (!newRow) {
+        return;
+      }
+      var again = newRow.querySelector('button[data-action="' + action + '"]');
+      if (again) {
+        again.focus();
+      } else {
+        var header = newRow.querySelector('th');
+        header.tabIndex = -1;
+        header.focus();
+      }
+    });
+  }
+
+  function handleUsersInput(event) {
+    if (event.target && event.target.hasAttribute('aria-invalid')) {
+      setInvalid(event.target, false);
+    }
+  }
+
+  /* ---------- access: start and reset ---------- */
+
+  function loadAccess() {
+    refreshExpiryMin();
+    loadTiers(false);
+    loadInviteLinks(false);
+    loadUsers(false);
+  }
+
+  function resetAccess() {
+    state.accessGeneration += 1;
+    state.codeRequired = null;
+    state.inviteLinks = [];
+    state.inviteLinksLoaded = false;
+    state.tiers = [];
+    state.tiersLoaded = false;
+    state.users = [];
+    state.usersLoaded = false;
+    state.usersLoading = false;
+    setUsersRefreshBusy(false);
+    hideNewLink();
+    resetLinkForm();
+    resetTierForm();
+    renderCodeRequired();
+    renderInviteLinks();
+    renderTiers();
+    renderTierSelect();
+    renderTierLibraryOptions();
+    renderUsers();
+    ['invite-links-status', 'tiers-status', 'users-status'].forEach(function (id) {
+      setStatusLine(els[id], '');
+    });
+    els['invite-links-retry-row'].hidden = true;
+    els['tiers-retry-row'].hidden = true;
+  }
+
+  function initAccess() {
+    ['invite-links-table', 'tiers-table', 'users-table'].forEach(function (id) {
+      addTableRoles(els[id]);
+    });
+    els['code-required'].addEventListener('change', handleCodeRequiredChange);
+    els['invite-link-form'].addEventListener('submit', handleLinkSubmit);
+    els['invite-link-form'].addEventListener('input', handleCodeInput);
+    els['copy-new-link'].addEventListener('click', handleCopyNewLink);
+    els['invite-links-table'].addEventListener('click', handleInviteLinksClick);
+    els['invite-links-retry'].addEventListener('click', function () {
+      setStatusLine(els['invite-links-status'], '');
+      loadInviteLinks(false);
+    });
+    els['tier-form'].addEventListener('submit', handleTierSubmit);
+    els['tier-form'].addEventListener('input', handleCodeInput);
+    els['tier-form'].addEventListener('change', function () {
+      if (els['tiers-status'].classList.contains('is-error')) {
+        setStatusLine(els['tiers-status'], '');
+      }
+    });
+    els['cancel-tier-edit'].addEventListener('click', handleTierCancel);
+    els['tiers-table'].addEventListener('click', handleTiersClick);
+    els['tiers-retry'].addEventListener('click', function () {
+      setStatusLine(els['tiers-status'], '');
+      loadTiers(false);
+    });
+    els['refresh-users'].addEventListener('click', function () {
+      loadUsers(true);
+    });
+    els['users-table'].addEventListener('click', handleUsersClick);
+    els['users-table'].addEventListener('input', handleUsersInput);
+    resetAccess();
+  }
+
   /* ---------- start ---------- */
 
   function checkSession() {
@@ -1433,6 +2788,7 @@
     els['totp-disable-form'].addEventListener('submit', handleTotpDisable);
     els['totp-panel'] = byId('totp-panel');
     els['totp-panel'].addEventListener('input', handleCodeInput);
+    initAccess();
     watchChartSize();
     checkSession();
   }
