@@ -122,3 +122,37 @@ def test_full_log_page_filters(app, page):
     page.locator("#log-filters button[type=submit], #log-filters input[type=submit]").first.click()
     expect(page.locator("#log-table tbody tr")).to_have_count(1)
     expect(page.locator("#csv-link")).to_have_attribute("href", re.compile("outcome=user_not_found"))
+
+
+def test_invite_link_made_on_the_dashboard_admits_one_guest_then_is_used_up(app, page, browser):
+    sign_in(page, app)
+    page.fill("#link-max-uses", "1")
+    page.fill("#link-note", "for Alice")
+    page.click("#create-link-button")
+    expect(page.locator("#new-link")).to_be_visible()
+    url = page.locator("#new-link-url").inner_text().strip() or page.locator("#new-link-url").input_value()
+    assert url.startswith(f"{app.site_url}/j/")
+
+    guest = browser.new_context().new_page()
+    guest.goto(url)
+    guest.fill("#identifier", "alice")
+    guest.click("#submit-button")
+    expect(guest.locator("#invite-success")).to_be_visible()
+
+    second = browser.new_context().new_page()
+    second.goto(url)
+    second.fill("#identifier", "bob")
+    second.click("#submit-button")
+    expect(second.locator("#invite-code-error")).to_contain_text("used up")
+    assert [s["username"] for s in app.simulator.state()["shares"]] == ["alice"]
+
+
+def test_revoke_from_the_users_panel_removes_the_share(app, page):
+    invite(app, "carol")
+    sign_in(page, app)
+    row = page.locator("#users-table [data-identifier='carol']")
+    expect(row).to_be_visible()
+    page.on("dialog", lambda dialog: dialog.accept())
+    row.locator("[data-action=revoke]").click()
+    expect(page.locator("#users-table [data-identifier='carol']")).to_contain_text("Revoked")
+    assert app.simulator.state()["shares"] == []
