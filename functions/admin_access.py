@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions.admin_http import admin_only
-from functions.http import RequestError, api_endpoint, json_response, read_json_object
+from functions.http import RequestError, api_endpoint, iso_utc, json_response, read_json_object
 from shared.admin_sessions import AdminSession
 from shared.container import get_container
 from shared.grants import Grant
@@ -198,10 +198,6 @@ def _datetime(body: dict[str, object], name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
-
-
 def _link(link: InviteLink, tier_names: dict[str, str]) -> dict[str, object]:
     now = datetime.now(UTC)
     status = "expired" if link.expired_at(now) else "used_up" if link.used_up else "active"
@@ -213,10 +209,10 @@ def _link(link: InviteLink, tier_names: dict[str, str]) -> dict[str, object]:
         "tierName": tier_names.get(link.tier_id, "(deleted tier)"),
         "maxUses": link.max_uses,
         "uses": link.uses,
-        "expiresAt": _iso(link.expires_at),
+        "expiresAt": iso_utc(link.expires_at),
         "accessDays": link.access_days,
         "note": link.note,
-        "createdAt": _iso(link.created_at),
+        "createdAt": iso_utc(link.created_at),
         "status": status,
     }
 
@@ -238,10 +234,10 @@ def _grant(grant: Grant) -> dict[str, object]:
         "identifier": grant.identifier,
         "tierId": grant.tier_id,
         "inviteCode": grant.invite_code,
-        "grantedAt": _iso(grant.granted_at),
-        "expiresAt": _iso(grant.expires_at),
+        "grantedAt": iso_utc(grant.granted_at),
+        "expiresAt": iso_utc(grant.expires_at),
         "status": str(grant.status),
-        "removedAt": _iso(grant.removed_at),
+        "removedAt": iso_utc(grant.removed_at),
         "removalNote": grant.removal_note,
     }
 

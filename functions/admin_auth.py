@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions.admin_http import admin_only, auth_error_response, cleared_session_cookie, session_cookie
-from functions.http import RequestError, api_endpoint, client_ip, json_response, read_json_object
+from functions.http import RequestError, api_endpoint, client_ip, iso_utc, json_response, read_json_object
 from shared.admin_auth import AuthError, LoginAttempt
 from shared.admin_sessions import AdminSession
 from shared.container import get_container
@@ -32,7 +32,7 @@ def _session_body(session: AdminSession, totp_enabled: bool) -> dict[str, object
     return {
         "username": session.username,
         "csrfToken": session.csrf_token,
-        "expiresAt": session.expires_at.isoformat().replace("+00:00", "Z"),
+        "expiresAt": iso_utc(session.expires_at),
         "totpEnabled": totp_enabled,
     }
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions.admin_http import admin_only
-from functions.http import RequestError, api_endpoint, json_response, read_json_object
+from functions.http import RequestError, api_endpoint, iso_utc, json_response, read_json_object
 from shared.admin_sessions import AdminSession
 from shared.container import get_container
 from shared.invite_counters import InviteTotals
@@ -122,13 +122,6 @@ def _decode_cursor(raw: str | None) -> dict[str, str] | None:
     return cursor
 
 
-def _iso(moment: datetime | float | None) -> str | None:
-    if moment is None:
-        return None
-    when = datetime.fromtimestamp(moment, UTC) if isinstance(moment, int | float) else moment
-    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _totals(totals: InviteTotals) -> dict[str, object]:
     return {"total": totals.total, "succeeded": totals.succeeded, "failed": totals.failed, "byOutcome": totals.by_outcome}
 
@@ -136,7 +129,7 @@ def _totals(totals: InviteTotals) -> dict[str, object]:
 def _invite(record: InviteRecord) -> dict[str, object]:
     return {
         "id": record.id,
-        "createdAt": _iso(record.created_at),
+        "createdAt": iso_utc(record.created_at),
         "identifier": record.identifier_submitted.strip(),
         "outcome": str(record.outcome),
         "succeeded": record.outcome.succeeded,
@@ -149,7 +142,7 @@ def _invite(record: InviteRecord) -> dict[str, object]:
 def _libraries(view: LibraryView) -> dict[str, object]:
     return {
         "items": [{"id": item.id, "title": item.title, "type": item.type, "selected": item.selected} for item in view.items],
-        "fetchedAt": _iso(view.fetched_at),
+        "fetchedAt": iso_utc(view.fetched_at),
         "sharesAll": view.shares_all,
         "error": view.error,
     }
@@ -160,6 +153,6 @@ def _plex(status: PlexStatus) -> dict[str, object]:
         "serverName": status.server_name,
         "tokenValid": status.token_valid,
         "lastError": status.last_error,
-        "lastErrorAt": _iso(status.last_error_at),
-        "checkedAt": _iso(status.checked_at),
+        "lastErrorAt": iso_utc(status.last_error_at),
+        "checkedAt": iso_utc(status.checked_at),
     }

@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import azure.functions as func
@@ -44,6 +45,14 @@ class RequestError(Exception):
         self.message = message
         self.field = field
         self.headers = headers or {}
+
+
+def iso_utc(moment: datetime | float | None) -> str | None:
+    """A time for JSON: ISO 8601 in UTC with a Z, from a datetime or epoch seconds."""
+    if moment is None:
+        return None
+    when = datetime.fromtimestamp(moment, UTC) if isinstance(moment, int | float) else moment
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def note_outcome(outcome: str) -> None:

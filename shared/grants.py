@@ -11,6 +11,8 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.table_values import utc_datetime
+
 PARTITION = "grant"
 
 
@@ -97,16 +99,10 @@ def _grant_from(entity: dict[str, object]) -> Grant:
         identifier=str(entity["RowKey"]),
         tier_id=str(entity.get("TierId", "")),
         invite_code=str(entity.get("InviteCode", "")),
-        granted_at=_utc(entity.get("GrantedAt")) or datetime.fromtimestamp(0, UTC),
-        expires_at=_utc(entity.get("ExpiresAt")),
+        granted_at=utc_datetime(entity.get("GrantedAt")) or datetime.fromtimestamp(0, UTC),
+        expires_at=utc_datetime(entity.get("ExpiresAt")),
         status=GrantStatus(str(entity.get("Status", GrantStatus.ACTIVE))),
-        removed_at=_utc(entity.get("RemovedAt")),
+        removed_at=utc_datetime(entity.get("RemovedAt")),
         removal_note=str(entity.get("RemovalNote", "")),
         etag=str(getattr(entity, "metadata", {}).get("etag", "")),
     )
-
-
-def _utc(value: object) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -14,6 +14,8 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.table_values import utc_datetime
+
 PARTITION = "invite"
 # No 0/O, 1/I/L or 5/S: codes are read aloud and typed from phones.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
@@ -172,14 +174,8 @@ def _link_from(entity: dict[str, object]) -> InviteLink:
         tier_id=str(entity.get("TierId", "")),
         max_uses=int(entity.get("MaxUses", 0)),  # type: ignore[arg-type]
         uses=int(entity.get("Uses", 0)),  # type: ignore[arg-type]
-        expires_at=_utc(entity.get("ExpiresAt")),
+        expires_at=utc_datetime(entity.get("ExpiresAt")),
         access_days=int(entity.get("AccessDays", 0)),  # type: ignore[arg-type]
         note=str(entity.get("Note", "")),
-        created_at=_utc(entity.get("CreatedAt")) or datetime.fromtimestamp(0, UTC),
+        created_at=utc_datetime(entity.get("CreatedAt")) or datetime.fromtimestamp(0, UTC),
     )
-
-
-def _utc(value: object) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

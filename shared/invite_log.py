@@ -15,6 +15,8 @@ from typing import Any
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.data.tables import TableClient
 
+from shared.table_values import utc_datetime
+
 PARTITION = "invites"
 # RowKeys sort ascending; subtracting from a fixed maximum puts the newest first.
 _MAX_MICROSECONDS = 10**19 - 1
@@ -133,12 +135,9 @@ def _entity_from(record: InviteRecord, row_key: str) -> dict[str, Any]:
 
 
 def _record_from(entity: dict[str, Any]) -> InviteRecord:
-    created = entity.get("CreatedAt")
-    if isinstance(created, datetime) and created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
     return InviteRecord(
         id=entity["RowKey"],
-        created_at=created if isinstance(created, datetime) else datetime.fromtimestamp(0, UTC),
+        created_at=utc_datetime(entity.get("CreatedAt")) or datetime.fromtimestamp(0, UTC),
         identifier_submitted=entity.get("IdentifierSubmitted", ""),
         identifier_normalized=entity.get("IdentifierNormalized", ""),
         identifier_kind=entity.get("IdentifierKind", ""),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,6 +14,7 @@ from typing import NamedTuple
 
 import pytest
 from azure.data.tables import TableServiceClient
+from playwright.sync_api import Browser, sync_playwright
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
 from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
@@ -33,6 +36,17 @@ from shared.settings import RateLimitSettings
 from shared.tables import ACCESS, ALL_TABLES, COUNTERS, IDEMPOTENCY, INVITE_LINKS, INVITE_LOG, RATE_LIMITS, SETTINGS, Tables
 from shared.tiers import TierStore
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out on this closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TEST_CLIENT_IDENTIFIER = "helpr-tests"
 HTTP_INVITE_CODE = "open-sesame-2026"
 ADMIN_USERNAME = "owner"
@@ -146,6 +160,43 @@ def make_service(gateway, stores, invite_code="", *, invite_log=None, limits=NO_
         grants=GrantStore(lambda: tables.client(ACCESS)),
     )
     return InviteService(deps, clock=clock)
+
+
+@contextlib.contextmanager
+def host_pair(
+    backing_services: Services, table_service: TableServiceClient, log_dir: Path, **settings: str
+) -> Iterator[tuple[list[str], Tables]]:
+    """Two functions host processes sharing Azurite and the simulator, as two instances in Azure."""
+    prefix = f"{backing_services.run_prefix}pair{uuid.uuid4().hex[:4]}"
+    env = {
+        "AzureWebJobsStorage": backing_services.azurite_connection_string,
+        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
+        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
+        "TABLE_PREFIX": prefix,
+        "INVITE_CODE": "",
+        **settings,
+    }
+    stack = LocalStack(log_dir)
+    tables = Tables(table_service, prefix)
+    try:
+        urls = []
+        for name in ("host-a", "host-b"):
+            port = free_port()
+            stack.start_functions(port, env, name=name)
+            urls.append(f"http://127.0.0.1:{port}")
+        tables.ensure()
+        yield urls, tables
+    finally:
+        stack.stop()
+        tables.delete_all()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @dataclass

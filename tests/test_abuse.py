@@ -1,16 +1,14 @@
 """Limits across instances, and what never reaches the logs."""
 
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
-from devtools.stack import LocalStack, free_port
-from shared.tables import INVITE_LOG, Tables
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+from shared.tables import INVITE_LOG
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE, host_pair
 
 BURST = 200
 PER_MINUTE = 5
@@ -18,30 +16,16 @@ PER_MINUTE = 5
 
 @pytest.fixture
 def two_hosts(backing_services, table_service, tmp_path):
-    """Two functions host processes sharing Azurite and the simulator, with the default limits."""
-    prefix = f"{backing_services.run_prefix}burst{uuid.uuid4().hex[:4]}"
-    env = {
-        "AzureWebJobsStorage": backing_services.azurite_connection_string,
-        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
-        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
-        "TABLE_PREFIX": prefix,
-        "INVITE_CODE": "",
-        "RATE_LIMIT_INVITES_PER_MINUTE": str(PER_MINUTE),
-        "RATE_LIMIT_INVITES_PER_HOUR": "20",
-        "RATE_LIMIT_API_PER_HOUR": "50",
-        "RATE_LIMIT_API_PER_DAY": "200",
-    }
-    stack = LocalStack(tmp_path)
-    try:
-        urls = []
-        for name in ("host-a", "host-b"):
-            port = free_port()
-            stack.start_functions(port, env, name=name)
-            urls.append(f"http://127.0.0.1:{port}")
-        yield urls, Tables(table_service, prefix)
-    finally:
-        stack.stop()
-        Tables(table_service, prefix).delete_all()
+    with host_pair(
+        backing_services,
+        table_service,
+        tmp_path,
+        RATE_LIMIT_INVITES_PER_MINUTE=str(PER_MINUTE),
+        RATE_LIMIT_INVITES_PER_HOUR="20",
+        RATE_LIMIT_API_PER_HOUR="50",
+        RATE_LIMIT_API_PER_DAY="200",
+    ) as pair:
+        yield pair
 
 
 def test_a_burst_from_one_ip_across_two_instances_gets_exactly_the_limit(two_hosts, simulator):

@@ -1,21 +1,18 @@
 """Invite links, tiers and user management through the API, and expiry with a moved clock."""
 
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
-from devtools.plex_simulator import DEMO_OWNER_TOKEN
-from devtools.stack import LocalStack, free_port
 from shared.grants import GrantStatus, GrantStore
 from shared.runtime_settings import RuntimeSettings
-from shared.tables import ACCESS, INVITE_LINKS, INVITE_LOG, SETTINGS, Tables
+from shared.tables import ACCESS, INVITE_LINKS, INVITE_LOG, SETTINGS
 from shared.tiers import TierStore
 from shared.user_access import UserAccess
-from tests.conftest import make_gateway
+from tests.conftest import host_pair, make_gateway
 from tests.test_admin_api import Admin
 
 MOVIES, TV, KIDS = 118181361, 118181362, 118181364
@@ -167,36 +164,17 @@ def test_the_expiry_timer_runs_on_the_local_host(app):
 
 @pytest.fixture
 def two_hosts(backing_services, table_service, tmp_path):
-    prefix = f"{backing_services.run_prefix}cap{uuid.uuid4().hex[:4]}"
-    env = {
-        "AzureWebJobsStorage": backing_services.azurite_connection_string,
-        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
-        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
-        "TABLE_PREFIX": prefix,
-        "RATE_LIMIT_INVITES_PER_MINUTE": "0",
-        "RATE_LIMIT_INVITES_PER_HOUR": "0",
-        "RATE_LIMIT_API_PER_HOUR": "0",
-        "RATE_LIMIT_API_PER_DAY": "0",
-    }
-    stack = LocalStack(tmp_path)
-    tables = Tables(table_service, prefix)
-    try:
-        urls = []
-        for name in ("host-a", "host-b"):
-            port = free_port()
-            stack.start_functions(port, env, name=name)
-            urls.append(f"http://127.0.0.1:{port}")
-        yield urls, tables
-    finally:
-        stack.stop()
-        tables.delete_all()
+    no_limits = dict.fromkeys(
+        ("RATE_LIMIT_INVITES_PER_MINUTE", "RATE_LIMIT_INVITES_PER_HOUR", "RATE_LIMIT_API_PER_HOUR", "RATE_LIMIT_API_PER_DAY"), "0"
+    )
+    with host_pair(backing_services, table_service, tmp_path, **no_limits) as pair:
+        yield pair
 
 
 def test_twenty_concurrent_uses_of_a_cap_five_invite_across_two_hosts_make_exactly_five_invites(two_hosts, simulator):
     from shared.invite_links import InviteLinks
 
     urls, tables = two_hosts
-    tables.ensure()
     link = InviteLinks(lambda: tables.client(INVITE_LINKS)).create(tier_id="default", max_uses=5, expires_at=None, access_days=0, note="")
 
     def submit(n):
