@@ -2,6 +2,15 @@
 (function () {
   'use strict';
 
+  var H = window.Helpr;
+  var isPlainObject = H.isPlainObject;
+  var cleanMessage = H.cleanMessage;
+  var fetchWithTimeout = H.fetchWithTimeout;
+  var isAbortError = H.isAbortError;
+  var readJson = H.readJson;
+  var errorObject = H.errorObject;
+  var retryAfterSeconds = H.retryAfterSeconds;
+
   var CONFIG_URL = '/api/config';
   var INVITES_URL = '/api/invites';
   var CONFIG_TIMEOUT_MS = 10000;
@@ -11,23 +20,19 @@
   var MAX_IDENTIFIER_LENGTH = 254;
   var MAX_USERNAME_LENGTH = 64;
   var MAX_INVITE_CODE_LENGTH = 128;
-  var MAX_SHOWN_MESSAGE_LENGTH = 400;
 
   // Mirrors shared/validation.py; the server stays authoritative.
   var USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
   var EMAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
   var CONTROL_CHARS_RE = buildControlCharsRegExp();
 
-  var TEXT = {
+  var TEXT = Object.assign({}, H.TEXT, {
     defaultServerName: 'this Plex server',
     submitIdle: 'Send me an invite',
     submitBusy: 'Sending invite…',
     loadingConfig: 'Loading…',
     notSetUp: 'This portal is not set up yet.',
     unreachablePortal: "Can't reach the portal right now, try again in a minute.",
-    network: "Can't reach the server. Check your connection and try again.",
-    timeout: 'The server took too long to answer. Please try again in a minute.',
-    serverProblem: 'Something went wrong on our side. Please try again in a minute.',
     badRequest: "That didn't work. Check what you entered and try again.",
     rateLimited: 'Too many attempts.',
     identifierRequired: 'Enter your Plex username or the email address of your Plex account.',
@@ -41,7 +46,7 @@
     invitedFallback: 'Your invite is on its way from Plex.',
     alreadyHeading: 'You already have access',
     alreadyFallback: 'Your Plex account already has access to this server.'
-  };
+  });
 
   var els = {};
   var state = {
@@ -58,25 +63,15 @@
     }
   }
 
-  function byId(id) {
-    return document.getElementById(id);
-  }
-
   function collectElements() {
-    [
+    H.collectById([
       'server-name', 'demo-notice', 'form-status', 'invite-form', 'identifier', 'identifier-error',
       'invite-code-field', 'invite-code', 'invite-code-error', 'form-error', 'submit-button',
       'invite-success', 'success-heading', 'success-message', 'success-libraries', 'library-list'
-    ].forEach(function (id) {
-      els[id] = byId(id);
-    });
+    ], els);
   }
 
   /* ---------- small helpers ---------- */
-
-  function isPlainObject(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-  }
 
   function codePointLength(text) {
     return Array.from(text).length;
@@ -88,53 +83,6 @@
       value = value.normalize('NFC');
     }
     return value.trim();
-  }
-
-  // Server text is shown with textContent only; this just keeps it to a readable size.
-  function cleanMessage(message) {
-    if (typeof message !== 'string') {
-      return '';
-    }
-    var text = message.trim();
-    if (text.length > MAX_SHOWN_MESSAGE_LENGTH) {
-      text = text.slice(0, MAX_SHOWN_MESSAGE_LENGTH - 1).trimEnd() + '…';
-    }
-    return text;
-  }
-
-  function fetchWithTimeout(url, options, timeoutMs) {
-    if (typeof AbortController !== 'function') {
-      return fetch(url, options);
-    }
-    var controller = new AbortController();
-    var timer = setTimeout(function () {
-      controller.abort();
-    }, timeoutMs);
-    var opts = Object.assign({}, options, { signal: controller.signal });
-    return fetch(url, opts).finally(function () {
-      clearTimeout(timer);
-    });
-  }
-
-  function isAbortError(error) {
-    return Boolean(error) && error.name === 'AbortError';
-  }
-
-  // Resolves to the parsed JSON body, or undefined when the body isn't JSON (e.g. a proxy error page).
-  function readJson(response) {
-    return response.text().then(function (text) {
-      try {
-        return JSON.parse(text);
-      } catch (e) {
-        return undefined;
-      }
-    }, function () {
-      return undefined;
-    });
-  }
-
-  function errorObject(body) {
-    return isPlainObject(body) && isPlainObject(body.error) ? body.error : null;
   }
 
   /* ---------- status and error display ---------- */
@@ -382,24 +330,6 @@
     }, INVITE_TIMEOUT_MS);
   }
 
-  // Retry-After is either delay-seconds or an HTTP date.
-  function retryAfterSeconds(response) {
-    var header = response.headers.get('Retry-After');
-    if (!header) {
-      return null;
-    }
-    var trimmed = header.trim();
-    if (/^\d+$/.test(trimmed)) {
-      var seconds = parseInt(trimmed, 10);
-      return seconds > 0 ? seconds : null;
-    }
-    var date = Date.parse(trimmed);
-    if (isNaN(date)) {
-      return null;
-    }
-    return Math.max(1, Math.ceil((date - Date.now()) / 1000));
-  }
-
   function withRetryHint(message, seconds) {
     if (seconds === null) {
       return message;
@@ -538,9 +468,5 @@
     loadConfig();
   }
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', init);
-  } else {
-    init();
-  }
+  H.onReady(init);
 }());

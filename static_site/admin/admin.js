@@ -3,6 +3,19 @@
 (function () {
   'use strict';
 
+  var H = window.Helpr;
+  var byId = H.byId;
+  var clearChildren = H.clearChildren;
+  var element = H.element;
+  var isPlainObject = H.isPlainObject;
+  var asText = H.asText;
+  var cleanMessage = H.cleanMessage;
+  var outcomeLabel = H.outcomeLabel;
+  var createFormatter = H.createFormatter;
+  var longDateTime = H.longDateTime;
+  var parseTime = H.parseTime;
+  var formatWith = H.formatWith;
+
   var API = {
     session: '/api/admin/session',
     login: '/api/admin/login',
@@ -22,22 +35,9 @@
   var REQUEST_TIMEOUT_MS = 20000;
   // Refreshing libraries talks to plex.tv; give the server's own timeout room to answer first.
   var PLEX_TIMEOUT_MS = 45000;
-  var MAX_SHOWN_MESSAGE_LENGTH = 400;
   var SVG_NS = 'http://www.w3.org/2000/svg';
   var CHART_FALLBACK_WIDTH = 600;
   var CHART_FALLBACK_HEIGHT = 176;
-
-  var OUTCOME_LABELS = {
-    invited: 'Invited',
-    already_shared: 'Already had access',
-    code_rejected: 'Wrong invite code',
-    user_not_found: 'Plex user not found',
-    share_limit: 'Share limit reached',
-    plex_rate_limited: 'Plex rate-limited',
-    plex_unavailable: 'Plex unavailable',
-    invalid_owner_token: 'Owner token invalid',
-    plex_error: 'Plex error'
-  };
 
   // Mirrors the server's rule for a chosen invite code; the server checks again.
   var CHOSEN_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{5,63}$/;
@@ -96,12 +96,9 @@
     photo: 'Photo library'
   };
 
-  var TEXT = {
+  var TEXT = Object.assign({}, H.TEXT, {
     loading: 'Loading…',
     loadingDashboard: 'Loading dashboard…',
-    network: "Can't reach the server. Check your connection and try again.",
-    timeout: 'The server took too long to answer. Please try again in a minute.',
-    serverProblem: 'Something went wrong on our side. Please try again in a minute.',
     badRequest: "That didn't work. Check what you entered and try again.",
     tooManyAttempts: 'Too many attempts.',
     sessionEnded: 'Your session has ended. Sign in again.',
@@ -147,7 +144,7 @@
     noPermissions: 'None',
     extendDaysInvalid: 'Extend by a whole number of days from 1 to 3650.',
     usersLoading: 'Loading people from plex.tv…'
-  };
+  });
 
   var els = {};
   var state = {
@@ -176,12 +173,8 @@
     controlSeq: 0
   };
 
-  function byId(id) {
-    return document.getElementById(id);
-  }
-
   function collectElements() {
-    [
+    H.collectById([
       'auth-main', 'app-status', 'login-section', 'login-heading', 'login-notice', 'login-form', 'password-step',
       'login-username', 'login-password', 'totp-step', 'totp-code-field', 'login-totp', 'recovery-code-field',
       'login-recovery', 'use-recovery-code', 'login-restart', 'login-error', 'login-button',
@@ -206,62 +199,23 @@
       'tier-library-options', 'tier-libraries-note', 'tier-allow-sync', 'tier-allow-camera', 'tier-allow-channels',
       'save-tier-button', 'cancel-tier-edit', 'tiers-status', 'tiers-retry-row', 'tiers-retry',
       'users-panel', 'users-heading', 'refresh-users', 'users-status', 'users-table'
-    ].forEach(function (id) {
-      els[id] = byId(id);
-    });
+    ], els);
   }
 
   /* ---------- small helpers ---------- */
-
-  function isPlainObject(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-  }
-
-  function asText(value) {
-    return typeof value === 'string' ? value.trim() : '';
-  }
 
   function toCount(value) {
     return typeof value === 'number' && isFinite(value) && value > 0 ? Math.floor(value) : 0;
   }
 
-  // Server text is shown with textContent only; this just keeps it to a readable size.
-  function cleanMessage(message) {
-    var text = asText(message);
-    if (text.length > MAX_SHOWN_MESSAGE_LENGTH) {
-      text = text.slice(0, MAX_SHOWN_MESSAGE_LENGTH - 1).trimEnd() + '…';
-    }
-    return text;
-  }
-
-  function createFormatter(options) {
-    try {
-      return new Intl.DateTimeFormat(undefined, options);
-    } catch (e) {
-      return null;
-    }
-  }
-
   var numberFormat = typeof Intl === 'object' ? new Intl.NumberFormat() : null;
-  var longDateTime = createFormatter({ dateStyle: 'medium', timeStyle: 'short' });
+  // The recent-invites list leaves out the year; the invite log shows it.
   var shortDateTime = createFormatter({ month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
   var dayLabel = createFormatter({ month: 'short', day: 'numeric' });
   var dayLongLabel = createFormatter({ weekday: 'short', month: 'short', day: 'numeric' });
 
   function formatNumber(value) {
     return numberFormat ? numberFormat.format(value) : String(value);
-  }
-
-  function parseTime(value) {
-    if (typeof value !== 'string' || !value) {
-      return null;
-    }
-    var date = new Date(value);
-    return isNaN(date.getTime()) ? null : date;
-  }
-
-  function formatWith(formatter, date) {
-    return formatter ? formatter.format(date) : date.toLocaleString();
   }
 
   function formatDateTime(value) {
@@ -283,33 +237,8 @@
     return date ? formatWith(formatter, date) : asText(value);
   }
 
-  function outcomeLabel(outcome) {
-    if (Object.prototype.hasOwnProperty.call(OUTCOME_LABELS, outcome)) {
-      return OUTCOME_LABELS[outcome];
-    }
-    var text = asText(outcome).replace(/_/g, ' ');
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : 'Unknown';
-  }
-
   function plural(count, one, many) {
     return formatNumber(count) + ' ' + (count === 1 ? one : many);
-  }
-
-  function clearChildren(node) {
-    while (node.firstChild) {
-      node.removeChild(node.firstChild);
-    }
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined && text !== null) {
-      node.textContent = text;
-    }
-    return node;
   }
 
   function svgElement(tag, attributes) {
@@ -322,59 +251,6 @@
 
   /* ---------- requests ---------- */
 
-  function fetchWithTimeout(url, options, timeoutMs) {
-    if (typeof AbortController !== 'function') {
-      return fetch(url, options);
-    }
-    var controller = new AbortController();
-    var timer = setTimeout(function () {
-      controller.abort();
-    }, timeoutMs);
-    var opts = Object.assign({}, options, { signal: controller.signal });
-    return fetch(url, opts).finally(function () {
-      clearTimeout(timer);
-    });
-  }
-
-  function isAbortError(error) {
-    return Boolean(error) && error.name === 'AbortError';
-  }
-
-  // Resolves to the parsed JSON body, or undefined when the body isn't JSON (e.g. a proxy error page).
-  function readJson(response) {
-    return response.text().then(function (text) {
-      try {
-        return JSON.parse(text);
-      } catch (e) {
-        return undefined;
-      }
-    }, function () {
-      return undefined;
-    });
-  }
-
-  function errorObject(body) {
-    return isPlainObject(body) && isPlainObject(body.error) ? body.error : null;
-  }
-
-  // Retry-After is either delay-seconds or an HTTP date.
-  function retryAfterSeconds(response) {
-    var header = response.headers.get('Retry-After');
-    if (!header) {
-      return null;
-    }
-    var trimmed = header.trim();
-    if (/^\d+$/.test(trimmed)) {
-      var seconds = parseInt(trimmed, 10);
-      return seconds > 0 ? seconds : null;
-    }
-    var date = Date.parse(trimmed);
-    if (isNaN(date)) {
-      return null;
-    }
-    return Math.max(1, Math.ceil((date - Date.now()) / 1000));
-  }
-
   // Always resolves, to { ok, status, body, error, retryAfter, network, timedOut }.
   function request(method, url, payload, timeoutMs) {
     var headers = { Accept: 'application/json' };
@@ -386,20 +262,7 @@
       }
       options.body = JSON.stringify(payload || {});
     }
-    return fetchWithTimeout(url, options, timeoutMs || REQUEST_TIMEOUT_MS).then(function (response) {
-      return readJson(response).then(function (body) {
-        var error = errorObject(body);
-        return {
-          ok: response.ok && isPlainObject(body) && !error,
-          status: response.status,
-          body: body,
-          error: error,
-          retryAfter: retryAfterSeconds(response)
-        };
-      });
-    }, function (error) {
-      return { ok: false, status: 0, body: undefined, error: null, retryAfter: null, network: true, timedOut: isAbortError(error) };
-    });
+    return H.requestJson(url, options, timeoutMs || REQUEST_TIMEOUT_MS);
   }
 
   // A signed-in call: any 401 means the session expired or was revoked.
@@ -413,33 +276,8 @@
     });
   }
 
-  function formatWait(seconds) {
-    if (seconds < 60) {
-      return seconds + (seconds === 1 ? ' second' : ' seconds');
-    }
-    var minutes = Math.ceil(seconds / 60);
-    return minutes + (minutes === 1 ? ' minute' : ' minutes');
-  }
-
   function errorMessage(result) {
-    if (result.network) {
-      return result.timedOut ? TEXT.timeout : TEXT.network;
-    }
-    if (result.status === 429) {
-      if (result.retryAfter) {
-        return TEXT.tooManyAttempts + ' Try again in ' + formatWait(result.retryAfter) + '.';
-      }
-      return cleanMessage(result.error && result.error.message) || TEXT.tooManyAttempts + ' Try again later.';
-    }
-    if (!result.error) {
-      // Not our JSON error shape: a proxy page or a crash, never shown raw.
-      return TEXT.serverProblem;
-    }
-    var message = cleanMessage(result.error.message);
-    if (message) {
-      return message;
-    }
-    return result.status >= 400 && result.status < 500 ? TEXT.badRequest : TEXT.serverProblem;
+    return H.errorMessage(result, TEXT);
   }
 
   function errorCode(result) {
@@ -532,27 +370,26 @@
     setInvalid(els['login-recovery'], false);
   }
 
-  function showPasswordStep() {
-    state.pendingLogin = null;
+  // Clears what was typed and shows the password step, or the step that asks for the code.
+  function showLoginStep(codeStep) {
     els['login-password'].value = '';
     els['login-totp'].value = '';
     els['login-recovery'].value = '';
     setRecoveryMode(false);
-    els['totp-step'].hidden = true;
-    els['password-step'].hidden = false;
-    els['login-button'].textContent = TEXT.signIn;
+    els['password-step'].hidden = codeStep;
+    els['totp-step'].hidden = !codeStep;
+    els['login-button'].textContent = codeStep ? TEXT.verify : TEXT.signIn;
+  }
+
+  function showPasswordStep() {
+    state.pendingLogin = null;
+    showLoginStep(false);
   }
 
   function showSecondStep(username, password) {
     // Kept in memory only for the retry with the code, and dropped as soon as it's done.
     state.pendingLogin = { username: username, password: password };
-    els['login-password'].value = '';
-    els['login-totp'].value = '';
-    els['login-recovery'].value = '';
-    setRecoveryMode(false);
-    els['password-step'].hidden = true;
-    els['totp-step'].hidden = false;
-    els['login-button'].textContent = TEXT.verify;
+    showLoginStep(true);
     els['login-totp'].focus();
   }
 
@@ -706,7 +543,8 @@
     els['login-password'].focus();
   }
 
-  function handleLoginInput(event) {
+  // Typing in a field marked invalid clears the mark (sign-in, code, tier and user forms).
+  function handleInvalidInput(event) {
     if (event.target && event.target.hasAttribute('aria-invalid')) {
       setInvalid(event.target, false);
     }
@@ -783,7 +621,8 @@
     renderChart();
     renderDailyTable();
 
-    renderInviteRows(els['recent-invites'], Array.isArray(data.recent) ? data.recent : [], 'No invite requests yet.');
+    var recent = Array.isArray(data.recent) ? data.recent : [];
+    H.renderInviteRows(els['recent-invites'], recent, 'No invite requests yet.', shortDateTime);
 
     state.plex = isPlainObject(data.plex) ? data.plex : {};
     renderPlex(state.plex, data.inviteCodeRequired);
@@ -1000,89 +839,6 @@
     }
   }
 
-  /* ---------- invite tables ---------- */
-
-  // The narrow-screen layout restyles table parts as blocks; explicit roles keep them a table for screen readers.
-  function addTableRoles(table) {
-    table.setAttribute('role', 'table');
-    Array.prototype.forEach.call(table.querySelectorAll('thead, tbody'), function (group) {
-      group.setAttribute('role', 'rowgroup');
-    });
-    Array.prototype.forEach.call(table.querySelectorAll('thead tr'), function (row) {
-      row.setAttribute('role', 'row');
-    });
-    Array.prototype.forEach.call(table.querySelectorAll('thead th'), function (cell) {
-      cell.setAttribute('role', 'columnheader');
-    });
-  }
-
-  function inviteCell(className) {
-    var cell = element('td', className);
-    cell.setAttribute('role', 'cell');
-    return cell;
-  }
-
-  function inviteRow(item) {
-    var row = document.createElement('tr');
-    row.setAttribute('role', 'row');
-
-    var timeCell = inviteCell('cell-time');
-    var created = parseTime(item.createdAt);
-    if (created) {
-      var time = element('time', '', formatWith(shortDateTime, created));
-      time.dateTime = item.createdAt;
-      time.title = formatWith(longDateTime, created);
-      timeCell.appendChild(time);
-    } else {
-      timeCell.textContent = '–';
-    }
-    row.appendChild(timeCell);
-
-    var whoCell = inviteCell('cell-who');
-    whoCell.textContent = asText(item.identifier) || '–';
-    row.appendChild(whoCell);
-
-    var outcomeCell = inviteCell('cell-outcome');
-    var succeeded = item.succeeded === true;
-    outcomeCell.appendChild(element('span', 'badge ' + (succeeded ? 'badge-ok' : 'badge-fail'), outcomeLabel(item.outcome)));
-    row.appendChild(outcomeCell);
-
-    var detailCell = inviteCell('cell-detail');
-    var libraries = Array.isArray(item.libraries) ? item.libraries.filter(function (name) {
-      return typeof name === 'string' && name.trim();
-    }) : [];
-    if (succeeded) {
-      detailCell.textContent = libraries.length ? libraries.join(', ') : '–';
-    } else {
-      var reason = cleanMessage(item.errorMessage);
-      detailCell.textContent = reason || outcomeLabel(item.outcome);
-      if (!reason) {
-        detailCell.classList.add('detail-muted');
-      }
-    }
-    row.appendChild(detailCell);
-    return row;
-  }
-
-  function renderInviteRows(table, items, emptyText) {
-    var body = table.tBodies[0];
-    clearChildren(body);
-    var rows = items.filter(isPlainObject);
-    if (!rows.length) {
-      var row = element('tr', 'empty-row');
-      row.setAttribute('role', 'row');
-      var cell = element('td', '', emptyText);
-      cell.setAttribute('role', 'cell');
-      cell.colSpan = 4;
-      row.appendChild(cell);
-      body.appendChild(row);
-      return;
-    }
-    rows.forEach(function (item) {
-      body.appendChild(inviteRow(item));
-    });
-  }
-
   /* ---------- Plex status and token banner ---------- */
 
   function badge(kind, text) {
@@ -1164,24 +920,30 @@
     return type ? type.charAt(0).toUpperCase() + type.slice(1) + ' library' : 'Library';
   }
 
+  // A checkbox for one library: in the shared-libraries form (name "library") or the tier form ("tier-library").
+  function libraryOption(library, name, checked, disabled) {
+    var item = document.createElement('li');
+    var label = document.createElement('label');
+    var box = document.createElement('input');
+    box.type = 'checkbox';
+    box.name = name;
+    box.value = String(library.id);
+    box.checked = checked;
+    box.disabled = disabled;
+    label.appendChild(box);
+    label.appendChild(element('span', 'library-title', library.title));
+    label.appendChild(element('span', 'library-type', libraryTypeLabel(library.type)));
+    item.appendChild(label);
+    return item;
+  }
+
   function renderLibraries(libraries) {
     var data = normalizeLibraries(libraries);
     state.libraries = data;
     var list = els['library-options'];
     clearChildren(list);
     data.items.forEach(function (library) {
-      var item = document.createElement('li');
-      var label = document.createElement('label');
-      var box = document.createElement('input');
-      box.type = 'checkbox';
-      box.name = 'library';
-      box.value = String(library.id);
-      box.checked = data.sharesAll || library.selected;
-      label.appendChild(box);
-      label.appendChild(element('span', 'library-title', library.title));
-      label.appendChild(element('span', 'library-type', libraryTypeLabel(library.type)));
-      item.appendChild(label);
-      list.appendChild(item);
+      list.appendChild(libraryOption(library, 'library', data.sharesAll || library.selected, false));
     });
 
     var note = '';
@@ -1233,8 +995,21 @@
     });
   }
 
-  function librariesFromResult(result) {
-    return result.ok && isPlainObject(result.body.libraries) ? result.body.libraries : null;
+  // Shows the list a save or refresh answered with and unlocks the form; false (after saying why) if there's none.
+  function applyLibrariesResult(result, unlock, failure) {
+    if (result.sessionEnded) {
+      unlock();
+      return false;
+    }
+    var libraries = result.ok && isPlainObject(result.body.libraries) ? result.body.libraries : null;
+    if (!libraries) {
+      unlock();
+      setStatusLine(els['libraries-status'], failure + errorMessage(result), 'error');
+      return false;
+    }
+    renderLibraries(libraries);
+    unlock();
+    return true;
   }
 
   function handleLibrariesSubmit(event) {
@@ -1258,18 +1033,9 @@
         return library.id;
       })
     }).then(function (result) {
-      if (result.sessionEnded) {
-        unlock();
+      if (!applyLibrariesResult(result, unlock, "Couldn't save. ")) {
         return;
       }
-      var libraries = librariesFromResult(result);
-      if (!libraries) {
-        unlock();
-        setStatusLine(els['libraries-status'], "Couldn't save. " + errorMessage(result), 'error');
-        return;
-      }
-      renderLibraries(libraries);
-      unlock();
       var titles = sharedTitles(state.libraries);
       setStatusLine(els['libraries-status'], 'Saved. New invites share: ' + (titles.join(', ') || 'no libraries') + '.', 'ok');
     });
@@ -1279,18 +1045,9 @@
     setStatusLine(els['libraries-status'], 'Asking Plex for the library list…');
     var unlock = lockLibrariesForm(els['refresh-libraries'], 'Refreshing…');
     adminRequest('POST', API.librariesRefresh, {}, PLEX_TIMEOUT_MS).then(function (result) {
-      if (result.sessionEnded) {
-        unlock();
+      if (!applyLibrariesResult(result, unlock, "Couldn't refresh the list. ")) {
         return;
       }
-      var libraries = librariesFromResult(result);
-      if (!libraries) {
-        unlock();
-        setStatusLine(els['libraries-status'], "Couldn't refresh the list. " + errorMessage(result), 'error');
-        return;
-      }
-      renderLibraries(libraries);
-      unlock();
       var count = state.libraries.items.length;
       setStatusLine(els['libraries-status'], 'Library list refreshed from Plex: ' + plural(count, 'library', 'libraries') + '.', 'ok');
       // Plex answered, so a stale "token no longer works" banner may be out of date: re-read the status.
@@ -1308,6 +1065,12 @@
     els['totp-setup'].hidden = mode !== 'setup';
     els['totp-recovery'].hidden = mode !== 'recovery';
     els['totp-on'].hidden = mode !== 'on';
+  }
+
+  function switchTotpMode(mode, focusTarget) {
+    state.totpMode = mode;
+    renderTotp();
+    focusTarget.focus();
   }
 
   function clearTotpSetup() {
@@ -1369,18 +1132,17 @@
         els['totp-open-app'].setAttribute('href', uri);
         els['totp-open-app-row'].hidden = false;
       }
-      state.totpMode = 'setup';
-      renderTotp();
-      els['totp-setup-heading'].focus();
+      switchTotpMode('setup', els['totp-setup-heading']);
     });
   }
 
-  function handleTotpConfirm(event) {
+  // The confirm and turn-off forms: check the 6-digit code, lock the form, send it; onResult gets the answer
+  // unless the session ended meanwhile.
+  function submitTotpCode(event, form, button, input, busyText, url, onResult) {
     event.preventDefault();
-    if (els['totp-confirm-button'].disabled) {
+    if (button.disabled) {
       return;
     }
-    var input = els['totp-confirm-code'];
     setInvalid(input, false);
     var code = readSixDigits(input);
     if (!code) {
@@ -1388,12 +1150,19 @@
       return;
     }
     setStatusLine(els['totp-status'], '');
-    var unlock = lockControls(formControls(els['totp-confirm-form']), els['totp-confirm-button'], 'Checking…', input);
-    adminRequest('POST', API.totpConfirm, { code: code }).then(function (result) {
+    var unlock = lockControls(formControls(form), button, busyText, input);
+    adminRequest('POST', url, { code: code }).then(function (result) {
       unlock();
-      if (result.sessionEnded) {
-        return;
+      if (!result.sessionEnded) {
+        onResult(result);
       }
+    });
+  }
+
+  function handleTotpConfirm(event) {
+    var input = els['totp-confirm-code'];
+    var button = els['totp-confirm-button'];
+    submitTotpCode(event, els['totp-confirm-form'], button, input, 'Checking…', API.totpConfirm, function (result) {
       var codes = result.ok && Array.isArray(result.body.recoveryCodes) ? result.body.recoveryCodes.filter(function (entry) {
         return typeof entry === 'string' && entry.trim();
       }) : null;
@@ -1410,18 +1179,14 @@
       codes.forEach(function (entry) {
         list.appendChild(element('li', '', entry.trim()));
       });
-      state.totpMode = 'recovery';
-      renderTotp();
-      els['recovery-heading'].focus();
+      switchTotpMode('recovery', els['recovery-heading']);
     });
   }
 
   function handleTotpCancel() {
     clearTotpSetup();
     setStatusLine(els['totp-status'], '');
-    state.totpMode = 'off';
-    renderTotp();
-    els['totp-setup-button'].focus();
+    switchTotpMode('off', els['totp-setup-button']);
   }
 
   function handleCopyRecoveryCodes() {
@@ -1443,47 +1208,22 @@
     state.recoveryCodes = [];
     clearChildren(els['recovery-codes']);
     setStatusLine(els['totp-status'], '');
-    state.totpMode = 'on';
-    renderTotp();
-    els['totp-heading'].focus();
+    switchTotpMode('on', els['totp-heading']);
   }
 
   function handleTotpDisable(event) {
-    event.preventDefault();
-    if (els['totp-disable-button'].disabled) {
-      return;
-    }
     var input = els['totp-disable-code'];
-    setInvalid(input, false);
-    var code = readSixDigits(input);
-    if (!code) {
-      totpError(TEXT.totpRequired, input);
-      return;
-    }
-    setStatusLine(els['totp-status'], '');
-    var unlock = lockControls(formControls(els['totp-disable-form']), els['totp-disable-button'], 'Turning off…', input);
-    adminRequest('POST', API.totpDisable, { code: code }).then(function (result) {
-      unlock();
-      if (result.sessionEnded) {
-        return;
-      }
+    var button = els['totp-disable-button'];
+    submitTotpCode(event, els['totp-disable-form'], button, input, 'Turning off…', API.totpDisable, function (result) {
       input.value = '';
       if (!result.ok) {
         totpError(errorMessage(result), input);
         return;
       }
       state.session.totpEnabled = false;
-      state.totpMode = 'off';
-      renderTotp();
       setStatusLine(els['totp-status'], 'Two-step sign-in is off. Signing in now needs only your password.', 'ok');
-      els['totp-heading'].focus();
+      switchTotpMode('off', els['totp-heading']);
     });
-  }
-
-  function handleCodeInput(event) {
-    if (event.target && event.target.hasAttribute('aria-invalid')) {
-      setInvalid(event.target, false);
-    }
   }
 
   /* ---------- access: shared helpers ---------- */
@@ -1516,6 +1256,19 @@
 
   function mutedText(text) {
     return element('span', 'detail-muted', text);
+  }
+
+  // A row per item, or one row saying emptyText when there are none.
+  function fillRows(table, items, emptyText, makeRow) {
+    if (!items.length) {
+      fillEmptyRow(table, emptyText);
+      return;
+    }
+    var body = table.tBodies[0];
+    clearChildren(body);
+    items.forEach(function (item) {
+      body.appendChild(makeRow(item));
+    });
   }
 
   function fillEmptyRow(table, text) {
@@ -1615,12 +1368,6 @@
     }
   }
 
-  function clearInvalid(ids) {
-    ids.forEach(function (id) {
-      setInvalid(els[id], false);
-    });
-  }
-
   /* ---------- access: invite links ---------- */
 
   function normalizeLink(item) {
@@ -1702,16 +1449,8 @@
   }
 
   function renderInviteLinks() {
-    var table = els['invite-links-table'];
-    if (!state.inviteLinks.length) {
-      fillEmptyRow(table, state.inviteLinksLoaded ? TEXT.noInviteLinks : TEXT.listLoading);
-      return;
-    }
-    var body = table.tBodies[0];
-    clearChildren(body);
-    state.inviteLinks.forEach(function (link) {
-      body.appendChild(inviteLinkRow(link));
-    });
+    var emptyText = state.inviteLinksLoaded ? TEXT.noInviteLinks : TEXT.listLoading;
+    fillRows(els['invite-links-table'], state.inviteLinks, emptyText, inviteLinkRow);
   }
 
   function renderCodeRequired() {
@@ -1827,15 +1566,19 @@
     return { payload: payload };
   }
 
+  function clearLinkFormInvalid() {
+    Object.keys(LINK_FIELD_INPUTS).forEach(function (key) {
+      setInvalid(els[LINK_FIELD_INPUTS[key]], false);
+    });
+  }
+
   function resetLinkForm() {
     els['link-code'].value = '';
     els['link-max-uses'].value = '1';
     els['link-expires'].value = '';
     els['link-access-days'].value = '0';
     els['link-note'].value = '';
-    clearInvalid(Object.keys(LINK_FIELD_INPUTS).map(function (key) {
-      return LINK_FIELD_INPUTS[key];
-    }));
+    clearLinkFormInvalid();
     refreshExpiryMin();
   }
 
@@ -1861,9 +1604,7 @@
     if (button.disabled) {
       return;
     }
-    clearInvalid(Object.keys(LINK_FIELD_INPUTS).map(function (key) {
-      return LINK_FIELD_INPUTS[key];
-    }));
+    clearLinkFormInvalid();
     var built = buildLinkPayload();
     if (built.problem) {
       linkFormError(built.problem, built.input);
@@ -2046,16 +1787,7 @@
   }
 
   function renderTiers() {
-    var table = els['tiers-table'];
-    if (!state.tiers.length) {
-      fillEmptyRow(table, state.tiersLoaded ? TEXT.noTiers : TEXT.listLoading);
-      return;
-    }
-    var body = table.tBodies[0];
-    clearChildren(body);
-    state.tiers.forEach(function (tier) {
-      body.appendChild(tierRow(tier));
-    });
+    fillRows(els['tiers-table'], state.tiers, state.tiersLoaded ? TEXT.noTiers : TEXT.listLoading, tierRow);
   }
 
   // The invite form's tier choice; keeps what was picked when the list reloads.
@@ -2090,19 +1822,7 @@
     clearChildren(list);
     var items = libraryItems();
     items.forEach(function (library) {
-      var item = document.createElement('li');
-      var label = document.createElement('label');
-      var box = document.createElement('input');
-      box.type = 'checkbox';
-      box.name = 'tier-library';
-      box.value = String(library.id);
-      box.checked = Boolean(checked[box.value]);
-      box.disabled = disabled;
-      label.appendChild(box);
-      label.appendChild(element('span', 'library-title', library.title));
-      label.appendChild(element('span', 'library-type', libraryTypeLabel(library.type)));
-      item.appendChild(label);
-      list.appendChild(item);
+      list.appendChild(libraryOption(library, 'tier-library', Boolean(checked[String(library.id)]), disabled));
     });
     els['tier-libraries-note'].textContent = state.libraries && !items.length ? TEXT.tierNoLibraries : '';
   }
@@ -2476,19 +2196,11 @@
 
   function renderUsers() {
     var table = els['users-table'];
-    if (!state.users.length) {
-      if (state.usersLoaded) {
-        fillEmptyRow(table, TEXT.noUsers);
-      } else {
-        clearChildren(table.tBodies[0]);
-      }
+    if (!state.users.length && !state.usersLoaded) {
+      clearChildren(table.tBodies[0]);
       return;
     }
-    var body = table.tBodies[0];
-    clearChildren(body);
-    state.users.forEach(function (user) {
-      body.appendChild(userRow(user));
-    });
+    fillRows(table, state.users, TEXT.noUsers, userRow);
   }
 
   function setUsersRefreshBusy(busy) {
@@ -2660,12 +2372,6 @@
     });
   }
 
-  function handleUsersInput(event) {
-    if (event.target && event.target.hasAttribute('aria-invalid')) {
-      setInvalid(event.target, false);
-    }
-  }
-
   /* ---------- access: start and reset ---------- */
 
   function loadAccess() {
@@ -2704,11 +2410,11 @@
 
   function initAccess() {
     ['invite-links-table', 'tiers-table', 'users-table'].forEach(function (id) {
-      addTableRoles(els[id]);
+      H.addTableRoles(els[id]);
     });
     els['code-required'].addEventListener('change', handleCodeRequiredChange);
     els['invite-link-form'].addEventListener('submit', handleLinkSubmit);
-    els['invite-link-form'].addEventListener('input', handleCodeInput);
+    els['invite-link-form'].addEventListener('input', handleInvalidInput);
     els['copy-new-link'].addEventListener('click', handleCopyNewLink);
     els['invite-links-table'].addEventListener('click', handleInviteLinksClick);
     els['invite-links-retry'].addEventListener('click', function () {
@@ -2716,7 +2422,7 @@
       loadInviteLinks(false);
     });
     els['tier-form'].addEventListener('submit', handleTierSubmit);
-    els['tier-form'].addEventListener('input', handleCodeInput);
+    els['tier-form'].addEventListener('input', handleInvalidInput);
     els['tier-form'].addEventListener('change', function () {
       if (els['tiers-status'].classList.contains('is-error')) {
         setStatusLine(els['tiers-status'], '');
@@ -2732,7 +2438,7 @@
       loadUsers(true);
     });
     els['users-table'].addEventListener('click', handleUsersClick);
-    els['users-table'].addEventListener('input', handleUsersInput);
+    els['users-table'].addEventListener('input', handleInvalidInput);
     resetAccess();
   }
 
@@ -2764,9 +2470,9 @@
     if (!els['login-form'] || !els.dashboard) {
       return;
     }
-    addTableRoles(els['recent-invites']);
+    H.addTableRoles(els['recent-invites']);
     els['login-form'].addEventListener('submit', handleLoginSubmit);
-    els['login-form'].addEventListener('input', handleLoginInput);
+    els['login-form'].addEventListener('input', handleInvalidInput);
     els['use-recovery-code'].addEventListener('click', handleRecoveryToggle);
     els['login-restart'].addEventListener('click', handleLoginRestart);
     els['logout-button'].addEventListener('click', handleLogout);
@@ -2787,15 +2493,11 @@
     els['recovery-done'].addEventListener('click', handleRecoveryDone);
     els['totp-disable-form'].addEventListener('submit', handleTotpDisable);
     els['totp-panel'] = byId('totp-panel');
-    els['totp-panel'].addEventListener('input', handleCodeInput);
+    els['totp-panel'].addEventListener('input', handleInvalidInput);
     initAccess();
     watchChartSize();
     checkSession();
   }
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', init);
-  } else {
-    init();
-  }
+  H.onReady(init);
 }());
