@@ -284,6 +284,40 @@ def machine() -> dict[str, Any]:
     }
 
 
+class OtherCpu:
+    """CPU time the rest of the machine used during the run: all busy time (/proc/stat) minus this process and
+    its children (the stack's services are children, and are waited for before the count is read)."""
+
+    def __init__(self) -> None:
+        self._start = self._busy(), self._own()
+
+    @staticmethod
+    def _busy() -> float | None:
+        try:
+            values = [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:9]]
+        except (OSError, ValueError, IndexError):
+            return None
+        return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+    @staticmethod
+    def _own() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def stop(self, wall_seconds: float) -> float | None:
+        busy, own = self._busy(), self._own()
+        if busy is None or self._start[0] is None:
+            return None
+        return max(0.0, (busy - self._start[0]) - (own - self._start[1]))
+
+
+def _other_cpu_text(m: dict[str, Any]) -> str:
+    seconds, share = m.get("otherCpuSeconds"), m.get("otherCpuShare")
+    if seconds is None or share is None:
+        return "CPU used by other processes unknown"
+    return f"other processes used {seconds:.0f} CPU-seconds during the run ({share:.0%} of the machine)"
+
+
 def results_dir(args: argparse.Namespace) -> Path:
     return Path(args.out) / "quick" if args.quick else Path(args.out)
 
@@ -314,8 +348,7 @@ def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
         "",
         f"- Date: {report['date']}",
         f"- Machine: {m['cores']} cores, {m['platform']}, Python {m['python']}",
-        f"- Load average: {m.get('loadAverage1m', '?')} at the start, {m.get('loadAverage1mAtEnd', '?')} at the end "
-        "(other work on the machine skews the numbers)",
+        f"- Other work on the machine: load average {m.get('loadAverage1m', '?')} at the start; {_other_cpu_text(m)}",
         f"- Command: `{report['command']}`",
         f"- Plan: {_plan_text(report['plan'])}",
         f"- Rate limits: {report['rateLimits']}",
@@ -407,6 +440,7 @@ def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None
 
     plan = Plan(args)
     host = machine()  # before the stack adds its own load
+    other_cpu = OtherCpu()
     progress = Progress()
     run_id = f"b{uuid.uuid4().hex[:8]}"
     overrides = sc.rate_limit_overrides(APP_SETTINGS)
@@ -450,7 +484,8 @@ def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None
         signal.signal(signal.SIGTERM, previous_handlers[0])
         signal.signal(signal.SIGINT, previous_handlers[1])
     wall = progress.elapsed()
-    host["loadAverage1mAtEnd"] = round(os.getloadavg()[0], 2)
+    host["otherCpuSeconds"] = other_cpu.stop(wall)
+    host["otherCpuShare"] = None if host["otherCpuSeconds"] is None else host["otherCpuSeconds"] / (wall * (os.cpu_count() or 1))
     report = {
         "version": 1,
         "date": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -474,7 +509,7 @@ def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None
     out("")
     out(f"Rate limits: {rate_limits}.")
     out(
-        f"{host['cores']} cores, load average {host['loadAverage1m']} at the start and {host['loadAverage1mAtEnd']} at the end; "
+        f"{host['cores']} cores; other work on the machine: load average {host['loadAverage1m']} at the start; {_other_cpu_text(host)}; "
         f"{_plan_text(plan.describe())}."
     )
     out(f"Finished in {wall:.0f} s including stack start-up and shut-down.")

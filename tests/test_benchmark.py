@@ -144,7 +144,7 @@ def _report(p50, rate):
     ]
     return {
         "date": "2026-01-01T00:00:00Z",
-        "machine": {"cores": 2, "platform": "Linux", "python": "3.11", "loadAverage1m": 0.1},
+        "machine": {"cores": 2, "platform": "Linux", "python": "3.11", "loadAverage1m": 0.1, "otherCpuSeconds": 3.0, "otherCpuShare": 0.15},
         "command": "devtools/bench.sh",
         "plan": benchmark.Plan(benchmark.parse_args([])).describe(),
         "rateLimits": "none",
@@ -163,3 +163,4 @@ def test_results_keep_the_run_before_and_compare_with_it(tmp_path):
     assert "| warm invite | 100.0 | 150.0 | +50% |" in text
     assert "40.0 invites/s before, 50.0 now" in text
     assert "PASS  warm invite" in text
+    assert "other processes used 3 CPU-seconds during the run (15% of the machine)" in text
