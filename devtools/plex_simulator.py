@@ -662,6 +662,8 @@ class PlexSimulator:
 class _Handler(BaseHTTPRequestHandler):
     server: SimulatorServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without this a kept-alive client waits ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._dispatch()

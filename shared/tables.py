@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import requests
+from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
+from requests.adapters import HTTPAdapter
 
 from shared.settings import Settings
 
@@ -23,12 +26,28 @@ ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS, ADMIN, RATE_LIMITS, IDEMPOTENCY, I
 def build_table_service(settings: Settings, **client_options: object) -> TableServiceClient:
     settings.require_storage()
     # Bounded SDK retries: a dead storage endpoint must fail fast enough to answer the guest.
-    client_options = {"retry_total": 2, "retry_backoff_factor": 0.2, "connection_timeout": 5, "read_timeout": 10, **client_options}
+    client_options = {
+        "retry_total": 2,
+        "retry_backoff_factor": 0.2,
+        "connection_timeout": 5,
+        "read_timeout": 10,
+        "transport": _pooled_transport(),
+        **client_options,
+    }
     if settings.storage_connection_string:
         return TableServiceClient.from_connection_string(settings.storage_connection_string, **client_options)
     from azure.identity import DefaultAzureCredential
 
     return TableServiceClient(endpoint=settings.table_service_uri, credential=DefaultAzureCredential(), **client_options)
+
+
+def _pooled_transport() -> RequestsTransport:
+    # requests keeps 10 connections per host by default; parallel writes and threads need more.
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return RequestsTransport(session=session, session_owner=False)
 
 
 @dataclass
@@ -41,13 +60,22 @@ class Tables:
     def __post_init__(self) -> None:
         self._ensured = False
         self._lock = threading.Lock()
+        self._clients: dict[str, TableClient] = {}
 
     def name(self, table: str) -> str:
         return f"{self.prefix}{table}"
 
     def client(self, table: str) -> TableClient:
+        """One client per table, made once: making a client rewires the pipeline it shares with the
+        others, which breaks requests running at that moment on other threads."""
+        client = self._clients.get(table)
+        if client is not None:
+            return client
         self.ensure()
-        return self.service.get_table_client(self.name(table))
+        with self._lock:
+            if table not in self._clients:
+                self._clients[table] = self.service.get_table_client(self.name(table))
+            return self._clients[table]
 
     def ensure(self) -> None:
         if self._ensured:
