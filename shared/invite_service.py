@@ -7,6 +7,7 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,8 @@ _OUTCOME_BY_PLEX_ERROR = {
     PlexErrorKind.UNAVAILABLE: InviteOutcome.PLEX_UNAVAILABLE,
     PlexErrorKind.UNEXPECTED: InviteOutcome.PLEX_ERROR,
 }
+# Independent storage writes of one submission run side by side.
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="invite-writes")
 # A failure is replayed only long enough to absorb a double click, so a fixed problem can be retried.
 FAILURE_REPLAY_SECONDS = 15.0
 
@@ -118,6 +121,8 @@ class InviteService:
         gateway.ensure_configured()
         self._flush_outbox()
         deps.limits.check_invite(submission.client_ip, identifier.normalized)
+        # Whether invites are paused is read while the code and the repeat check are looked at.
+        paused = _POOL.submit(deps.plex_status.invites_paused, gateway.token_fingerprint)
         ip_hash = self._hash_ip(submission.client_ip)
 
         try:
@@ -130,28 +135,33 @@ class InviteService:
         if isinstance(claimed, Replay):
             return self._replay(claimed, identifier)
         try:
-            result = self._admit(gateway, identifier, admission)
-            result = self._record(identifier, result, ip_hash, code=admission.code if result.outcome.succeeded else "")
+            result, granting = self._admit(gateway, identifier, admission, paused)
+            recording = _POOL.submit(self._record, identifier, result, ip_hash, code=admission.code if result.outcome.succeeded else "")
+            self._remember(claimed, identifier, result)  # beside the log write: a waiting repeat gets its answer sooner
+            result = recording.result()
+            if granting is not None:
+                granting.result()
         except BaseException:
             deps.idempotency.release(claimed)
             raise
-        self._remember(claimed, identifier, result)
         return result
 
-    def _admit(self, gateway: PlexGateway, identifier: Identifier, admission: Admission) -> InviteResult:
+    def _admit(
+        self, gateway: PlexGateway, identifier: Identifier, admission: Admission, paused: Future[bool]
+    ) -> tuple[InviteResult, Future[None] | None]:
         """Uses the invite (exactly, across instances), shares the tier's libraries, and gives the use
-        back unless someone new was really invited."""
+        back unless someone new was really invited. A new user's record is written in the background,
+        beside the log entry; the caller waits for it."""
         deps = self._deps
         try:
             admission = deps.admissions.claim(admission)
         except InviteCodeRejected as rejected:
-            return _code_rejection(rejected)
-        result = self._invite(gateway, identifier, admission.tier)
+            return _code_rejection(rejected), None
+        result = self._invite(gateway, identifier, admission.tier, paused.result())
         if result.outcome is not InviteOutcome.INVITED:
             deps.admissions.release(admission)
-            return result
-        self._grant(identifier, admission)
-        return result
+            return result, None
+        return result, _POOL.submit(self._grant, identifier, admission)
 
     def _grant(self, identifier: Identifier, admission: Admission) -> None:
         now = self._clock()
@@ -169,10 +179,10 @@ class InviteService:
         except AzureError as exc:
             log.error("Could not record the new user's access (expiry won't apply): %s", type(exc).__name__)
 
-    def _invite(self, gateway: PlexGateway, identifier: Identifier, tier: Tier) -> InviteResult:
+    def _invite(self, gateway: PlexGateway, identifier: Identifier, tier: Tier, paused: bool) -> InviteResult:
         deps = self._deps
         fingerprint = gateway.token_fingerprint
-        if deps.plex_status.invites_paused(fingerprint):
+        if paused:
             # Circuit open: plex.tv already said this token is invalid; don't ask again yet.
             return _failure_result(PlexError(PlexErrorKind.INVALID_TOKEN, "invites paused: plex.tv rejected the owner token"), identifier)
         try:
@@ -246,8 +256,12 @@ class InviteService:
         return result
 
     def _write(self, record: InviteRecord) -> None:
-        written = self._deps.invite_log.append(record)
-        self._deps.counters.record(written.outcome, written.created_at)
+        # The log entry and the totals are independent writes: make them side by side.
+        counted = _POOL.submit(self._deps.counters.record, record.outcome, record.created_at)
+        try:
+            self._deps.invite_log.append(record)
+        finally:
+            counted.result()
 
     def _flush_outbox(self) -> None:
         with self._outbox_lock:
