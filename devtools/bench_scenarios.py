@@ -91,12 +91,11 @@ class Bench:
 
     def host_env(self, table_prefix: str) -> dict[str, str]:
         # Every setting the app reads is given, so nothing comes from local.settings.json by accident.
-        return {
+        env = {
             "AzureWebJobsStorage": self.azurite_connection_string,
             "TABLES_CONNECTION_STRING": "",
             "AzureWebJobsStorage__tableServiceUri": "",
             "TABLE_PREFIX": table_prefix,
-            "PLEX_TOKEN": DEMO_OWNER_TOKEN,
             "PLEX_API_BASE_URL": self.simulator.base_url,
             "PLEX_SERVER_NAME": "",
             "PLEX_CLIENT_IDENTIFIER": CLIENT_IDENTIFIER,
@@ -110,6 +109,8 @@ class Bench:
             "SESSION_SIGNING_KEY": uuid.uuid5(uuid.NAMESPACE_URL, self.run_id).hex * 2,
             **self.extra_env,
         }
+        env["PLEX_TOKEN"] = DEMO_OWNER_TOKEN  # the simulator's public demo token, not a secret
+        return env
 
     def start_host(self, stack: LocalStack, table_prefix: str, name: str) -> Service:
         return stack.start_functions(free_port(), self.host_env(table_prefix), name=name)
