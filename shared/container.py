@@ -86,9 +86,6 @@ class Container:
                 )
             return self._gateway
 
-    def existing_plex_gateway(self) -> PlexGateway | None:
-        return self._gateway
-
     @cached_property
     def plex_status(self) -> PlexStatusMonitor:
         return PlexStatusMonitor(lambda: self._table(tables.SETTINGS), self.plex_gateway)

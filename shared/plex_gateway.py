@@ -100,7 +100,6 @@ class PlexGateway:
         self._account: MyPlexAccount | None = None
         self._server: _Server | None = None
         self._sections: tuple[PlexLibrary, ...] | None = None
-        self._sections_loaded_at: float | None = None
         self._state = ConnectionState()
 
     # -- public API -------------------------------------------------------
@@ -108,10 +107,6 @@ class PlexGateway:
     @property
     def state(self) -> ConnectionState:
         return self._state
-
-    @property
-    def sections_loaded_at(self) -> float | None:
-        return self._sections_loaded_at
 
     def ensure_configured(self) -> None:
         """Raises SetupRequired, before anything else is done, while no owner token is configured."""
@@ -347,7 +342,6 @@ class PlexGateway:
         )
         with self._lock:
             self._sections = loaded
-            self._sections_loaded_at = self._clock()
         return loaded
 
     def _resolve_sections(self, section_ids: Sequence[int]) -> list[PlexLibrary]:
