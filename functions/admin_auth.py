@@ -90,7 +90,7 @@ def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.Htt
     try:
         recovery_codes = get_container().admin_auth.confirm_totp_enrolment(session, code)
     except AuthError as exc:
-        return _as_bad_request(exc)
+        raise _wrong_code(exc) from None
     return json_response({"recoveryCodes": recovery_codes})
 
 
@@ -102,10 +102,10 @@ def admin_totp_disable(req: func.HttpRequest, session: AdminSession) -> func.Htt
     try:
         get_container().admin_auth.disable_totp(session, code)
     except AuthError as exc:
-        return _as_bad_request(exc)
+        raise _wrong_code(exc) from None
     return json_response({})
 
 
-def _as_bad_request(exc: AuthError) -> func.HttpResponse:
+def _wrong_code(exc: AuthError) -> RequestError:
     # A wrong code while signed in is a form error, not a lost session.
-    raise RequestError(400, str(exc.failure), exc.message, field=exc.field)
+    return RequestError(400, str(exc.failure), exc.message, field=exc.field)

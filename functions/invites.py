@@ -59,16 +59,16 @@ def create_invite(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _response_for(result: InviteResult) -> func.HttpResponse:
-    note_outcome(str(result.outcome))
     status = _STATUS_BY_OUTCOME[result.outcome]
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     if result.outcome.succeeded:
-        return json_response(
+        response = json_response(
             {"outcome": str(result.outcome), "message": result.message, "libraries": list(result.libraries)}, status, headers
         )
-    retry_after = result.retry_after if result.retry_after is not None else _DEFAULT_RETRY_AFTER_SECONDS.get(result.outcome)
-    if retry_after is not None:
-        headers["Retry-After"] = retry_after_header(retry_after)
-    response = error_response(status, result.error_code, result.message, field=result.field, headers=headers)
-    note_outcome(str(result.outcome))
+    else:
+        retry_after = result.retry_after if result.retry_after is not None else _DEFAULT_RETRY_AFTER_SECONDS.get(result.outcome)
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after_header(retry_after)
+        response = error_response(status, result.error_code, result.message, field=result.field, headers=headers)
+    note_outcome(str(result.outcome))  # the log line names the outcome, not only the error code
     return response

@@ -59,8 +59,14 @@ def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _plex_server_name(container: Container) -> str:
-    # Loading the form warms the Plex connection, so the invite that follows is a warm one.
+    # Loading the form warms the Plex connection, so the invite that follows is a warm one; but
+    # not while plex.tv rejects the token: page loads must not hammer it (the invite breaker's rule).
+    gateway = container.plex_gateway()
+    gateway.ensure_configured()  # also notices a rotated token
+    fallback = gateway.state.server_name or container.settings.plex_server_name or "our Plex server"
+    if gateway.state.token_valid is False:
+        return fallback
     try:
-        return container.plex_gateway().server_name()
+        return gateway.server_name()
     except PlexError:
-        return container.settings.plex_server_name or "our Plex server"
+        return fallback

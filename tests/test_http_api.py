@@ -172,6 +172,17 @@ def test_invalid_owner_token_pauses_invites_with_503(app):
     assert "owner" in error["message"]
 
 
+def test_page_loads_do_not_call_plex_while_the_token_is_rejected(app):
+    app.simulator.set_owner(token="revoked")
+    assert post_invite(app, {"identifier": "dave_p", "inviteCode": HTTP_INVITE_CODE}).status_code == 503
+    app.simulator.reset_counts()
+    for _ in range(3):
+        response = requests.get(f"{app.site_url}/api/config", timeout=30)
+        assert response.status_code == 200
+        assert response.json()["serverName"]
+    assert app.simulator.plex_tv_requests() == 0
+
+
 def test_config_tells_the_form_what_it_needs(app):
     response = requests.get(f"{app.site_url}/api/config", timeout=30)
     assert response.status_code == 200
