@@ -161,19 +161,19 @@ class HostClient:
         return response.status_code, ms
 
     def login(self, password: str) -> None:
-        response, _ = self._send("POST", "admin/login", {"username": ADMIN_USERNAME, "password": password}, admin=True)
+        response, _ = self._send("POST", "manage/login", {"username": ADMIN_USERNAME, "password": password}, admin=True)
         _expect(response, 200, "admin sign-in")
         cookie = response.headers.get("Set-Cookie", "")
         self.cookie = cookie.split(";", 1)[0].split("=", 1)[1] if "=" in cookie else ""
         self.csrf = response.json()["csrfToken"]
 
     def dashboard(self) -> float:
-        response, ms = self._send("GET", "admin/dashboard", admin=True)
+        response, ms = self._send("GET", "manage/dashboard", admin=True)
         _expect(response, 200, "dashboard")
         return ms
 
     def refresh_libraries(self) -> float:
-        response, ms = self._send("POST", "admin/libraries/refresh", admin=True)
+        response, ms = self._send("POST", "manage/libraries/refresh", admin=True)
         _expect(response, 200, "library refresh")
         return ms
 

@@ -22,7 +22,7 @@ bp = func.Blueprint()
 # -- invite links ---------------------------------------------------------------
 
 
-@bp.route(route="admin/invite-links", methods=["GET"])
+@bp.route(route="manage/invite-links", methods=["GET"])
 @api_endpoint
 @admin_only(changes_state=False)
 def list_invite_links(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -37,7 +37,7 @@ def list_invite_links(req: func.HttpRequest, session: AdminSession) -> func.Http
     )
 
 
-@bp.route(route="admin/invite-links", methods=["POST"])
+@bp.route(route="manage/invite-links", methods=["POST"])
 @api_endpoint
 @admin_only(changes_state=True)
 def create_invite_link(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -59,7 +59,7 @@ def create_invite_link(req: func.HttpRequest, session: AdminSession) -> func.Htt
     return json_response(_link(link, {tier.id: tier.name}), 201)
 
 
-@bp.route(route="admin/invite-links/{code}", methods=["DELETE"])
+@bp.route(route="manage/invite-links/{code}", methods=["DELETE"])
 @api_endpoint
 @admin_only(changes_state=True)
 def delete_invite_link(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -67,7 +67,7 @@ def delete_invite_link(req: func.HttpRequest, session: AdminSession) -> func.Htt
     return json_response({})
 
 
-@bp.route(route="admin/code-required", methods=["PUT"])
+@bp.route(route="manage/code-required", methods=["PUT"])
 @api_endpoint
 @admin_only(changes_state=True)
 def set_code_required(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -82,14 +82,14 @@ def set_code_required(req: func.HttpRequest, session: AdminSession) -> func.Http
 # -- tiers ---------------------------------------------------------------------------
 
 
-@bp.route(route="admin/tiers", methods=["GET"])
+@bp.route(route="manage/tiers", methods=["GET"])
 @api_endpoint
 @admin_only(changes_state=False)
 def list_tiers(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     return json_response({"items": [_tier(tier) for tier in get_container().tiers.list()]})
 
 
-@bp.route(route="admin/tiers/{tier_id?}", methods=["POST", "PUT"])
+@bp.route(route="manage/tiers/{tier_id?}", methods=["POST", "PUT"])
 @api_endpoint
 @admin_only(changes_state=True)
 def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -108,7 +108,7 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
     )
     tier_id = req.route_params.get("tier_id") or ""
     if req.method == "PUT" and not tier_id:
-        raise RequestError(400, "tier_id_required", "Say which tier to change: PUT /api/admin/tiers/{id}.")
+        raise RequestError(400, "tier_id_required", "Say which tier to change: PUT /api/manage/tiers/{id}.")
     try:
         tier = container.tiers.save(_text(body, "name"), section_ids, permissions, tier_id=tier_id)
     except TierError as exc:
@@ -116,7 +116,7 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
     return json_response(_tier(tier), 200 if tier_id else 201)
 
 
-@bp.route(route="admin/tiers/{tier_id}", methods=["DELETE"])
+@bp.route(route="manage/tiers/{tier_id}", methods=["DELETE"])
 @api_endpoint
 @admin_only(changes_state=True)
 def delete_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -130,14 +130,14 @@ def delete_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
 # -- users -------------------------------------------------------------------------
 
 
-@bp.route(route="admin/users", methods=["GET"])
+@bp.route(route="manage/users", methods=["GET"])
 @api_endpoint
 @admin_only(changes_state=False)
 def list_users(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     return json_response({"items": [_user(user) for user in get_container().user_access.list_users()]})
 
 
-@bp.route(route="admin/users/{identifier}/revoke", methods=["POST"])
+@bp.route(route="manage/users/{identifier}/revoke", methods=["POST"])
 @api_endpoint
 @admin_only(changes_state=True)
 def revoke_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -148,7 +148,7 @@ def revoke_user(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
     return json_response(_grant(grant))
 
 
-@bp.route(route="admin/users/{identifier}", methods=["PATCH"])
+@bp.route(route="manage/users/{identifier}", methods=["PATCH"])
 @api_endpoint
 @admin_only(changes_state=True)
 def change_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:

@@ -37,7 +37,7 @@ def _session_body(session: AdminSession, totp_enabled: bool) -> dict[str, object
     }
 
 
-@bp.route(route="admin/login", methods=["POST"])
+@bp.route(route="manage/login", methods=["POST"])
 @api_endpoint
 def admin_login(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
@@ -59,7 +59,7 @@ def admin_login(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_session_body(session, second_factor.enabled), headers={"Set-Cookie": session_cookie(token, max_age)})
 
 
-@bp.route(route="admin/logout", methods=["POST"])
+@bp.route(route="manage/logout", methods=["POST"])
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -67,14 +67,14 @@ def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpRespo
     return json_response({}, headers={"Set-Cookie": cleared_session_cookie()})
 
 
-@bp.route(route="admin/session", methods=["GET"])
+@bp.route(route="manage/session", methods=["GET"])
 @api_endpoint
 @admin_only(changes_state=False)
 def admin_session(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     return json_response(_session_body(session, get_container().admin_auth.second_factor_enabled()))
 
 
-@bp.route(route="admin/totp/setup", methods=["POST"])
+@bp.route(route="manage/totp/setup", methods=["POST"])
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -82,7 +82,7 @@ def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpR
     return json_response({"secret": enrolment.secret, "otpauthUri": enrolment.uri, "qrSvg": enrolment.qr_svg})
 
 
-@bp.route(route="admin/totp/confirm", methods=["POST"])
+@bp.route(route="manage/totp/confirm", methods=["POST"])
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -94,7 +94,7 @@ def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.Htt
     return json_response({"recoveryCodes": recovery_codes})
 
 
-@bp.route(route="admin/totp/disable", methods=["POST"])
+@bp.route(route="manage/totp/disable", methods=["POST"])
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_disable(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:

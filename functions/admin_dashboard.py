@@ -25,7 +25,7 @@ MAX_PAGE_SIZE = 200
 MAX_EXPORT_ROWS = 100_000
 
 
-@bp.route(route="admin/dashboard", methods=["GET"])
+@bp.route(route="manage/dashboard", methods=["GET"])
 @api_endpoint
 @admin_only(changes_state=False)
 def admin_dashboard(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -46,7 +46,7 @@ def admin_dashboard(req: func.HttpRequest, session: AdminSession) -> func.HttpRe
     )
 
 
-@bp.route(route="admin/invites", methods=["GET"])
+@bp.route(route="manage/invites", methods=["GET"])
 @api_endpoint
 @admin_only(changes_state=False)
 def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -72,7 +72,7 @@ def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
     return json_response({"items": [_invite(record) for record in records], "nextCursor": _encode_cursor(cursor)})
 
 
-@bp.route(route="admin/libraries", methods=["PUT"])
+@bp.route(route="manage/libraries", methods=["PUT"])
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
@@ -86,7 +86,7 @@ def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func
     return json_response({"libraries": _libraries(view)})
 
 
-@bp.route(route="admin/libraries/refresh", methods=["POST"])
+@bp.route(route="manage/libraries/refresh", methods=["POST"])
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_refresh_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
@@ -62,7 +61,6 @@ def admin_only(*, changes_state: bool) -> Callable[[AdminHandler], Callable[[fun
     """Requires a live session; a state-changing call also needs the CSRF header and the site's Origin."""
 
     def decorate(handler: AdminHandler) -> Callable[[func.HttpRequest], func.HttpResponse]:
-        @functools.wraps(handler)
         def wrapper(req: func.HttpRequest) -> func.HttpResponse:
             auth = get_container().admin_auth
             try:
@@ -75,6 +73,11 @@ def admin_only(*, changes_state: bool) -> Callable[[AdminHandler], Callable[[fun
                 return auth_error_response(exc)
             return handler(req, session)
 
+        # Not functools.wraps: the worker reads inspect.signature, which follows __wrapped__ to
+        # handler(req, session), and refuses a parameter that is no binding.
+        wrapper.__name__ = wrapper.__qualname__ = handler.__name__
+        wrapper.__doc__ = handler.__doc__
+        wrapper.__module__ = handler.__module__
         return wrapper
 
     return decorate

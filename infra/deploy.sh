@@ -262,11 +262,22 @@ else
   failures=$((failures + 1))
 fi
 
-direct=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 "https://$function_host/api/admin/session" 2>/dev/null || true)
-if [ -n "$direct" ] && [ "$direct" != 000 ] && [ "$direct" != 200 ]; then
-  echo "PASS  a direct call to https://$function_host/api/admin/session is refused ($direct)"
+# The admin API must be loaded and guarded: through the site, an anonymous session call answers 401 with
+# the JSON error shape. A 404 here means the host refused or skipped the functions.
+admin_status=$(curl -sS -o "$work_dir/session.json" -w '%{http_code}' --max-time 30 "$site_url/api/manage/session" 2>/dev/null || true)
+if [ "$admin_status" = 401 ] && "$py" -c 'import json, sys; e = json.load(open(sys.argv[1]))["error"]; sys.exit(e["code"] != "not_authenticated")' \
+  "$work_dir/session.json" 2>/dev/null; then
+  echo "PASS  $site_url/api/manage/session answers 401 with the not_authenticated error"
 else
-  echo "FAIL  a direct call to https://$function_host/api/admin/session answered '${direct:-nothing}', not 401/403"
+  echo "FAIL  $site_url/api/manage/session answered '${admin_status:-nothing}' (want 401 with a JSON error); body: $(head -c 300 "$work_dir/session.json" 2>/dev/null || true)"
+  failures=$((failures + 1))
+fi
+
+direct=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 "https://$function_host/api/manage/session" 2>/dev/null || true)
+if [ "$direct" = 401 ] || [ "$direct" = 403 ]; then
+  echo "PASS  a direct call to https://$function_host/api/manage/session is refused ($direct)"
+else
+  echo "FAIL  a direct call to https://$function_host/api/manage/session answered '${direct:-nothing}', not 401/403"
   failures=$((failures + 1))
 fi
 

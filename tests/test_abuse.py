@@ -59,15 +59,15 @@ def test_a_burst_from_one_ip_across_two_instances_gets_exactly_the_limit(two_hos
 def test_no_secret_reaches_the_logs(app):
     """Exercise sign-in, invites with a code, bad codes and a Plex failure, then scan the host's log."""
     session = requests.post(
-        f"{app.site_url}/api/admin/login",
+        f"{app.site_url}/api/manage/login",
         json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
         headers={"Origin": app.site_url},
         timeout=30,
     )
     cookie = session.cookies.get("__Host-helpr-session") or session.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
-    requests.get(f"{app.site_url}/api/admin/dashboard", headers={"Cookie": f"__Host-helpr-session={cookie}"}, timeout=30)
+    requests.get(f"{app.site_url}/api/manage/dashboard", headers={"Cookie": f"__Host-helpr-session={cookie}"}, timeout=30)
     requests.post(
-        f"{app.site_url}/api/admin/login",
+        f"{app.site_url}/api/manage/login",
         json={"username": ADMIN_USERNAME, "password": "wrong-" + ADMIN_PASSWORD},
         headers={"Origin": app.site_url},
         timeout=30,

@@ -30,7 +30,7 @@ def use(app, code, identifier):
 
 
 def create_link(admin, **fields):
-    response = admin.call("POST", "admin/invite-links", {"maxUses": 1, "accessDays": 0, "note": "", **fields})
+    response = admin.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 0, "note": "", **fields})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -51,7 +51,7 @@ def test_a_cap_of_two_lets_two_guests_in_and_refuses_the_third(admin, app):
     assert third.json()["error"]["code"] == "invite_used_up"
     assert "used up" in third.json()["error"]["message"]
     assert sorted(s["username"] for s in app.simulator.state()["shares"]) == ["alice", "bob"]
-    listed = next(i for i in admin.call("GET", "admin/invite-links").json()["items"] if i["code"] == link["code"])
+    listed = next(i for i in admin.call("GET", "manage/invite-links").json()["items"] if i["code"] == link["code"])
     assert (listed["uses"], listed["status"]) == (2, "used_up")
     used_by = [r["IdentifierNormalized"] for r in app.tables.client(INVITE_LOG).list_entities() if r["InviteCode"] == link["code"]]
     assert sorted(used_by) == ["alice", "bob"], "each use is recorded in the invite log"
@@ -77,17 +77,17 @@ def test_a_chosen_code_works_case_insensitively_and_the_global_code_still_works(
     create_link(admin, code="Summer-Movie-Night", maxUses=0)
     assert use(app, "summer-movie-night", "alice").status_code == 201
     assert use(app, app.env["INVITE_CODE"], "bob").status_code == 201
-    taken = admin.call("POST", "admin/invite-links", {"code": "SUMMER-movie-night", "maxUses": 1})
+    taken = admin.call("POST", "manage/invite-links", {"code": "SUMMER-movie-night", "maxUses": 1})
     assert taken.json()["error"]["code"] == "code_taken"
 
 
 def test_an_invite_shares_its_tier_and_a_tier_change_affects_future_invites_only(admin, app):
-    tier = admin.call("POST", "admin/tiers", {"name": "Kids", "sectionIds": [KIDS], "allowSync": True}).json()
+    tier = admin.call("POST", "manage/tiers", {"name": "Kids", "sectionIds": [KIDS], "allowSync": True}).json()
     link = create_link(admin, tierId=tier["id"], maxUses=0)
     other = create_link(admin, maxUses=0)  # the default tier
     assert use(app, link["code"], "alice").json()["libraries"] == ["Kids Movies"]
     assert use(app, other["code"], "bob").json()["libraries"] == ["Movies", "TV Shows", "Music", "Kids Movies"]
-    saved = admin.call("PUT", f"admin/tiers/{tier['id']}", {"name": "Kids", "sectionIds": [KIDS, TV]})
+    saved = admin.call("PUT", f"manage/tiers/{tier['id']}", {"name": "Kids", "sectionIds": [KIDS, TV]})
     assert saved.status_code == 200
     assert use(app, link["code"], "carol").json()["libraries"] == ["TV Shows", "Kids Movies"]
     shares = {s["username"]: s for s in app.simulator.state()["shares"]}
@@ -101,7 +101,7 @@ def test_users_list_shows_tier_invite_and_plex_status(admin, app):
     use(app, link["code"], "bob")
     bob_share = next(s for s in app.simulator.state()["shares"] if s["username"] == "bob")
     app.simulator.accept_share(bob_share["id"])
-    users = {u["identifier"]: u for u in admin.call("GET", "admin/users").json()["items"]}
+    users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
     assert users["alice"]["plexStatus"] == "pending"
     assert users["bob"]["plexStatus"] == "accepted"
     assert users["alice"]["inviteCode"] == link["code"]
@@ -113,21 +113,21 @@ def test_users_list_shows_tier_invite_and_plex_status(admin, app):
 def test_revoking_removes_the_share(admin, app):
     use(app, create_link(admin)["code"], "carol")
     assert len(app.simulator.state()["shares"]) == 1
-    revoked = admin.call("POST", "admin/users/carol/revoke", {})
+    revoked = admin.call("POST", "manage/users/carol/revoke", {})
     assert revoked.status_code == 200
     assert revoked.json()["status"] == "revoked"
     assert app.simulator.state()["shares"] == []
-    assert admin.call("POST", "admin/users/carol/revoke", {}).status_code == 409
+    assert admin.call("POST", "manage/users/carol/revoke", {}).status_code == 409
 
 
 def test_change_tier_and_extend_expiry_of_a_user(admin, app):
-    tier = admin.call("POST", "admin/tiers", {"name": "Movies only", "sectionIds": [MOVIES]}).json()
+    tier = admin.call("POST", "manage/tiers", {"name": "Movies only", "sectionIds": [MOVIES]}).json()
     use(app, create_link(admin, accessDays=7)["code"], "dave_p")
-    changed = admin.call("PATCH", "admin/users/dave_p", {"tierId": tier["id"]})
+    changed = admin.call("PATCH", "manage/users/dave_p", {"tierId": tier["id"]})
     assert changed.status_code == 200 and changed.json()["tierId"] == tier["id"]
     assert app.simulator.state()["shares"][0]["section_ids"] == [MOVIES]
     before = datetime.fromisoformat(changed.json()["expiresAt"].replace("Z", "+00:00"))
-    extended = admin.call("PATCH", "admin/users/dave_p", {"extendDays": 30}).json()
+    extended = admin.call("PATCH", "manage/users/dave_p", {"extendDays": 30}).json()
     assert datetime.fromisoformat(extended["expiresAt"].replace("Z", "+00:00")) - before == timedelta(days=30)
 
 
@@ -151,7 +151,7 @@ def test_a_one_day_guest_is_removed_by_the_expiry_run_once_the_clock_moves(admin
     assert sorted(r for run in runs for r in run.removed) == ["alice"]
     assert access.expire_due().removed == [], "running again changes nothing"
     assert [s["username"] for s in app.simulator.state()["shares"]] == ["bob"]
-    users = {u["identifier"]: u for u in admin.call("GET", "admin/users").json()["items"]}
+    users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
     assert users["alice"]["status"] == str(GrantStatus.EXPIRED)
     assert users["alice"]["removedAt"] and "access ended" in users["alice"]["removalNote"]
     assert users["bob"]["status"] == "active"

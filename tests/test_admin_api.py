@@ -43,7 +43,7 @@ class Admin:
         return response
 
     def login(self, password=ADMIN_PASSWORD, **extra):
-        response = self.call("POST", "admin/login", {"username": ADMIN_USERNAME, "password": password, **extra}, csrf=False)
+        response = self.call("POST", "manage/login", {"username": ADMIN_USERNAME, "password": password, **extra}, csrf=False)
         if response.status_code == 200:
             self.cookie = response.cookies.get(COOKIE) or _cookie_value(response.headers["Set-Cookie"])
             self.csrf = response.json()["csrfToken"]
@@ -76,7 +76,7 @@ def test_werkzeug_hash_logs_in_with_a_hardened_cookie(app):
     cookie = response.headers["Set-Cookie"]
     for attribute in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
         assert attribute in cookie
-    session = client.call("GET", "admin/session")
+    session = client.call("GET", "manage/session")
     assert session.status_code == 200
     assert session.json()["username"] == ADMIN_USERNAME
     assert session.json()["csrfToken"] == client.csrf
@@ -101,7 +101,7 @@ def test_the_attempt_after_the_fifth_failure_gets_429_even_with_the_right_passwo
 
 def test_unknown_username_is_the_same_401(app):
     response = requests.post(
-        f"{app.site_url}/api/admin/login",
+        f"{app.site_url}/api/manage/login",
         json={"username": "someone-else", "password": ADMIN_PASSWORD},
         headers={"Origin": app.site_url},
         timeout=30,
@@ -112,35 +112,35 @@ def test_unknown_username_is_the_same_401(app):
 
 def test_login_from_a_foreign_origin_is_403(app):
     response = Admin(app).call(
-        "POST", "admin/login", {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}, origin="https://evil.example"
+        "POST", "manage/login", {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}, origin="https://evil.example"
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "origin_mismatch"
 
 
 def test_state_change_without_csrf_header_or_with_foreign_origin_is_403(admin, app):
-    no_csrf = admin.call("PUT", "admin/libraries", {"sectionIds": [MOVIES]}, csrf=False)
+    no_csrf = admin.call("PUT", "manage/libraries", {"sectionIds": [MOVIES]}, csrf=False)
     assert no_csrf.status_code == 403
     assert no_csrf.json()["error"]["code"] == "csrf_token_invalid"
-    foreign = admin.call("PUT", "admin/libraries", {"sectionIds": [MOVIES]}, origin="https://evil.example")
+    foreign = admin.call("PUT", "manage/libraries", {"sectionIds": [MOVIES]}, origin="https://evil.example")
     assert foreign.status_code == 403
     assert foreign.json()["error"]["code"] == "origin_mismatch"
-    assert admin.call("GET", "admin/dashboard").json()["libraries"]["sharesAll"] is True, "nothing was changed"
+    assert admin.call("GET", "manage/dashboard").json()["libraries"]["sharesAll"] is True, "nothing was changed"
 
 
 def test_logout_revokes_the_session_on_the_server(admin):
     old_cookie = admin.cookie
-    assert admin.call("POST", "admin/logout", {}).status_code == 200
-    replayed = admin.call("GET", "admin/dashboard", cookie=old_cookie)
+    assert admin.call("POST", "manage/logout", {}).status_code == 200
+    replayed = admin.call("GET", "manage/dashboard", cookie=old_cookie)
     assert replayed.status_code == 401
     assert replayed.json()["error"]["code"] == "not_authenticated"
 
 
 def test_admin_endpoints_need_a_session(app):
-    for method, path in (("GET", "admin/dashboard"), ("GET", "admin/invites"), ("GET", "admin/session")):
+    for method, path in (("GET", "manage/dashboard"), ("GET", "manage/invites"), ("GET", "manage/session")):
         response = Admin(app).call(method, path)
         assert response.status_code == 401, path
-    forged = Admin(app).call("GET", "admin/dashboard", cookie="abc.9999999999.forged")
+    forged = Admin(app).call("GET", "manage/dashboard", cookie="abc.9999999999.forged")
     assert forged.status_code == 401
 
 
@@ -149,7 +149,7 @@ def test_dashboard_stats_match_the_invites_made(admin, app):
     assert invite(app, "bob").status_code == 201
     assert invite(app, "alice@example.com").status_code == 200
     assert invite(app, "nobody_by_this_name").status_code == 422
-    data = admin.call("GET", "admin/dashboard").json()
+    data = admin.call("GET", "manage/dashboard").json()
     for window in ("allTime", "last24h", "last7d"):
         assert data["totals"][window]["total"] == 4
         assert data["totals"][window]["succeeded"] == 3
@@ -163,15 +163,15 @@ def test_dashboard_stats_match_the_invites_made(admin, app):
 
 
 def test_warm_dashboard_makes_no_plex_tv_request(admin, app):
-    admin.call("GET", "admin/dashboard")
+    admin.call("GET", "manage/dashboard")
     app.simulator.reset_counts()
     for _ in range(3):
-        assert admin.call("GET", "admin/dashboard").status_code == 200
+        assert admin.call("GET", "manage/dashboard").status_code == 200
     assert app.simulator.plex_tv_requests() == 0
 
 
 def test_library_selection_applies_to_the_next_invite(admin, app):
-    saved = admin.call("PUT", "admin/libraries", {"sectionIds": [TV, MOVIES]})
+    saved = admin.call("PUT", "manage/libraries", {"sectionIds": [TV, MOVIES]})
     assert saved.status_code == 200, saved.text
     selected = {item["title"] for item in saved.json()["libraries"]["items"] if item["selected"]}
     assert selected == {"Movies", "TV Shows"}
@@ -181,25 +181,25 @@ def test_library_selection_applies_to_the_next_invite(admin, app):
 
 
 def test_bad_library_selections_are_rejected(admin):
-    assert admin.call("PUT", "admin/libraries", {"sectionIds": []}).json()["error"]["code"] == "no_libraries_selected"
-    assert admin.call("PUT", "admin/libraries", {"sectionIds": [12345]}).json()["error"]["code"] == "unknown_library"
-    assert admin.call("PUT", "admin/libraries", {"sectionIds": "all"}).status_code == 400
+    assert admin.call("PUT", "manage/libraries", {"sectionIds": []}).json()["error"]["code"] == "no_libraries_selected"
+    assert admin.call("PUT", "manage/libraries", {"sectionIds": [12345]}).json()["error"]["code"] == "unknown_library"
+    assert admin.call("PUT", "manage/libraries", {"sectionIds": "all"}).status_code == 400
 
 
 def test_library_refresh_asks_plex_again(admin, app):
-    admin.call("GET", "admin/dashboard")
+    admin.call("GET", "manage/dashboard")
     app.simulator.reset_counts()
-    refreshed = admin.call("POST", "admin/libraries/refresh", {})
+    refreshed = admin.call("POST", "manage/libraries/refresh", {})
     assert refreshed.status_code == 200
     assert len(refreshed.json()["libraries"]["items"]) == 4
     assert app.simulator.counts()["endpoints"].get("GET /api/servers/{machineId}") == 1
 
 
 def test_broken_owner_token_shows_on_the_dashboard_at_once(admin, app):
-    admin.call("GET", "admin/dashboard")
+    admin.call("GET", "manage/dashboard")
     app.simulator.set_owner(token="revoked")
     assert invite(app, "dave_p").status_code == 503
-    plex = admin.call("GET", "admin/dashboard").json()["plex"]
+    plex = admin.call("GET", "manage/dashboard").json()["plex"]
     assert plex["tokenValid"] is False
     assert "token" in plex["lastError"]
 
@@ -207,23 +207,23 @@ def test_broken_owner_token_shows_on_the_dashboard_at_once(admin, app):
 def test_full_log_pages_with_a_cursor_and_filters(admin, app):
     for name in ("alice", "bob", "carol", "dave_p", "ghost_one", "ghost_two"):
         invite(app, name)
-    first = admin.call("GET", "admin/invites", params={"limit": "4"}).json()
+    first = admin.call("GET", "manage/invites", params={"limit": "4"}).json()
     assert len(first["items"]) == 4 and first["nextCursor"]
-    second = admin.call("GET", "admin/invites", params={"limit": "4", "cursor": first["nextCursor"]}).json()
+    second = admin.call("GET", "manage/invites", params={"limit": "4", "cursor": first["nextCursor"]}).json()
     assert [i["identifier"] for i in first["items"] + second["items"]] == ["ghost_two", "ghost_one", "dave_p", "carol", "bob", "alice"]
     assert second["nextCursor"] is None
-    failed = admin.call("GET", "admin/invites", params={"outcome": "user_not_found"}).json()["items"]
+    failed = admin.call("GET", "manage/invites", params={"outcome": "user_not_found"}).json()["items"]
     assert {i["identifier"] for i in failed} == {"ghost_one", "ghost_two"}
-    by_prefix = admin.call("GET", "admin/invites", params={"identifier": "Ghost_T"}).json()["items"]
+    by_prefix = admin.call("GET", "manage/invites", params={"identifier": "Ghost_T"}).json()["items"]
     assert [i["identifier"] for i in by_prefix] == ["ghost_two"]
-    assert admin.call("GET", "admin/invites", params={"cursor": "garbage"}).status_code == 400
-    assert admin.call("GET", "admin/invites", params={"outcome": "nope"}).status_code == 400
+    assert admin.call("GET", "manage/invites", params={"cursor": "garbage"}).status_code == 400
+    assert admin.call("GET", "manage/invites", params={"outcome": "nope"}).status_code == 400
 
 
 def test_csv_export(admin, app):
     invite(app, "alice")
     invite(app, "=cmd")
-    response = admin.call("GET", "admin/invites", params={"format": "csv"})
+    response = admin.call("GET", "manage/invites", params={"format": "csv"})
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in response.headers["Content-Disposition"]
@@ -233,12 +233,12 @@ def test_csv_export(admin, app):
 
 
 def test_totp_enrolment_then_sign_in_needs_a_code(admin, app):
-    setup = admin.call("POST", "admin/totp/setup", {})
+    setup = admin.call("POST", "manage/totp/setup", {})
     assert setup.status_code == 200
     secret = setup.json()["secret"]
     assert setup.json()["qrSvg"].lstrip().startswith("<svg")
-    assert admin.call("POST", "admin/totp/confirm", {"code": "000000"}).status_code == 400
-    confirmed = admin.call("POST", "admin/totp/confirm", {"code": pyotp.TOTP(secret).now()})
+    assert admin.call("POST", "manage/totp/confirm", {"code": "000000"}).status_code == 400
+    confirmed = admin.call("POST", "manage/totp/confirm", {"code": pyotp.TOTP(secret).now()})
     assert confirmed.status_code == 200, confirmed.text
     recovery = confirmed.json()["recoveryCodes"]
     assert len(recovery) == 10

@@ -76,7 +76,12 @@ elif tool == "curl":
     if url == OUTPUTS["siteUrl"] + "/api/health":
         pathlib.Path(out).write_text('{"storage": {"status": "ok"}}')
         print("200 application/json; charset=utf-8", end="")
-    elif url.endswith("/api/admin/session"):
+    elif url == OUTPUTS["siteUrl"] + "/api/manage/session":
+        status = os.environ.get("STUB_SITE_ADMIN_STATUS", "401")
+        body = '{"error": {"code": "not_authenticated", "message": "Sign in."}}' if status == "401" else ""
+        pathlib.Path(out).write_text(body)
+        print(status, end="")
+    elif url.endswith("/api/manage/session"):
         print(os.environ.get("STUB_DIRECT_ADMIN_STATUS", "401"), end="")
     else:
         print("200", end="")
@@ -179,7 +184,34 @@ def test_the_smoke_check_fails_when_the_function_app_answers_admin_calls_directl
     put_all_secrets(state)
     run = deploy({**env, "STUB_DIRECT_ADMIN_STATUS": "200"})
     assert run.returncode != 0
-    assert f"FAIL  a direct call to https://{FUNCTION_APP}.azurewebsites.net/api/admin/session answered '200'" in run.stdout
+    assert f"FAIL  a direct call to https://{FUNCTION_APP}.azurewebsites.net/api/manage/session answered '200'" in run.stdout
+
+
+@pytest.mark.parametrize("direct", ["404", "500", "000"])
+def test_the_smoke_check_fails_unless_a_direct_admin_call_is_refused(stubs, direct):
+    env, state = stubs
+    put_all_secrets(state)
+    run = deploy({**env, "STUB_DIRECT_ADMIN_STATUS": direct})
+    assert run.returncode != 0
+    assert "not 401/403" in run.stdout
+
+
+def test_the_smoke_check_fails_when_the_admin_api_is_not_served_through_the_site(stubs):
+    # A host that refused the admin routes answers an empty 404: the deploy must not say "Deployed."
+    env, state = stubs
+    put_all_secrets(state)
+    run = deploy({**env, "STUB_SITE_ADMIN_STATUS": "404"})
+    assert run.returncode != 0
+    assert f"FAIL  {OUTPUTS['siteUrl']}/api/manage/session answered '404'" in run.stdout
+    assert "Deployed." not in run.stdout
+
+
+def test_the_smoke_check_passes_on_a_guarded_admin_api(stubs):
+    env, state = stubs
+    put_all_secrets(state)
+    run = deploy(env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"PASS  {OUTPUTS['siteUrl']}/api/manage/session answers 401" in run.stdout
 
 
 def test_missing_secrets_need_a_terminal(stubs):

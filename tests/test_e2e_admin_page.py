@@ -91,7 +91,7 @@ def test_log_out_then_the_old_cookie_gets_401(app, page, context):
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
     page.click("#logout-button")
     expect(page.locator("#login-section")).to_be_visible()
-    replay = requests.get(f"{app.site_url}/api/admin/dashboard", headers={"Cookie": f"{COOKIE}={cookie['value']}"}, timeout=30)
+    replay = requests.get(f"{app.site_url}/api/manage/dashboard", headers={"Cookie": f"{COOKIE}={cookie['value']}"}, timeout=30)
     assert replay.status_code == 401
 
 

@@ -25,26 +25,26 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     http = [(route, methods) for kind, route, methods in json.loads(out.stdout) if kind == "httpTrigger"]
     assert http == [
-        ("admin/code-required", ["PUT"]),
-        ("admin/dashboard", ["GET"]),
-        ("admin/invite-links", ["GET"]),
-        ("admin/invite-links", ["POST"]),
-        ("admin/invite-links/{code}", ["DELETE"]),
-        ("admin/invites", ["GET"]),
-        ("admin/libraries", ["PUT"]),
-        ("admin/libraries/refresh", ["POST"]),
-        ("admin/login", ["POST"]),
-        ("admin/logout", ["POST"]),
-        ("admin/session", ["GET"]),
-        ("admin/tiers", ["GET"]),
-        ("admin/tiers/{tier_id?}", ["POST", "PUT"]),
-        ("admin/tiers/{tier_id}", ["DELETE"]),
-        ("admin/totp/confirm", ["POST"]),
-        ("admin/totp/disable", ["POST"]),
-        ("admin/totp/setup", ["POST"]),
-        ("admin/users", ["GET"]),
-        ("admin/users/{identifier}", ["PATCH"]),
-        ("admin/users/{identifier}/revoke", ["POST"]),
+        ("manage/code-required", ["PUT"]),
+        ("manage/dashboard", ["GET"]),
+        ("manage/invite-links", ["GET"]),
+        ("manage/invite-links", ["POST"]),
+        ("manage/invite-links/{code}", ["DELETE"]),
+        ("manage/invites", ["GET"]),
+        ("manage/libraries", ["PUT"]),
+        ("manage/libraries/refresh", ["POST"]),
+        ("manage/login", ["POST"]),
+        ("manage/logout", ["POST"]),
+        ("manage/session", ["GET"]),
+        ("manage/tiers", ["GET"]),
+        ("manage/tiers/{tier_id?}", ["POST", "PUT"]),
+        ("manage/tiers/{tier_id}", ["DELETE"]),
+        ("manage/totp/confirm", ["POST"]),
+        ("manage/totp/disable", ["POST"]),
+        ("manage/totp/setup", ["POST"]),
+        ("manage/users", ["GET"]),
+        ("manage/users/{identifier}", ["PATCH"]),
+        ("manage/users/{identifier}/revoke", ["POST"]),
         ("config", ["GET"]),
         ("health", ["GET"]),
         ("invites", ["POST"]),
@@ -59,9 +59,9 @@ def test_route_templates_match_like_the_functions_host():
     assert route_pattern("api/invites").fullmatch("/api/invites/")
     assert not route_pattern("api/invites").fullmatch("/api/invites/extra")
     users = route_pattern("api/admin/users/{id:int}/{action?}")
-    assert users.fullmatch("/api/admin/users/12").groupdict() == {"id": "12", "action": None}
-    assert users.fullmatch("/api/admin/users/12/revoke").groupdict()["action"] == "revoke"
-    assert not users.fullmatch("/api/admin/users/abc")
+    assert users.fullmatch("/api/manage/users/12").groupdict() == {"id": "12", "action": None}
+    assert users.fullmatch("/api/manage/users/12/revoke").groupdict()["action"] == "revoke"
+    assert not users.fullmatch("/api/manage/users/abc")
 
 
 def test_local_settings_fill_in_but_never_override_the_environment(tmp_path):
@@ -134,7 +134,7 @@ def test_admin_sign_in_names_the_missing_setting(monkeypatch, env, missing):
     reset_container()
     try:
         response = _call(
-            "admin/login",
+            "manage/login",
             "POST",
             b'{"username": "admin", "password": "pw"}',
             {"Content-Type": "application/json", "Origin": "http://portal.test"},

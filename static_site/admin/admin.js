@@ -17,19 +17,19 @@
   var formatWith = H.formatWith;
 
   var API = {
-    session: '/api/admin/session',
-    login: '/api/admin/login',
-    logout: '/api/admin/logout',
-    dashboard: '/api/admin/dashboard',
-    libraries: '/api/admin/libraries',
-    librariesRefresh: '/api/admin/libraries/refresh',
-    totpSetup: '/api/admin/totp/setup',
-    totpConfirm: '/api/admin/totp/confirm',
-    totpDisable: '/api/admin/totp/disable',
-    inviteLinks: '/api/admin/invite-links',
-    codeRequired: '/api/admin/code-required',
-    tiers: '/api/admin/tiers',
-    users: '/api/admin/users'
+    session: '/api/manage/session',
+    login: '/api/manage/login',
+    logout: '/api/manage/logout',
+    dashboard: '/api/manage/dashboard',
+    libraries: '/api/manage/libraries',
+    librariesRefresh: '/api/manage/libraries/refresh',
+    totpSetup: '/api/manage/totp/setup',
+    totpConfirm: '/api/manage/totp/confirm',
+    totpDisable: '/api/manage/totp/disable',
+    inviteLinks: '/api/manage/invite-links',
+    codeRequired: '/api/manage/code-required',
+    tiers: '/api/manage/tiers',
+    users: '/api/manage/users'
   };
 
   var REQUEST_TIMEOUT_MS = 20000;

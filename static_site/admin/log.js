@@ -5,7 +5,7 @@
   var H = window.Helpr;
   var isPlainObject = H.isPlainObject;
 
-  var INVITES_URL = '/api/admin/invites';
+  var INVITES_URL = '/api/manage/invites';
   var PAGE_SIZE = 50;
   var REQUEST_TIMEOUT_MS = 20000;
   var MAX_IDENTIFIER_LENGTH = 254;
