@@ -35,6 +35,36 @@ if ! stamp_ok .venv/.helpr-requirements "$req_hash"; then
   echo "$req_hash" > .venv/.helpr-requirements
 fi
 
+# The Python worker's indexing code in .venv-worker (azure-functions-runtime needs Python 3.13). The local
+# host runs it at start-up (devtools/worker_index.py) so that it loads functions as Azure does.
+find_python313() {
+  local pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
+  local candidate
+  for candidate in "${PYTHON313:-}" python3.13 "$pyenv_root"/versions/3.13*/bin/python3.13; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+if py313=$(find_python313); then
+  worker_hash=$(cat requirements.txt devtools/requirements-worker.txt | sha256sum | cut -d' ' -f1)
+  if ! stamp_ok .venv-worker/.helpr-requirements "$worker_hash"; then
+    echo "Installing the Functions worker's indexing code into .venv-worker with $py313"
+    [ -x .venv-worker/bin/python ] || "$py313" -m venv .venv-worker
+    # --ignore-requires-python: azure-functions 1.26.0 (the app's pin) declares Python < 3.13, yet imports there.
+    .venv-worker/bin/pip install --quiet --disable-pip-version-check --ignore-requires-python -r requirements.txt
+    .venv-worker/bin/pip install --quiet --disable-pip-version-check --no-deps -r devtools/requirements-worker.txt
+    .venv-worker/bin/python -c 'import azure.functions, azure_functions_runtime.loader, azure_functions_runtime.functions'
+    echo "$worker_hash" > .venv-worker/.helpr-requirements
+  fi
+else
+  echo "WARNING: Python 3.13 was not found, so the local host cannot check that the Functions worker indexes the app." >&2
+  echo "  Install Python 3.13 (e.g. 'pyenv install 3.13', or Debian's python3.13 and python3.13-venv), or set" >&2
+  echo "  PYTHON313=/path/to/python3.13, then run devtools/setup.sh again." >&2
+fi
+
 # npm packages (--ignore-scripts: the SWA CLI's optional native keychain build is not needed)
 if ! command -v npm >/dev/null 2>&1; then
   echo "Node.js 20 and npm are required for Azurite and the Static Web Apps emulator." >&2
