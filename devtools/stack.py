@@ -205,7 +205,8 @@ def run(args: argparse.Namespace) -> None:
             env["PLEX_API_BASE_URL"] = simulator.url
             env["PLEX_TOKEN"] = DEMO_OWNER_TOKEN  # the simulator's public demo token, not a secret
         print("Starting Azurite (Table Storage)...", flush=True)
-        stack.start_azurite(args.azurite_port, ROOT / ".local" / "azurite")
+        # Demo data (the simulator's server, log and users) never shows up in a run with a real token.
+        stack.start_azurite(args.azurite_port, ROOT / ".local" / ("azurite-demo" if demo else "azurite"))
         print("Starting the functions host...", flush=True)
         stack.start_functions(args.functions_port, env)
         print("Starting the Static Web Apps emulator...", flush=True)

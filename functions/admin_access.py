@@ -134,7 +134,8 @@ def delete_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
 @api_endpoint
 @admin_only(changes_state=False)
 def list_users(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    return json_response({"items": [_user(user) for user in get_container().user_access.list_users()]})
+    listed = get_container().user_access.list_users()
+    return json_response({"items": [_user(user) for user in listed.users], "plexError": listed.plex_error})
 
 
 @bp.route(route="manage/users/{identifier}/revoke", methods=["POST"])

@@ -91,7 +91,7 @@ def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func
 @admin_only(changes_state=True)
 def admin_refresh_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     container = get_container()
-    view = container.library_catalog.view(refresh=True)
+    view = container.library_catalog.refresh()
     container.plex_status.current(force_check=True)
     return json_response({"libraries": _libraries(view)})
 
@@ -152,6 +152,7 @@ def _plex(status: PlexStatus) -> dict[str, object]:
     return {
         "serverName": status.server_name,
         "tokenValid": status.token_valid,
+        "connection": status.connection,
         "lastError": status.last_error,
         "lastErrorAt": iso_utc(status.last_error_at),
         "checkedAt": iso_utc(status.checked_at),

@@ -16,6 +16,7 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
+from shared.plex_errors import PlexError, PlexErrorKind
 from shared.settings import SetupRequired
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,11 @@ def _run(handler: Callable[[func.HttpRequest], func.HttpResponse], req: func.Htt
     except SetupRequired as exc:
         log.error("Setup required: missing %s", ", ".join(exc.missing))
         return error_response(503, "setup_required", exc.message)
+    except PlexError as exc:
+        log.warning("Plex failed in %s: %s", handler.__name__, exc.kind)
+        code, message = _PLEX_ERROR_ANSWERS.get(exc.kind, _PLEX_ERROR_ANSWERS[PlexErrorKind.UNEXPECTED])
+        retry_after = str(max(1, round(exc.retry_after))) if exc.retry_after else "60"
+        return error_response(503, code, message.format(detail=exc.detail), headers={"Retry-After": retry_after})
     except AzureError as exc:
         log.error("Table Storage failed: %s", type(exc).__name__)
         return error_response(
@@ -168,6 +174,18 @@ def _run(handler: Callable[[func.HttpRequest], func.HttpResponse], req: func.Htt
     except Exception as exc:
         log.exception("Unhandled error in %s: %s", handler.__name__, type(exc).__name__)
         return error_response(500, "internal_error", "Something went wrong on our side. Please try again in a minute.")
+
+
+# What the admin reads when a call needed plex.tv and didn't get an answer it could use.
+_PLEX_ERROR_ANSWERS: dict[PlexErrorKind, tuple[str, str]] = {
+    PlexErrorKind.INVALID_TOKEN: (
+        "plex_token_rejected",
+        "plex.tv rejected the owner's Plex token. Put a new token in Key Vault (plex-token) or PLEX_TOKEN, then try again.",
+    ),
+    PlexErrorKind.UNAVAILABLE: ("plex_unreachable", "{detail}. Nothing was changed; try again in a minute."),
+    PlexErrorKind.RATE_LIMITED: ("plex_rate_limited", "plex.tv is rate-limiting requests. Nothing was changed; try again in a minute."),
+    PlexErrorKind.UNEXPECTED: ("plex_error", "plex.tv answered something unexpected: {detail}"),
+}
 
 
 def client_ip(req: func.HttpRequest, trusted_hops: int = 1) -> str:

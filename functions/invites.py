@@ -23,12 +23,14 @@ _STATUS_BY_OUTCOME = {
     # plex.tv's own limits and outages, after retries: the portal can't serve the guest right now.
     InviteOutcome.PLEX_RATE_LIMITED: 503,
     InviteOutcome.PLEX_UNAVAILABLE: 503,
+    InviteOutcome.PLEX_UNCONFIRMED: 503,
     InviteOutcome.INVALID_OWNER_TOKEN: 503,
     InviteOutcome.PLEX_ERROR: 502,
 }
 _DEFAULT_RETRY_AFTER_SECONDS = {
     InviteOutcome.PLEX_RATE_LIMITED: 60,
     InviteOutcome.PLEX_UNAVAILABLE: 60,
+    InviteOutcome.PLEX_UNCONFIRMED: 120,
     InviteOutcome.INVALID_OWNER_TOKEN: 300,
 }
 MAX_IDEMPOTENCY_KEY_LENGTH = 200

@@ -132,7 +132,12 @@ class Container:
 
     @cached_property
     def library_catalog(self) -> LibraryCatalog:
-        return LibraryCatalog(lambda: self._table(tables.SETTINGS), self.runtime_settings, self.plex_gateway)
+        return LibraryCatalog(
+            lambda: self._table(tables.SETTINGS),
+            self.runtime_settings,
+            self.plex_gateway,
+            record_failure=lambda error: self.plex_status.record_failure(error),
+        )
 
     @cached_property
     def dashboard(self) -> Dashboard:

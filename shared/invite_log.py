@@ -30,6 +30,8 @@ class InviteOutcome(StrEnum):
     SHARE_LIMIT = "share_limit"
     PLEX_RATE_LIMITED = "plex_rate_limited"
     PLEX_UNAVAILABLE = "plex_unavailable"
+    # plex.tv may have created the share, and could not be asked whether it did.
+    PLEX_UNCONFIRMED = "plex_unconfirmed"
     INVALID_OWNER_TOKEN = "invalid_owner_token"
     PLEX_ERROR = "plex_error"
 

@@ -190,6 +190,8 @@ class InviteService:
         except PlexError as error:
             if error.kind is PlexErrorKind.INVALID_TOKEN:
                 deps.plex_status.record_failure(error, fingerprint)  # keeps the breaker open, for every instance
+            if error.invite_may_exist:
+                return _unconfirmed_result(error, identifier)
             return _failure_result(error, identifier)
         name = identifier.submitted.strip()
         if share.already_shared:
@@ -216,7 +218,7 @@ class InviteService:
         return InviteResult(**payload)
 
     def _remember(self, claim: Claim, identifier: Identifier, result: InviteResult) -> None:
-        transient = result.outcome in (InviteOutcome.PLEX_UNAVAILABLE, InviteOutcome.PLEX_RATE_LIMITED)
+        transient = result.outcome in (InviteOutcome.PLEX_UNAVAILABLE, InviteOutcome.PLEX_RATE_LIMITED, InviteOutcome.PLEX_UNCONFIRMED)
         try:
             if transient:
                 self._deps.idempotency.release(claim)  # the next try should really try again
@@ -282,6 +284,21 @@ class InviteService:
 
 def _code_rejection(rejected: InviteCodeRejected) -> InviteResult:
     return InviteResult(InviteOutcome.CODE_REJECTED, rejected.message, field="inviteCode", error_code=rejected.error_code)
+
+
+def _unconfirmed_result(error: PlexError, identifier: Identifier) -> InviteResult:
+    name = identifier.submitted.strip()
+    message = (
+        f"Plex didn't confirm whether the invite for {name} went through. Check your email and app.plex.tv for a "
+        "pending invite in a few minutes. If there is none, send this form again: that can't invite you twice."
+    )
+    return InviteResult(
+        InviteOutcome.PLEX_UNCONFIRMED,
+        message,
+        retry_after=error.retry_after,
+        error_code=str(InviteOutcome.PLEX_UNCONFIRMED),
+        detail=f"unconfirmed: {error.detail}",
+    )
 
 
 def _failure_result(error: PlexError, identifier: Identifier) -> InviteResult:

@@ -49,9 +49,11 @@ class LibraryCatalog:
         runtime_settings: RuntimeSettings,
         gateway: Callable[[], PlexGateway],
         *,
+        record_failure: Callable[[PlexError], None] = lambda error: None,
         ttl_seconds: float = CACHE_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._record_failure = record_failure
         self._table = table_provider
         self._runtime = runtime_settings
         self._gateway = gateway
@@ -67,6 +69,16 @@ class LibraryCatalog:
             except PlexError as exc:
                 error = exc.detail  # keep showing the last list we had
         return self._mark(libraries, fetched_at, self._runtime.library_selection(), error)
+
+    def refresh(self) -> LibraryView:
+        """Reads the list from plex.tv now. Raises PlexError (after recording it for the dashboard) when
+        plex.tv can't answer: the owner asked for a fresh list and must not be shown the old one as new."""
+        try:
+            libraries, fetched_at = self._fetch()
+        except PlexError as error:
+            self._record_failure(error)
+            raise
+        return self._mark(libraries, fetched_at, self._runtime.library_selection(), "")
 
     def select(self, section_ids: Sequence[int]) -> LibraryView:
         wanted = list(dict.fromkeys(section_ids))

@@ -42,23 +42,40 @@ class RetryingInviter:
         self._sleep = sleep
 
     def invite(self, identifier: str, section_ids: Sequence[int], permissions: SharingPermissions | None = None) -> ShareResult:
-        """Raises the last PlexError when the fault outlasts the budget or can't be retried."""
+        """Raises the last PlexError when the fault outlasts the budget or can't be retried. Its
+        `invite_may_exist` is True only when plex.tv may have created the share and the share list
+        could not say whether it did."""
         gateway = self._gateway()
         deadline = self._clock() + self._policy.budget_seconds
         attempt = 0
-        check_share_first = False
+        may_exist = False
         while True:
             try:
-                if check_share_first and gateway.share_exists(identifier):
+                if may_exist and gateway.share_exists(identifier):
                     # The earlier POST went through after all; sending it again would only say "already sharing".
                     return ShareResult(already_shared=False, libraries=gateway.library_titles(section_ids))
                 return gateway.invite(identifier, section_ids, permissions or SharingPermissions())
             except PlexError as error:
-                if error.kind not in RETRYABLE:
-                    raise
+                may_exist = may_exist or error.invite_may_exist
                 wait = self._policy.delay(attempt, error.retry_after)
-                if self._clock() + wait >= deadline:
-                    raise
-                check_share_first = check_share_first or error.invite_may_exist
+                if error.kind not in RETRYABLE or self._clock() + wait >= deadline:
+                    return self._settle(gateway, identifier, section_ids, error, may_exist)
                 self._sleep(wait)
                 attempt += 1
+
+    @staticmethod
+    def _settle(gateway: PlexGateway, identifier: str, section_ids: Sequence[int], error: PlexError, may_exist: bool) -> ShareResult:
+        """Out of tries: a POST whose answer was lost is looked up once more before the guest is told anything."""
+        if not may_exist:
+            error.invite_may_exist = False
+            raise error
+        try:
+            found = gateway.share_exists(identifier)
+            libraries = gateway.library_titles(section_ids) if found else ()
+        except PlexError:
+            error.invite_may_exist = True  # nobody can tell: the guest must hear exactly that
+            raise error from None
+        if found:
+            return ShareResult(already_shared=False, libraries=libraries)
+        error.invite_may_exist = False  # the share list says it was never created
+        raise error

@@ -38,6 +38,17 @@ class PlexStatus:
     def failing(self) -> bool:
         return bool(self.last_error_at and self.last_error_at >= (self.checked_at or 0.0))
 
+    @property
+    def connection(self) -> str:
+        """One word for the owner: working, rejected (the token), unreachable (plex.tv), or unknown.
+        A token that worked before plex.tv went away is not called working: nobody can tell now."""
+        if self.token_valid is False:
+            return "rejected"
+        if self.failing:
+            unreachable = self.last_error_kind in (PlexErrorKind.UNAVAILABLE, PlexErrorKind.RATE_LIMITED)
+            return "unreachable" if unreachable else "unknown"
+        return "working" if self.token_valid else "unknown"
+
 
 class PlexStatusMonitor:
     def __init__(

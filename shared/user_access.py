@@ -27,8 +27,16 @@ class UserAccessError(ValueError):
 class PortalUser:
     grant: Grant
     tier_name: str
-    # "pending" or "accepted" on plex.tv; "missing" when the share is gone; "" once access ended.
+    # "pending" or "accepted" on plex.tv; "missing" when the share is gone; "unknown" when plex.tv
+    # couldn't be read; "" once access ended.
     plex_status: str
+
+
+@dataclass(frozen=True)
+class UserList:
+    users: list[PortalUser]
+    # Why the Plex status column is "unknown", when plex.tv couldn't be read.
+    plex_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,20 +58,26 @@ class UserAccess:
         self._gateway = gateway
         self._clock = clock
 
-    def list_users(self) -> list[PortalUser]:
-        """Two plex.tv requests: the owner's pending and accepted shares."""
+    def list_users(self) -> UserList:
+        """Two plex.tv requests: the owner's pending and accepted shares. The people are listed from
+        storage even when plex.tv can't be read; their Plex status is then unknown."""
         grants = self._grants.all()
         live = [g for g in grants if g.status is GrantStatus.ACTIVE]
-        shares = self._gateway().list_shares() if live else []
+        shares: list[PlexShare] | None = []
+        plex_error = ""
+        if live:
+            try:
+                shares = self._gateway().list_shares()
+            except PlexError as error:
+                shares, plex_error = None, error.detail
         tier_names = {tier.id: tier.name for tier in self._tiers.list()}
         users = []
         for grant in grants:
             status = ""
             if grant.status is GrantStatus.ACTIVE:
-                share = _share_for(shares, grant.identifier)
-                status = "missing" if share is None else ("pending" if share.pending else "accepted")
+                status = "unknown" if shares is None else _plex_status(_share_for(shares, grant.identifier))
             users.append(PortalUser(grant, tier_names.get(grant.tier_id, "(deleted tier)"), status))
-        return users
+        return UserList(users, plex_error)
 
     def revoke(self, identifier: str) -> Grant:
         return self._remove(self._active(identifier), GrantStatus.REVOKED, "revoked by the admin")
@@ -120,6 +134,12 @@ class UserAccess:
         done = replace(claimed, status=final, removed_at=self._clock(), removal_note=note)
         log.info("Access removed: %s", note)
         return self._grants.update(done)
+
+
+def _plex_status(share: PlexShare | None) -> str:
+    if share is None:
+        return "missing"
+    return "pending" if share.pending else "accepted"
 
 
 def _share_for(shares: list[PlexShare], identifier: str) -> PlexShare | None:

@@ -52,7 +52,7 @@
   var state = {
     ready: false,
     submitting: false,
-    inviteCodeRequired: false
+    inviteCodeShown: false
   };
 
   function buildControlCharsRegExp() {
@@ -174,7 +174,7 @@
   }
 
   function showInviteCodeField(show) {
-    state.inviteCodeRequired = show;
+    state.inviteCodeShown = show;
     els['invite-code-field'].hidden = !show;
     els['invite-code'].required = show;
   }
@@ -187,7 +187,8 @@
       els['server-name'].textContent = name;
       document.title = 'Get access to ' + name + ' · Helpr';
     }
-    showInviteCodeField(config.inviteCodeRequired === true);
+    // An invite link (/j/<code>) carries its own tier, cap and expiry: send its code even when codes are optional.
+    showInviteCodeField(config.inviteCodeRequired === true || inviteCodeFromUrl() !== '');
     els['demo-notice'].hidden = config.demoMode !== true;
     state.ready = true;
     setStatus('');
@@ -295,7 +296,7 @@
     if (identifierProblem) {
       problems.push({ field: 'identifier', message: identifierProblem });
     }
-    if (state.inviteCodeRequired) {
+    if (state.inviteCodeShown) {
       var codeProblem = validateInviteCode(els['invite-code'].value);
       if (codeProblem) {
         problems.push({ field: 'inviteCode', message: codeProblem });
@@ -315,7 +316,7 @@
 
   function buildPayload() {
     var payload = { identifier: normalize(els.identifier.value) };
-    if (state.inviteCodeRequired) {
+    if (state.inviteCodeShown) {
       payload.inviteCode = els['invite-code'].value.trim();
     }
     return payload;
@@ -387,7 +388,7 @@
       message = withRetryHint(message, retryAfterSeconds(response));
     }
     var field = error.field;
-    var fieldShown = field === 'identifier' || (field === 'inviteCode' && state.inviteCodeRequired);
+    var fieldShown = field === 'identifier' || (field === 'inviteCode' && state.inviteCodeShown);
     if (fieldShown) {
       setFieldError(field, message);
       focusField(field);

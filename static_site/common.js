@@ -20,6 +20,7 @@
     share_limit: 'Share limit reached',
     plex_rate_limited: 'Plex rate-limited',
     plex_unavailable: 'Plex unavailable',
+    plex_unconfirmed: 'Not confirmed by Plex',
     invalid_owner_token: 'Owner token invalid',
     plex_error: 'Plex error'
   };

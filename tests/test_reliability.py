@@ -75,6 +75,32 @@ def test_lost_answer_is_checked_against_the_share_list_not_posted_again(simulato
     assert [s["username"] for s in simulator.state()["shares"]] == ["dave_p"]
 
 
+def test_a_lost_answer_that_plex_tv_cannot_confirm_is_reported_as_unconfirmed_not_as_not_sent(simulator, gateway, stores):
+    gateway.libraries()
+    simulator.add_fault(SHARE_POST, 502, method="POST", after_processing=True)
+    simulator.add_fault("/api/v2/shared_servers/owned/*", 503, times=0)
+    service = make_service(gateway, stores, budget=0.5)
+    result = service.submit(InviteSubmission("dave_p", None, ""))
+    assert result.outcome is InviteOutcome.PLEX_UNCONFIRMED
+    assert "didn't confirm" in result.message and "no invite was sent" not in result.message
+    assert [e.outcome for e in stores.log.recent(10)] == [InviteOutcome.PLEX_UNCONFIRMED]
+    assert [s["username"] for s in simulator.state()["shares"]] == ["dave_p"], "plex.tv did create it"
+
+    simulator.clear_faults()
+    again = service.submit(InviteSubmission("dave_p", None, ""))
+    assert again.outcome.succeeded and not again.replayed, "sending the form again finds the access"
+    assert len(simulator.state()["shares"]) == 1
+
+
+def test_a_failure_the_share_list_disproves_still_says_no_invite_was_sent(simulator, gateway, stores):
+    gateway.libraries()
+    simulator.add_fault(SHARE_POST, 502, method="POST", times=0)  # refused, never carried out
+    result = make_service(gateway, stores, budget=0.3).submit(InviteSubmission("dave_p", None, ""))
+    assert result.outcome is InviteOutcome.PLEX_UNAVAILABLE
+    assert "no invite was sent" in result.message
+    assert simulator.state()["shares"] == []
+
+
 @pytest.mark.parametrize(("status", "retry_after"), [(429, "0"), (503, None), (520, None)])
 def test_transient_faults_are_retried(simulator, gateway, stores, status, retry_after):
     gateway.libraries()

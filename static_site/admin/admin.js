@@ -61,7 +61,16 @@
   var PLEX_STATUS = {
     pending: { kind: 'unknown', text: 'Invite pending' },
     accepted: { kind: 'ok', text: 'Accepted' },
-    missing: { kind: 'fail', text: 'No share on Plex' }
+    missing: { kind: 'fail', text: 'No share on Plex' },
+    unknown: { kind: 'unknown', text: 'Unknown' }
+  };
+
+  // The dashboard's plex.connection: whether the owner token works, as far as anyone can tell now.
+  var PLEX_CONNECTION = {
+    working: { kind: 'ok', text: 'Working' },
+    rejected: { kind: 'fail', text: 'Rejected by plex.tv' },
+    unreachable: { kind: 'unknown', text: 'Unknown', note: 'plex.tv could not be reached, so the token could not be checked.' },
+    unknown: { kind: 'unknown', text: 'Unknown', note: 'Not checked yet.' }
   };
 
   var PERMISSIONS = [
@@ -143,7 +152,8 @@
     tierLibrariesRequired: 'Tick at least one library for this tier.',
     noPermissions: 'None',
     extendDaysInvalid: 'Extend by a whole number of days from 1 to 3650.',
-    usersLoading: 'Loading people from plex.tv…'
+    usersLoading: 'Loading people from plex.tv…',
+    usersPlexUnknown: "Couldn't read who accepted from plex.tv, so each person's Plex status is unknown."
   });
 
   var els = {};
@@ -857,13 +867,10 @@
 
     var token = els['plex-token-state'];
     clearChildren(token);
-    if (plex.tokenValid === true) {
-      token.appendChild(badge('ok', 'Working'));
-    } else if (plex.tokenValid === false) {
-      token.appendChild(badge('fail', 'Not working'));
-    } else {
-      token.appendChild(badge('unknown', 'Unknown'));
-      token.appendChild(document.createTextNode(' Not checked yet'));
+    var connection = PLEX_CONNECTION[plex.connection] || PLEX_CONNECTION.unknown;
+    token.appendChild(badge(connection.kind, connection.text));
+    if (connection.note) {
+      token.appendChild(document.createTextNode(' ' + connection.note));
     }
 
     var lastError = cleanMessage(plex.lastError);
@@ -1046,6 +1053,9 @@
     var unlock = lockLibrariesForm(els['refresh-libraries'], 'Refreshing…');
     adminRequest('POST', API.librariesRefresh, {}, PLEX_TIMEOUT_MS).then(function (result) {
       if (!applyLibrariesResult(result, unlock, "Couldn't refresh the list. ")) {
+        if (!result.sessionEnded) {
+          loadDashboard(true);  // the Plex status card should say what just happened
+        }
         return;
       }
       var count = state.libraries.items.length;
@@ -2238,8 +2248,13 @@
         state.users = items;
         state.usersLoaded = true;
         renderUsers();
-        setStatusLine(els['users-status'], moveFocus ? 'Users list updated: ' + plural(items.length, 'person', 'people') + '.' : '',
-          moveFocus ? 'ok' : '');
+        var plexError = cleanMessage(result.body.plexError);
+        if (plexError) {
+          setStatusLine(els['users-status'], TEXT.usersPlexUnknown + ' ' + plexError, 'error');
+        } else {
+          setStatusLine(els['users-status'], moveFocus ? 'Users list updated: ' + plural(items.length, 'person', 'people') + '.' : '',
+            moveFocus ? 'ok' : '');
+        }
       }
       if (moveFocus && document.activeElement === document.body) {
         els['refresh-users'].focus();
