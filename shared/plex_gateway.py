@@ -6,9 +6,10 @@ import hashlib
 import logging
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from plexapi.myplex import MyPlexAccount, MyPlexResource
@@ -21,10 +22,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# The current plex.tv lists of the owner's shares (JSON); the v1 users list misses pending invites.
+# The current plex.tv lists of the owner's shares; the v1 users list misses pending invites.
 PENDING_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/pending"
 ACCEPTED_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/accepted"
 SHARED_SERVER_URL = "https://clients.plex.tv/api/v2/shared_servers/{share_id}"
+_ACCEPT_JSON = {"Accept": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -181,21 +183,12 @@ class PlexGateway:
 
         def read() -> list[PlexShare]:
             account, server = self._ensure_account(), self._ensure_server()
-            shares = []
+            shares: list[PlexShare] = []
             for url, pending in ((PENDING_SHARES_URL, True), (ACCEPTED_SHARES_URL, False)):
-                for item in account.query(url) or []:
-                    if not isinstance(item, dict) or item.get("machineIdentifier", server.machine_identifier) != server.machine_identifier:
-                        continue
-                    invited = item.get("invited") or {}
-                    names = (item.get("invitedEmail"), invited.get("username"), invited.get("email"), invited.get("title"))
-                    shares.append(
-                        PlexShare(
-                            id=int(item["id"]),
-                            names=frozenset(str(name).lower() for name in names if name),
-                            pending=pending,
-                            section_ids=tuple(int(i) for i in item.get("librarySectionIds") or ()),
-                        )
-                    )
+                # plex.tv answers these v2 lists in XML unless asked for JSON; ask per request, never on the
+                # session, whose other callers are plexapi's XML parsers.
+                data = account.query(url, headers=_ACCEPT_JSON)
+                shares.extend(parse_shares(data, server.machine_identifier, pending=pending))
             return shares
 
         return self._call(read)
@@ -231,7 +224,7 @@ class PlexGateway:
                 },
                 "librarySectionIds": [library.section_id for library in libraries],
             }
-            account.query(SHARED_SERVER_URL.format(share_id=share_id), self._session.post, json=body)
+            account.query(SHARED_SERVER_URL.format(share_id=share_id), self._session.post, json=body, headers=_ACCEPT_JSON)
             return tuple(library.title for library in libraries)
 
         return self._call(update)
@@ -393,3 +386,79 @@ def token_fingerprint(token: str) -> str:
 
 def _flag(value: bool) -> str:
     return "1" if value else "0"
+
+
+# -- the owner's share lists ------------------------------------------------------------------------------
+
+
+def parse_shares(data: object, machine_identifier: str, *, pending: bool) -> list[PlexShare]:
+    """The shares of one server in an owned/pending or owned/accepted answer, JSON (asked for) or XML (if plex.tv
+    answers XML anyway). Entries for other servers, and entries without a numeric id, are skipped."""
+    if isinstance(data, ET.Element):
+        items = [_xml_share(element) for element in data.iter() if element.tag.lower() == "sharedserver"]
+    elif isinstance(data, list):
+        items = [item for item in data if isinstance(item, dict)]
+    elif isinstance(data, dict):
+        # Assumption (not seen): a wrapped list, {"sharedServers": [...]}.
+        listed = data.get("sharedServers") or data.get("SharedServer") or []
+        items = [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
+    else:
+        items = []  # empty body, text
+    shares = []
+    for item in items:
+        if str(item.get("machineIdentifier") or machine_identifier) != machine_identifier:
+            continue
+        share = _share(item, pending)
+        if share is not None:
+            shares.append(share)
+    return shares
+
+
+def _share(item: dict[str, Any], pending: bool) -> PlexShare | None:
+    # JSON field names as Wizarr reads them (app/services/media/plex.py _get_share_data: "id", "machineIdentifier",
+    # "invitedEmail", "invited" {"username", "email"}, "libraries" [{"id", "title"}]).
+    share_id = _int(item.get("id"))
+    if share_id is None:
+        return None
+    invited = item.get("invited") if isinstance(item.get("invited"), dict) else {}
+    names = (item.get("invitedEmail"), invited.get("username"), invited.get("email"), invited.get("title"))
+    libraries = item.get("libraries") if isinstance(item.get("libraries"), list) else []
+    # "librarySectionIds" is the field the update POST takes; accepted here too in case a list carries it.
+    raw_ids = [lib.get("id") for lib in libraries if isinstance(lib, dict)] or list(item.get("librarySectionIds") or ())
+    section_ids = tuple(i for i in (_int(raw) for raw in raw_ids) if i is not None)
+    return PlexShare(
+        id=share_id,
+        names=frozenset(str(name).strip().lower() for name in names if name),
+        pending=pending,
+        section_ids=section_ids,
+    )
+
+
+def _xml_share(element: ET.Element) -> dict[str, Any]:
+    """One <sharedServer> as the JSON-shaped dict _share reads. Attribute names as Agregarr and Hubarr read
+    plex.tv's XML (sharedServer: id, invitedId, invitedEmail, machineIdentifier; child <invited>: id, username,
+    email, title)."""
+    item: dict[str, Any] = dict(element.attrib)
+    invited = next((child for child in element if child.tag.lower() == "invited"), None)
+    if invited is not None:
+        item["invited"] = dict(invited.attrib)
+    # Assumption: no XML sample showed a share's libraries; take any <library>/<Section> element with an id
+    # outside <invited> (e.g. <libraries><library id=".."/></libraries>).
+    item["libraries"] = [
+        dict(node.attrib)
+        for child in element
+        if child is not invited
+        for node in child.iter()
+        if node.tag.lower() in ("library", "section") and "id" in node.attrib
+    ]
+    return item
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,60 @@
+"""A stateful stand-in for plex.tv and one Plex Media Server, answering in the formats plex.tv and plexapi 4.18 use.
+
+It is the test double and the demo backend:
+    state.py    the owner, server, sections, accounts, shares, faults and counts
+    wire.py     requests and replies, XML/JSON format negotiation, plex.tv's error bodies
+    plextv.py   plex.tv's routes (v2: XML unless Accept asks for JSON; v1: XML)
+    pms.py      the Plex Media Server's routes, under /pms
+    control.py  the /__sim/ control API and SimulatorClient
+    server.py   routing, latency and fault injection, token checks, the HTTP server and main()
+
+Beside the Plex endpoints it has a control API under /__sim/ to inspect state, read per-endpoint request counts,
+and inject latency and faults:
+
+    GET  /__sim/state            owner, server, sections, accounts, shares, faults, counts
+    GET  /__sim/counts           requests served per endpoint, plus plex.tv and PMS totals
+    POST /__sim/counts/reset
+    POST /__sim/reset            back to the demo state
+    POST /__sim/latency          {"seconds": 0.1} added to every Plex request
+    POST /__sim/faults           {"method": "POST", "path": "/api/servers/*/shared_servers", "status": 429,
+                                  "retryAfter": "5", "times": 1, "delaySeconds": 0, "body": null}
+                                 status null = only delay; times 0 = until cleared;
+                                 "afterProcessing": true carries the request out, then answers the fault
+    DELETE /__sim/faults
+    POST /__sim/accounts         {"username", "email", "verified"}: a Plex account that can be invited
+    POST /__sim/owner            {"token": "...", "shareLimit": 100}: rotate/expire the token, change the limit
+    POST /__sim/shares/{id}/accept
+"""
+
+from devtools.plex_sim.control import CONTROL_PREFIX, SimulatorClient
+from devtools.plex_sim.pms import PMS_PREFIX
+from devtools.plex_sim.server import PlexSimulator, SimulatorServer, main
+from devtools.plex_sim.state import (
+    DEMO_MACHINE_ID,
+    DEMO_OWNER_TOKEN,
+    DEMO_SERVER_NAME,
+    DEMO_SERVER_TOKEN,
+    Account,
+    Fault,
+    Section,
+    Share,
+    SimulatorState,
+)
+
+__all__ = [
+    "CONTROL_PREFIX",
+    "DEMO_MACHINE_ID",
+    "DEMO_OWNER_TOKEN",
+    "DEMO_SERVER_NAME",
+    "DEMO_SERVER_TOKEN",
+    "PMS_PREFIX",
+    "Account",
+    "Fault",
+    "PlexSimulator",
+    "Section",
+    "Share",
+    "SimulatorClient",
+    "SimulatorServer",
+    "SimulatorState",
+    "main",
+]

@@ -1,0 +1,233 @@
+"""Routing, latency and fault injection, token checks, and the HTTP server around them."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+
+from devtools.plex_sim.control import CONTROL_PREFIX, control
+from devtools.plex_sim.plextv import PlexTv
+from devtools.plex_sim.pms import PMS_PREFIX, MediaServer
+from devtools.plex_sim.state import Fault, SimulatorState
+from devtools.plex_sim.wire import (
+    HTML,
+    UNAUTHENTICATED,
+    PlexError,
+    Reply,
+    Request,
+    element,
+    html_page,
+    pms_unauthorized,
+    v1_unauthorized,
+    v2_error,
+    xml_document,
+)
+
+# "v2": XML, or JSON when Accept asks for it; "v1": plex.tv XML only; "pms": the media server (XML).
+Kind = Literal["v2", "v1", "pms"]
+Route = tuple[str, re.Pattern[str], str, Kind, Callable[..., Reply]]
+
+
+class PlexSimulator:
+    """Request handling, independent of the HTTP server, so it can be exercised directly too."""
+
+    def __init__(self, state: SimulatorState, base_url_getter: Callable[[], str]) -> None:
+        self.state = state
+        tv = PlexTv(state, base_url_getter, PMS_PREFIX)
+        pms = MediaServer(state)
+        self.routes: list[Route] = [
+            ("GET", re.compile(r"/api/v2/user/?"), "GET /api/v2/user", "v2", tv.user),
+            ("GET", re.compile(r"/api/v2/resources/?"), "GET /api/v2/resources", "v2", tv.resources),
+            ("GET", re.compile(r"/api/servers/(?P<mid>[^/]+)/?"), "GET /api/servers/{machineId}", "v1", tv.server_sections),
+            (
+                "POST",
+                re.compile(r"/api/servers/(?P<mid>[^/]+)/shared_servers/?"),
+                "POST /api/servers/{machineId}/shared_servers",
+                "v1",
+                tv.create_share,
+            ),
+            ("GET", re.compile(r"/api/users/?"), "GET /api/users", "v1", tv.users),
+            (
+                "GET",
+                re.compile(r"/api/v2/shared_servers/owned/(?P<which>pending|accepted)/?"),
+                "GET /api/v2/shared_servers/owned/{pending|accepted}",
+                "v2",
+                tv.owned_shares,
+            ),
+            ("DELETE", re.compile(r"/api/v2/sharings/(?P<uid>\d+)/?"), "DELETE /api/v2/sharings/{userId}", "v2", tv.delete_sharing),
+            (
+                "DELETE",
+                re.compile(r"/api/v2/shared_servers/(?P<sid>\d+)/?"),
+                "DELETE /api/v2/shared_servers/{id}",
+                "v2",
+                tv.delete_shared_server,
+            ),
+            (
+                "POST",
+                re.compile(r"/api/v2/shared_servers/(?P<sid>\d+)/?"),
+                "POST /api/v2/shared_servers/{id}",
+                "v2",
+                tv.update_shared_server,
+            ),
+            ("GET", re.compile(r"/api/invites/requested/?"), "GET /api/invites/requested", "v1", tv.gone),
+            ("GET", re.compile(r"/api/invites/requests/?"), "GET /api/invites/requests", "v1", tv.gone),
+            ("DELETE", re.compile(r"/api/friends/\d+/?"), "DELETE /api/friends/{id}", "v1", tv.gone),
+            ("GET", re.compile(PMS_PREFIX + r"/?"), "PMS GET /", "pms", pms.root),
+            ("GET", re.compile(PMS_PREFIX + r"/library/?"), "PMS GET /library", "pms", pms.library),
+            ("GET", re.compile(PMS_PREFIX + r"/library/sections/?"), "PMS GET /library/sections", "pms", pms.sections),
+        ]
+
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], str]:
+        reply = self.dispatch(Request(method, path, query, {k.lower(): v for k, v in headers.items()}, body))
+        return reply.status, reply.all_headers(), reply.body
+
+    def dispatch(self, request: Request) -> Reply:
+        found = next(
+            (
+                (name, kind, handler, match)
+                for route_method, pattern, name, kind, handler in self.routes
+                if route_method == request.method and (match := pattern.fullmatch(request.path))
+            ),
+            None,
+        )
+        if found is None:
+            return html_page(404, "404 Not Found")  # assumption: an unknown path gets a plain HTML 404
+        name, kind, handler, match = found
+        state = self.state
+        with state.lock:
+            state.counts[name] += 1
+            state.client_identifiers[request.headers.get("x-plex-client-identifier", "")] += 1
+            latency = state.latency_seconds
+            fault = state.take_fault(request.method, request.path)
+            generation = state.generation
+        delay = latency + (fault.delay_seconds if fault else 0.0)
+        if delay:
+            time.sleep(delay)
+        if fault and fault.status is not None and not fault.after_processing:
+            return _fault_reply(fault)
+        try:
+            with state.lock:
+                if state.generation != generation:
+                    return Reply(503, "<html><body>Simulator was reset</body></html>", HTML)
+                expected = state.server_token if kind == "pms" else state.owner_token
+                if request.token != expected:
+                    raise _unauthorized(kind, request)
+                reply = handler(request, **match.groupdict())
+        except PlexError as error:
+            return error.reply
+        if fault and fault.status is not None:
+            return _fault_reply(fault)
+        return reply
+
+
+def _unauthorized(kind: Kind, request: Request) -> PlexError:
+    if kind == "v2":
+        return v2_error(request, 401, *UNAUTHENTICATED)
+    if kind == "v1":
+        return v1_unauthorized()
+    return pms_unauthorized()
+
+
+def _fault_reply(fault: Fault) -> Reply:
+    """An injected failure, shaped like the proxies and plex.tv answers they stand for (unchanged control API)."""
+    assert fault.status is not None
+    headers = {} if fault.retry_after is None else {"Retry-After": fault.retry_after}
+    if fault.body is not None:
+        return Reply(fault.status, fault.body, HTML, headers)
+    if fault.status == 429:
+        return Reply(fault.status, "<html><body><h1>429 Too Many Requests</h1></body></html>", HTML, headers)
+    if 400 <= fault.status < 500:
+        body = xml_document(element("Response", {"code": fault.status, "status": "Injected fault"}))
+        return Reply(fault.status, body, "application/xml", headers)
+    return Reply(fault.status, f"<html><body><h1>{fault.status} Error</h1></body></html>", HTML, headers)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SimulatorServer
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without this a kept-alive client waits ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if parts.path.startswith(CONTROL_PREFIX):
+            try:
+                status, data = control(self.server.state, self.command, parts.path[len(CONTROL_PREFIX) :], body)
+            except (ValueError, KeyError, TypeError) as exc:
+                status, data = 400, {"error": f"bad control request: {exc}"}
+            self._send(status, {"Content-Type": "application/json"}, json.dumps(data))
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, response_headers, text = self.server.simulator.handle(self.command, parts.path, parse_qs(parts.query), headers, body)
+        self._send(status, response_headers, text)
+
+    def _send(self, status: int, headers: dict[str, str], text: str) -> None:
+        payload = text.encode("utf-8")
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        self.send_response(status, reason)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default of 5 resets connections under load
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> None:
+        super().__init__((host, port), _Handler)
+        self.verbose = verbose
+        self.state = SimulatorState()
+        self.simulator = PlexSimulator(self.state, lambda: self.base_url)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the Plex simulator (plex.tv + one Plex Media Server).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=32500)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every Plex request")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    server = SimulatorServer(args.host, args.port, verbose=args.verbose)
+    server.state.latency_seconds = args.latency
+    print(f"Plex simulator on {server.base_url} (owner token: the demo token)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
