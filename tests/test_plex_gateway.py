@@ -2,11 +2,15 @@
 
 import logging
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
+from plexapi.myplex import MyPlexAccount
 
-from devtools.plex_simulator import DEMO_OWNER_TOKEN
+from devtools.plex_simulator import DEMO_MACHINE_ID, DEMO_OWNER_TOKEN
 from shared.plex_errors import PlexError, PlexErrorKind
+from shared.plex_gateway import PlexShare, SharingPermissions, parse_shares
+from shared.plex_transport import LastResponseRecorder, build_plex_session
 from tests.conftest import TEST_CLIENT_IDENTIFIER, make_gateway
 
 SHARE_POST = "/api/servers/*/shared_servers"
@@ -157,3 +161,94 @@ def test_token_never_reaches_the_logs(simulator, caplog):
     simulator.add_fault(SHARE_POST, 520)
     _failure(gateway, "bob")
     assert DEMO_OWNER_TOKEN not in caplog.text
+
+
+# -- the owner's share lists (plex.tv answers them in XML unless asked for JSON) ------------------------
+
+
+def test_list_shares_finds_pending_then_accepted_shares(simulator, gateway):
+    gateway.invite("alice", [118181361])
+    gateway.invite("someone.new@example.com", [])
+
+    shares = {share.id: share for share in gateway.list_shares()}
+    alice = gateway.find_share("alice")
+    assert alice is not None and alice.pending
+    assert alice == gateway.find_share(" Alice@Example.com ")
+    assert alice.section_ids == (118181361,)
+    newcomer = gateway.find_share("someone.new@example.com")
+    assert newcomer is not None and newcomer.pending
+    assert set(shares) == {alice.id, newcomer.id}
+
+    simulator.accept_share(alice.id)
+    accepted = gateway.find_share("alice@example.com")
+    assert accepted is not None and not accepted.pending and accepted.id == alice.id
+    assert gateway.share_exists("ALICE")
+    assert not gateway.share_exists("bob")
+
+
+def test_list_shares_asks_for_json_per_request_only(simulator, gateway):
+    gateway.invite("bob", [])
+    simulator.reset_counts()
+    assert [share.names for share in gateway.list_shares()] == [frozenset({"bob", "bob@example.com"})]
+    assert simulator.counts()["endpoints"] == {"GET /api/v2/shared_servers/owned/{pending|accepted}": 2}
+    # The session plexapi parses XML with must stay without a JSON Accept header.
+    assert "json" not in gateway._session.headers.get("Accept", "")
+
+
+def test_share_lists_in_xml_parse_like_json(simulator, gateway):
+    gateway.invite("alice", [118181361, 118181362])
+    gateway.invite("carol", [])
+    gateway.invite("someone.new@example.com", [118181363])
+    simulator.accept_share(next(s["id"] for s in simulator.state()["shares"] if s["username"] == "carol"))
+    session = build_plex_session(simulator.base_url, LastResponseRecorder())
+    account = MyPlexAccount(token=DEMO_OWNER_TOKEN, session=session, timeout=5)
+    for which, pending in (("pending", True), ("accepted", False)):
+        url = f"https://clients.plex.tv/api/v2/shared_servers/owned/{which}"
+        as_xml = account.query(url)  # no Accept: plex.tv's default, XML
+        assert isinstance(as_xml, ET.Element)
+        as_json = account.query(url, headers={"Accept": "application/json"})
+        assert isinstance(as_json, list)
+        from_xml = parse_shares(as_xml, DEMO_MACHINE_ID, pending=pending)
+        assert from_xml == parse_shares(as_json, DEMO_MACHINE_ID, pending=pending)
+        assert len(from_xml) == (2 if pending else 1)
+    assert {s.names for s in parse_shares(account.query(url), DEMO_MACHINE_ID, pending=False)} == {
+        frozenset({"carol", "carol@example.net"})
+    }
+
+
+def test_share_lists_skip_other_servers_and_odd_entries():
+    listing = [
+        {"id": 7, "machineIdentifier": "other-server", "invitedEmail": "x@example.com"},
+        {"id": 8, "machineIdentifier": DEMO_MACHINE_ID, "invited": {"username": "Zed"}, "librarySectionIds": [5, "6"]},
+        {"machineIdentifier": DEMO_MACHINE_ID, "invitedEmail": "no-id@example.com"},
+        "not an object",
+    ]
+    assert parse_shares(listing, DEMO_MACHINE_ID, pending=False) == [
+        PlexShare(id=8, names=frozenset({"zed"}), pending=False, section_ids=(5, 6))
+    ]
+    xml = ET.fromstring(
+        '<sharedServers size="2">'
+        '<sharedServer id="9" machineIdentifier="other" invitedEmail="o@example.com"/>'
+        f'<sharedServer id="10" machineIdentifier="{DEMO_MACHINE_ID}" invitedEmail="p@example.com">'
+        '<invited id="77" username="Pat" email="p@example.com"><sharingSettings allowSync="0"/></invited>'
+        '<libraries><library id="11" key="1" title="Movies"/></libraries></sharedServer></sharedServers>'
+    )
+    assert parse_shares(xml, DEMO_MACHINE_ID, pending=True) == [
+        PlexShare(id=10, names=frozenset({"pat", "p@example.com"}), pending=True, section_ids=(11,))
+    ]
+    assert parse_shares(None, DEMO_MACHINE_ID, pending=True) == []
+
+
+def test_update_and_remove_share(simulator, gateway):
+    gateway.invite("dave_p", [118181361])
+    share = gateway.find_share("dave_p")
+    assert share is not None
+    titles = gateway.update_share(share.id, [118181362, 118181364], SharingPermissions(allow_sync=True))
+    assert titles == ("TV Shows", "Kids Movies")
+    (stored,) = simulator.state()["shares"]
+    assert (sorted(stored["section_ids"]), stored["allow_sync"]) == ([118181362, 118181364], True)
+    updated = gateway.find_share("dave@example.org")
+    assert updated is not None and updated.section_ids == (118181362, 118181364)
+    gateway.remove_share(share.id)
+    assert simulator.state()["shares"] == []
+    assert gateway.find_share("dave_p") is None
