@@ -107,6 +107,8 @@ class Bench:
             "ADMIN_USERNAME": ADMIN_USERNAME,
             "ADMIN_PASSWORD_HASH": self.admin_password_hash,
             "SESSION_SIGNING_KEY": uuid.uuid5(uuid.NAMESPACE_URL, self.run_id).hex * 2,
+            # A client's own X-Forwarded-For entry stands in for the SWA front end; the host appends its peer.
+            "TRUSTED_PROXY_HOPS": "2",
             **self.extra_env,
         }
         env["PLEX_TOKEN"] = DEMO_OWNER_TOKEN  # the simulator's public demo token, not a secret

@@ -24,6 +24,8 @@ def two_hosts(backing_services, table_service, tmp_path):
         RATE_LIMIT_INVITES_PER_HOUR="20",
         RATE_LIMIT_API_PER_HOUR="50",
         RATE_LIMIT_API_PER_DAY="200",
+        # Each request's own X-Forwarded-For entry stands in for the SWA front end; the host appends its peer.
+        TRUSTED_PROXY_HOPS="2",
     ) as pair:
         yield pair
 

@@ -207,9 +207,12 @@ def test_api_responses_are_not_cached_or_sniffed(app):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_unknown_api_route_is_a_json_404(app):
+def test_unknown_api_route_is_an_empty_404_with_the_host_headers(app):
+    # The Functions host answers an unknown route itself: empty body, with host.json's customHeaders.
     response = requests.get(f"{app.functions_url}/api/nothing-here", timeout=30)
-    assert_error(response, 404, "not_found")
+    assert response.status_code == 404
+    assert response.content == b""
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_site_serves_the_guest_page_with_a_strict_csp(app):
