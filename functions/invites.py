@@ -24,6 +24,7 @@ _STATUS_BY_OUTCOME = {
     InviteOutcome.PLEX_RATE_LIMITED: 503,
     InviteOutcome.PLEX_UNAVAILABLE: 503,
     InviteOutcome.PLEX_UNCONFIRMED: 503,
+    InviteOutcome.NOT_RECORDED: 503,
     InviteOutcome.INVALID_OWNER_TOKEN: 503,
     InviteOutcome.PLEX_ERROR: 502,
 }
@@ -31,6 +32,7 @@ _DEFAULT_RETRY_AFTER_SECONDS = {
     InviteOutcome.PLEX_RATE_LIMITED: 60,
     InviteOutcome.PLEX_UNAVAILABLE: 60,
     InviteOutcome.PLEX_UNCONFIRMED: 120,
+    InviteOutcome.NOT_RECORDED: 60,
     InviteOutcome.INVALID_OWNER_TOKEN: 300,
 }
 MAX_IDEMPOTENCY_KEY_LENGTH = 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 from azure.data.tables import TableClient
@@ -12,6 +13,7 @@ from shared.admin_accounts import AdminAccounts
 from shared.admin_auth import AdminAuth
 from shared.admin_sessions import SessionStore
 from shared.admissions import Admissions
+from shared.concurrency import SideBySide
 from shared.dashboard import Dashboard
 from shared.grants import GrantStore
 from shared.health import HealthMonitor
@@ -21,13 +23,14 @@ from shared.invite_links import InviteLinks
 from shared.invite_log import InviteLog
 from shared.invite_service import InviteDependencies, InviteService
 from shared.library_catalog import LibraryCatalog
-from shared.login_throttle import LoginThrottle
+from shared.login_throttle import LoginThrottle, ThrottlePolicy
 from shared.plex_gateway import PlexGateway
 from shared.plex_retry import RetryingInviter, RetryPolicy
 from shared.plex_status import PlexStatusMonitor
 from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
 from shared.rate_limits import RateLimiter
 from shared.request_limits import RequestLimits
+from shared.retention import Retention
 from shared.runtime_settings import RuntimeSettings
 from shared.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
 from shared.settings import Settings, SetupRequired
@@ -51,12 +54,17 @@ class Container:
         return self.tables.client(name)
 
     @cached_property
+    def side_by_side(self) -> SideBySide:
+        # The process's one pool for a request's independent storage calls (see shared.concurrency).
+        return SideBySide(ThreadPoolExecutor(max_workers=16, thread_name_prefix="storage"))
+
+    @cached_property
     def invite_log(self) -> InviteLog:
         return InviteLog(lambda: self._table(tables.INVITE_LOG))
 
     @cached_property
     def invite_counters(self) -> InviteCounters:
-        return InviteCounters(lambda: self._table(tables.COUNTERS))
+        return InviteCounters(lambda: self._table(tables.COUNTERS), side_by_side=self.side_by_side)
 
     @cached_property
     def runtime_settings(self) -> RuntimeSettings:
@@ -107,6 +115,7 @@ class Container:
             plex_status=self.plex_status,
             admissions=Admissions(self.invite_links, self.tiers, self.runtime_settings, self.settings.invite_code),
             grants=self.grants,
+            side_by_side=self.side_by_side,
         )
         return InviteService(deps, idempotency_window_seconds=self.settings.idempotency_window_seconds)
 
@@ -153,8 +162,24 @@ class Container:
             password_hash=lambda: self.secrets.read("ADMIN_PASSWORD_HASH"),
             site_origin=self.settings.require_site_origin,
             sessions=SessionStore(admin_table, self._session_signing_key),
-            throttle=LoginThrottle(admin_table),
+            throttle=LoginThrottle(admin_table, self.login_throttle_policy),
             accounts=AdminAccounts(admin_table),
+        )
+
+    @cached_property
+    def login_throttle_policy(self) -> ThrottlePolicy:
+        # One policy for the throttle and for the sweep that forgets its rows.
+        return ThrottlePolicy()
+
+    @cached_property
+    def retention(self) -> Retention:
+        return Retention(
+            rate_limits_table=lambda: self._table(tables.RATE_LIMITS),
+            idempotency_table=lambda: self._table(tables.IDEMPOTENCY),
+            admin_table=lambda: self._table(tables.ADMIN),
+            invite_log_table=lambda: self._table(tables.INVITE_LOG),
+            throttle_policy=self.login_throttle_policy,
+            invite_log_retention_days=self.settings.invite_log_retention_days,
         )
 
     def _session_signing_key(self) -> str:

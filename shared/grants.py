@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -14,6 +16,14 @@ from azure.data.tables import TableClient, UpdateMode
 from shared.table_values import utc_datetime
 
 PARTITION = "grant"
+# Characters a RowKey can't hold; older rows keyed by the identifier itself never had them.
+_NOT_IN_KEYS = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
+
+
+def row_key_for(identifier: str) -> str:
+    """Guests choose their identifier, and an email may hold `/`, `#` or `?`, which Table keys can't:
+    the key is a hash, and the identifier is kept as a property."""
+    return "id-" + hashlib.sha256(identifier.encode()).hexdigest()[:40]
 
 
 class GrantStatus(StrEnum):
@@ -25,7 +35,7 @@ class GrantStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Grant:
-    identifier: str  # normalised username or email; the RowKey
+    identifier: str  # normalised username or email
     tier_id: str
     invite_code: str
     granted_at: datetime
@@ -34,6 +44,7 @@ class Grant:
     removed_at: datetime | None = None
     removal_note: str = ""
     etag: str = ""
+    row_key: str = ""  # where it is stored: rows written before keys were hashed keep theirs
 
 
 class GrantConflict(Exception):
@@ -48,10 +59,15 @@ class GrantStore:
         self._table().upsert_entity(_entity_from(grant), mode=UpdateMode.REPLACE)
 
     def get(self, identifier: str) -> Grant | None:
-        try:
-            return _grant_from(self._table().get_entity(PARTITION, identifier))
-        except ResourceNotFoundError:
-            return None
+        keys = [row_key_for(identifier)]
+        if identifier and not _NOT_IN_KEYS.search(identifier):
+            keys.append(identifier)  # a row from before keys were hashed
+        for key in keys:
+            try:
+                return _grant_from(self._table().get_entity(PARTITION, key))
+            except ResourceNotFoundError:
+                continue
+        return None
 
     def all(self) -> list[Grant]:
         grants = [_grant_from(e) for e in self._table().query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION})]
@@ -80,7 +96,8 @@ class GrantStore:
 def _entity_from(grant: Grant) -> dict[str, object]:
     entity: dict[str, object] = {
         "PartitionKey": PARTITION,
-        "RowKey": grant.identifier,
+        "RowKey": grant.row_key or row_key_for(grant.identifier),
+        "Identifier": grant.identifier,
         "TierId": grant.tier_id,
         "InviteCode": grant.invite_code,
         "GrantedAt": grant.granted_at,
@@ -96,7 +113,7 @@ def _entity_from(grant: Grant) -> dict[str, object]:
 
 def _grant_from(entity: dict[str, object]) -> Grant:
     return Grant(
-        identifier=str(entity["RowKey"]),
+        identifier=str(entity.get("Identifier") or entity["RowKey"]),
         tier_id=str(entity.get("TierId", "")),
         invite_code=str(entity.get("InviteCode", "")),
         granted_at=utc_datetime(entity.get("GrantedAt")) or datetime.fromtimestamp(0, UTC),
@@ -105,4 +122,5 @@ def _grant_from(entity: dict[str, object]) -> Grant:
         removed_at=utc_datetime(entity.get("RemovedAt")),
         removal_note=str(entity.get("RemovalNote", "")),
         etag=str(getattr(entity, "metadata", {}).get("etag", "")),
+        row_key=str(entity["RowKey"]),
     )

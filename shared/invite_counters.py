@@ -10,18 +10,18 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.concurrency import SideBySide
 from shared.invite_log import InviteOutcome
 
 PARTITION = "invites"
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="counters")
 SHARDS = 4
 _MAX_ATTEMPTS = 40
 _SYSTEM_PROPERTIES = {"PartitionKey", "RowKey", "Timestamp"}
@@ -59,8 +59,10 @@ class InviteCounters:
         *,
         sleep: Callable[[float], None] = time.sleep,
         pick_shard: Callable[[], int] = lambda: random.randrange(SHARDS),  # noqa: S311 - spreading load, not security
+        side_by_side: SideBySide | None = None,
     ) -> None:
         self._table = table_provider
+        self._side_by_side = side_by_side or SideBySide(None)
         self._sleep = sleep
         self._pick_shard = pick_shard
 
@@ -69,8 +71,7 @@ class InviteCounters:
         at = at.astimezone(UTC)
         row_keys = (f"total-{shard}", f"day-{at.date().isoformat()}-{shard}", f"hour-{at:%Y-%m-%dT%H}-{shard}")
         # Three independent entities: update them side by side rather than one after another.
-        for done in [_POOL.submit(self._increment, row_key, str(outcome)) for row_key in row_keys]:
-            done.result()
+        self._side_by_side.run(*(partial(self._increment, row_key, str(outcome)) for row_key in row_keys))
 
     def totals(self) -> InviteTotals:
         return InviteTotals(self._sum(self._range("total-", "total.")))

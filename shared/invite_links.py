@@ -103,6 +103,8 @@ class InviteLinks:
         return link
 
     def get(self, code: str) -> InviteLink | None:
+        if not _CHOSEN_CODE.fullmatch(code.strip()):
+            return None  # no invite has such a code, and it may hold characters a RowKey can't
         try:
             return _link_from(self._table().get_entity(PARTITION, normalize_code(code)))
         except ResourceNotFoundError:
@@ -113,7 +115,8 @@ class InviteLinks:
         return sorted(links, key=lambda link: link.created_at, reverse=True)
 
     def delete(self, code: str) -> None:
-        self._table().delete_entity(PARTITION, normalize_code(code))
+        if _CHOSEN_CODE.fullmatch(code.strip()):
+            self._table().delete_entity(PARTITION, normalize_code(code))
 
     def claim_use(self, code: str) -> InviteLink | None:
         """Counts one use if the invite is still usable, exactly, even with many instances at once.

@@ -32,6 +32,8 @@ class InviteOutcome(StrEnum):
     PLEX_UNAVAILABLE = "plex_unavailable"
     # plex.tv may have created the share, and could not be asked whether it did.
     PLEX_UNCONFIRMED = "plex_unconfirmed"
+    # Time-limited access that couldn't be stored, so its share was withdrawn again.
+    NOT_RECORDED = "access_not_recorded"
     INVALID_OWNER_TOKEN = "invalid_owner_token"
     PLEX_ERROR = "plex_error"
 
@@ -58,6 +60,12 @@ class InviteRecord:
 def row_key_for(created_at: datetime) -> str:
     micros = int(created_at.timestamp() * 1_000_000)
     return f"{_MAX_MICROSECONDS - micros:019d}-{uuid.uuid4().hex[:12]}"
+
+
+def first_row_key_before(at: datetime) -> str:
+    """The lowest RowKey a row created before `at` can have: older rows sort after newer ones."""
+    micros = int(at.timestamp() * 1_000_000)
+    return f"{_MAX_MICROSECONDS - micros + 1:019d}"
 
 
 class InviteLog:

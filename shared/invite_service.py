@@ -7,13 +7,13 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from azure.core.exceptions import AzureError
 
 from shared.admissions import Admission, Admissions, InviteCodeRejected
+from shared.concurrency import SideBySide
 from shared.grants import Grant, GrantStatus, GrantStore
 from shared.idempotency import Claim, IdempotencyStore, Replay
 from shared.invite_counters import CounterContention, InviteCounters
@@ -37,8 +37,6 @@ _OUTCOME_BY_PLEX_ERROR = {
     PlexErrorKind.UNAVAILABLE: InviteOutcome.PLEX_UNAVAILABLE,
     PlexErrorKind.UNEXPECTED: InviteOutcome.PLEX_ERROR,
 }
-# Independent storage writes of one submission run side by side.
-_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="invite-writes")
 # A failure is replayed only long enough to absorb a double click, so a fixed problem can be retried.
 FAILURE_REPLAY_SECONDS = 15.0
 
@@ -62,6 +60,8 @@ class InviteResult:
     error_code: str = ""
     # What went wrong, for the owner's log; never shown to the guest.
     detail: str = ""
+    # The log's error code when it says more than the guest is told (why a code was refused).
+    log_code: str = ""
     # True when this is the stored answer to an earlier, identical submission.
     replayed: bool = False
 
@@ -87,6 +87,7 @@ class InviteDependencies:
     plex_status: PlexStatusMonitor
     admissions: Admissions
     grants: GrantStore
+    side_by_side: SideBySide
 
 
 class InviteService:
@@ -115,58 +116,72 @@ class InviteService:
         """Raises InvalidInput (nothing written) for bad input, RateLimited when over a limit,
         SetupRequired when Plex isn't configured, and AzureError when storage is down before Plex was asked."""
         deps = self._deps
+        side_by_side = deps.side_by_side
         identifier = parse_identifier(submission.identifier)
         code = parse_invite_code(submission.invite_code)
         gateway = deps.gateway()
         gateway.ensure_configured()
         self._flush_outbox()
-        deps.limits.check_invite(submission.client_ip, identifier.normalized)
-        # Whether invites are paused is read while the code and the repeat check are looked at.
-        paused = _POOL.submit(deps.plex_status.invites_paused, gateway.token_fingerprint)
+        fingerprint = gateway.token_fingerprint
+        # The address's limits and whether invites are paused are read while the code is looked at.
+        address_checked = side_by_side.start(lambda: deps.limits.check_invite_address(submission.client_ip))
+        paused = side_by_side.start(lambda: deps.plex_status.invites_paused(fingerprint))
         ip_hash = self._hash_ip(submission.client_ip)
 
         try:
             admission = deps.admissions.check(code)
         except InviteCodeRejected as rejected:
+            address_checked.result()
             return self._record(identifier, _code_rejection(rejected), ip_hash, code="")
+        address_checked.result()
+        deps.limits.check_invite_person(identifier.normalized)
 
         key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else None
         claimed = deps.idempotency.claim(key or IdempotencyStore.key_for("identifier", identifier.normalized))
         if isinstance(claimed, Replay):
             return self._replay(claimed, identifier)
         try:
-            result, granting = self._admit(gateway, identifier, admission, paused)
-            recording = _POOL.submit(self._record, identifier, result, ip_hash, code=admission.code if result.outcome.succeeded else "")
-            self._remember(claimed, identifier, result)  # beside the log write: a waiting repeat gets its answer sooner
-            result = recording.result()
-            if granting is not None:
-                granting.result()
+            result = self._admit(gateway, identifier, admission, paused.result())
+            used_code = admission.code if result.outcome.succeeded else ""
+            # The log entry and the stored answer for repeats are independent writes.
+            recorded, _ = side_by_side.run(
+                lambda: self._record(identifier, result, ip_hash, code=used_code),
+                lambda: self._remember(claimed, identifier, result),
+            )
         except BaseException:
             deps.idempotency.release(claimed)
             raise
-        return result
+        return recorded
 
-    def _admit(
-        self, gateway: PlexGateway, identifier: Identifier, admission: Admission, paused: Future[bool]
-    ) -> tuple[InviteResult, Future[None] | None]:
-        """Uses the invite (exactly, across instances), shares the tier's libraries, and gives the use
-        back unless someone new was really invited. A new user's record is written in the background,
-        beside the log entry; the caller waits for it."""
+    def _admit(self, gateway: PlexGateway, identifier: Identifier, admission: Admission, paused: bool) -> InviteResult:
+        """Uses the invite (exactly, across instances), shares the tier's libraries, records who got
+        access, and gives the use back unless someone new was really invited."""
         deps = self._deps
         try:
             admission = deps.admissions.claim(admission)
         except InviteCodeRejected as rejected:
-            return _code_rejection(rejected), None
-        result = self._invite(gateway, identifier, admission.tier, paused.result())
+            return _code_rejection(rejected)
+        result = self._invite(gateway, identifier, admission.tier, paused)
         if result.outcome is not InviteOutcome.INVITED:
             deps.admissions.release(admission)
-            return result, None
-        return result, _POOL.submit(self._grant, identifier, admission)
+            return result
+        grant = self._grant_for(identifier, admission)
+        try:
+            deps.grants.record(grant)
+        except AzureError as exc:
+            if grant.expires_at is None:
+                log.error("Could not record the new user's access: %s", type(exc).__name__)
+                return result
+            # Time-limited access nobody could end: take the share back rather than leave it in place.
+            log.error("Could not record time-limited access, so the share is withdrawn: %s", type(exc).__name__)
+            deps.admissions.release(admission)
+            return self._withdraw(gateway, identifier, result)
+        return result
 
-    def _grant(self, identifier: Identifier, admission: Admission) -> None:
+    def _grant_for(self, identifier: Identifier, admission: Admission) -> Grant:
         now = self._clock()
         days = admission.link.access_days if admission.link is not None else 0
-        grant = Grant(
+        return Grant(
             identifier=identifier.normalized,
             tier_id=admission.tier.id,
             invite_code=admission.code,
@@ -174,10 +189,22 @@ class InviteService:
             expires_at=now + timedelta(days=days) if days else None,
             status=GrantStatus.ACTIVE,
         )
+
+    def _withdraw(self, gateway: PlexGateway, identifier: Identifier, invited: InviteResult) -> InviteResult:
         try:
-            self._deps.grants.record(grant)
-        except AzureError as exc:
-            log.error("Could not record the new user's access (expiry won't apply): %s", type(exc).__name__)
+            share = gateway.find_share(identifier.normalized)
+            if share is not None:
+                gateway.remove_share(share.id)
+        except PlexError as error:
+            log.error("The unrecorded time-limited share could not be withdrawn (%s); it stays until removed by hand", error.kind)
+            return replace(invited, detail="time-limited access could not be recorded and the share could not be withdrawn")
+        return InviteResult(
+            InviteOutcome.NOT_RECORDED,
+            "We couldn't set up your access just now, so nothing was shared. Please try again in a few minutes.",
+            retry_after=60,
+            error_code=str(InviteOutcome.NOT_RECORDED),
+            detail="time-limited access could not be recorded; the share was withdrawn",
+        )
 
     def _invite(self, gateway: PlexGateway, identifier: Identifier, tier: Tier, paused: bool) -> InviteResult:
         deps = self._deps
@@ -218,7 +245,10 @@ class InviteService:
         return InviteResult(**payload)
 
     def _remember(self, claim: Claim, identifier: Identifier, result: InviteResult) -> None:
-        transient = result.outcome in (InviteOutcome.PLEX_UNAVAILABLE, InviteOutcome.PLEX_RATE_LIMITED, InviteOutcome.PLEX_UNCONFIRMED)
+        transient = result.outcome in (
+            InviteOutcome.PLEX_UNAVAILABLE, InviteOutcome.PLEX_RATE_LIMITED, InviteOutcome.PLEX_UNCONFIRMED,
+            InviteOutcome.NOT_RECORDED,
+        )
         try:
             if transient:
                 self._deps.idempotency.release(claim)  # the next try should really try again
@@ -240,7 +270,7 @@ class InviteService:
             identifier_normalized=identifier.normalized,
             identifier_kind=str(identifier.kind),
             outcome=result.outcome,
-            error_code=result.error_code,
+            error_code=result.log_code or result.error_code,
             error_message=result.detail or ("" if result.outcome.succeeded else result.message),
             client_ip_hash=ip_hash,
             invite_code=code,
@@ -259,11 +289,10 @@ class InviteService:
 
     def _write(self, record: InviteRecord) -> None:
         # The log entry and the totals are independent writes: make them side by side.
-        counted = _POOL.submit(self._deps.counters.record, record.outcome, record.created_at)
-        try:
-            self._deps.invite_log.append(record)
-        finally:
-            counted.result()
+        self._deps.side_by_side.run(
+            lambda: self._deps.invite_log.append(record),
+            lambda: self._deps.counters.record(record.outcome, record.created_at),
+        )
 
     def _flush_outbox(self) -> None:
         with self._outbox_lock:
@@ -282,8 +311,24 @@ class InviteService:
         return hmac.new(self._deps.runtime_settings.ip_hash_key(), client_ip.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# A guest can't tell an unknown code from a used-up or expired one; the owner's log can.
+_UNUSABLE_CODE_MESSAGE = (
+    "That invite code isn't valid. Check it against your invitation; if it's right, it may have been used up "
+    "or have expired, so ask the person who invited you for a new one."
+)
+
+
 def _code_rejection(rejected: InviteCodeRejected) -> InviteResult:
-    return InviteResult(InviteOutcome.CODE_REJECTED, rejected.message, field="inviteCode", error_code=rejected.error_code)
+    if rejected.error_code == "invite_code_required":
+        return InviteResult(InviteOutcome.CODE_REJECTED, rejected.message, field="inviteCode", error_code=rejected.error_code)
+    return InviteResult(
+        InviteOutcome.CODE_REJECTED,
+        _UNUSABLE_CODE_MESSAGE,
+        field="inviteCode",
+        error_code="invalid_invite_code",
+        log_code=rejected.error_code,
+        detail=rejected.message,
+    )
 
 
 def _unconfirmed_result(error: PlexError, identifier: Identifier) -> InviteResult:

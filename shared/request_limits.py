@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from shared.rate_limits import Limit, RateDecision, RateLimiter, subject_key
 from shared.settings import RateLimitSettings
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="limits")
 
 
 class RateLimited(Exception):
@@ -31,26 +29,20 @@ class RequestLimits:
         """Public, non-invite calls (the form's config) count against the IP's API limits."""
         self._check(subject_key("ip", client_ip or "unknown"), self._api(), "Too many requests from your network.")
 
-    def check_invite(self, client_ip: str, normalized_identifier: str) -> None:
+    def check_invite_address(self, client_ip: str) -> None:
+        """Counts an invite submission against the client address's limits."""
         ip_limits = _enabled(
             Limit("InviteMinute", self.settings.invites_per_minute, MINUTE),
             Limit("InviteHour", self.settings.invites_per_hour, HOUR),
             *self._api(),
         )
+        self._check(subject_key("ip", client_ip or "unknown"), ip_limits, "Too many invite requests from your network.")
+
+    def check_invite_person(self, normalized_identifier: str) -> None:
+        """Counts an attempt for one Plex account. Called only once the invite code was accepted, so a
+        stranger with a wrong code can't use up someone else's attempts."""
         per_identifier = _enabled(Limit("InviteDay", self.settings.invites_per_identifier_per_day, DAY))
-        # Two independent entities, checked side by side to keep the invite fast.
-        by_identifier = _POOL.submit(
-            self._check,
-            subject_key("identifier", normalized_identifier),
-            per_identifier,
-            "Too many invite attempts for this account today.",
-        )
-        try:
-            self._check(subject_key("ip", client_ip or "unknown"), ip_limits, "Too many invite requests from your network.")
-        finally:
-            by_identifier_error = by_identifier.exception()
-        if by_identifier_error is not None:
-            raise by_identifier_error
+        self._check(subject_key("identifier", normalized_identifier), per_identifier, "Too many invite attempts for this account today.")
 
     def _check(self, subject: str, limits: list[Limit], reason: str) -> None:
         decision = self.limiter.hit(subject, limits)

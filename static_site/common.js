@@ -21,6 +21,7 @@
     plex_rate_limited: 'Plex rate-limited',
     plex_unavailable: 'Plex unavailable',
     plex_unconfirmed: 'Not confirmed by Plex',
+    access_not_recorded: 'Not recorded, withdrawn',
     invalid_owner_token: 'Owner token invalid',
     plex_error: 'Plex error'
   };

@@ -7,6 +7,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from playwright.sync_api import Browser, sync_playwright
 from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
 from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
 from shared.admissions import Admissions
+from shared.concurrency import SideBySide
 from shared.grants import GrantStore
 from shared.idempotency import IdempotencyStore
 from shared.invite_counters import InviteCounters
@@ -119,6 +121,8 @@ def gateway(simulator: SimulatorClient) -> PlexGateway:
 
 
 SERVICE_NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+# Small on purpose: a submission must never wait on a pool its own tasks fill.
+TEST_SIDE_BY_SIDE = SideBySide(ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-storage"))
 NO_LIMITS = RateLimitSettings(0, 0, 0, 0, 0)
 
 
@@ -133,13 +137,15 @@ class Stores(NamedTuple):
 def stores(tables):
     return Stores(
         InviteLog(lambda: tables.client(INVITE_LOG)),
-        InviteCounters(lambda: tables.client(COUNTERS)),
+        InviteCounters(lambda: tables.client(COUNTERS), side_by_side=TEST_SIDE_BY_SIDE),
         RuntimeSettings(lambda: tables.client(SETTINGS)),
         tables,
     )
 
 
-def make_service(gateway, stores, invite_code="", *, invite_log=None, limits=NO_LIMITS, budget=2.0, clock=lambda: SERVICE_NOW):
+def make_service(
+    gateway, stores, invite_code="", *, invite_log=None, grants=None, limits=NO_LIMITS, budget=2.0, clock=lambda: SERVICE_NOW
+):
     log, counters, runtime, tables = stores
     deps = InviteDependencies(
         gateway=lambda: gateway,
@@ -157,7 +163,8 @@ def make_service(gateway, stores, invite_code="", *, invite_log=None, limits=NO_
             invite_code,
             clock=clock,
         ),
-        grants=GrantStore(lambda: tables.client(ACCESS)),
+        grants=grants or GrantStore(lambda: tables.client(ACCESS)),
+        side_by_side=TEST_SIDE_BY_SIDE,
     )
     return InviteService(deps, clock=clock)
 

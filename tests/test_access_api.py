@@ -161,6 +161,20 @@ def test_a_one_day_guest_is_removed_by_the_expiry_run_once_the_clock_moves(admin
     assert users["bob"]["status"] == "active"
 
 
+def test_an_email_with_slash_hash_and_question_mark_is_listed_and_its_access_ends(admin, app):
+    email = "a/b#c?d@example.com"  # the email rule allows these; Table keys don't
+    assert use(app, create_link(admin, accessDays=1)["code"], email).status_code == 201
+    users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
+    assert users[email]["status"] == "active" and users[email]["expiresAt"]
+    later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+    gateway = make_gateway(app.simulator)
+    runtime = RuntimeSettings(lambda: app.tables.client(SETTINGS))
+    tiers = TierStore(lambda: app.tables.client(ACCESS), runtime)
+    access = UserAccess(GrantStore(lambda: app.tables.client(ACCESS)), tiers, lambda: gateway, clock=lambda: later)
+    assert access.expire_due().removed == [email]
+    assert app.simulator.state()["shares"] == []
+
+
 def test_the_expiry_timer_runs_on_the_local_host(admin, app):
     use(app, create_link(admin, accessDays=1)["code"], "alice")
     grants = GrantStore(lambda: app.tables.client(ACCESS))

@@ -97,7 +97,7 @@ def test_an_invite_link_gives_its_tier_and_counts_its_use_while_codes_are_option
 
     second = new_page(390, 844)
     ask_for_access(second, f"{open_app.site_url}/j/{link['code']}", "bob")
-    expect(second.locator("#invite-code-error")).to_contain_text("used up")
+    expect(second.locator("#invite-code-error")).to_contain_text("isn't valid")
     expect(second.locator("#invite-success")).to_be_hidden()
     assert [s["username"] for s in open_app.simulator.state()["shares"]] == ["alice"]
 

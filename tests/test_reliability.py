@@ -9,12 +9,14 @@ from azure.data.tables import TableServiceClient
 
 from devtools.fault_proxy import FaultProxy
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
+from shared.grants import GrantStore
+from shared.invite_links import InviteLinks
 from shared.invite_log import InviteLog, InviteOutcome
 from shared.invite_service import IdempotencyKeyReused, InviteSubmission
 from shared.request_limits import RateLimited
 from shared.settings import RateLimitSettings
-from shared.tables import INVITE_LOG, Tables
-from tests.conftest import make_gateway
+from shared.tables import ACCESS, INVITE_LINKS, INVITE_LOG, Tables
+from tests.conftest import SERVICE_NOW, make_gateway
 from tests.test_invite_service import make_service
 
 SHARE_POST = "/api/servers/*/shared_servers"
@@ -196,3 +198,39 @@ def test_log_entries_survive_a_storage_outage_through_the_outbox(simulator, gate
     service.submit(InviteSubmission("bob", None, ""))
     assert service.pending_log_entries == 0
     assert sorted(e.identifier_normalized for e in log.recent(10)) == ["alice", "bob"]
+
+
+def test_more_concurrent_submissions_than_pool_threads_all_finish(simulator, gateway, stores):
+    # The shared pool has 4 threads; each submission runs several storage writes side by side on it.
+    service = make_service(gateway, stores)
+    gateway.libraries()
+    with ThreadPoolExecutor(24) as clients:
+        results = list(clients.map(lambda i: service.submit(InviteSubmission(f"guest{i}@example.com", None, "")), range(24)))
+    assert [r.outcome for r in results] == [InviteOutcome.INVITED] * 24
+    assert len(simulator.state()["shares"]) == 24
+    assert len(stores.log.recent(50)) == 24
+
+
+def test_time_limited_access_that_cannot_be_recorded_is_withdrawn_not_left_in_place(simulator, gateway, stores, flaky_storage):
+    proxy, tables = flaky_storage
+    links = InviteLinks(lambda: stores.tables.client(INVITE_LINKS), clock=lambda: SERVICE_NOW)
+    link = links.create(tier_id="default", max_uses=1, expires_at=None, access_days=7, note="a week")
+    grants = GrantStore(lambda: tables.client(ACCESS))
+    proxy.fail("PUT", rf"/{tables.name(ACCESS)}", times=0)
+    service = make_service(gateway, stores, grants=grants)
+    result = service.submit(InviteSubmission("alice", link.code, ""))
+    assert result.outcome is InviteOutcome.NOT_RECORDED
+    assert "nothing was shared" in result.message
+    assert simulator.state()["shares"] == [], "a share nobody could end must not stay"
+    assert links.get(link.code).uses == 0, "the invite's use is given back"
+    proxy.clear()
+    assert service.submit(InviteSubmission("alice", link.code, "")).outcome is InviteOutcome.INVITED
+    assert grants.get("alice").expires_at is not None
+
+
+def test_an_email_that_table_keys_cannot_hold_is_recorded_and_found(simulator, gateway, stores):
+    service = make_service(gateway, stores)
+    email = "a/b#c?d@example.com"
+    assert service.submit(InviteSubmission(email, None, "")).outcome is InviteOutcome.INVITED
+    grant = GrantStore(lambda: stores.tables.client(ACCESS)).get(email)
+    assert grant is not None and grant.identifier == email
