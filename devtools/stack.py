@@ -114,9 +114,20 @@ class LocalStack:
             args += ["--location", str(data_dir)]
         return self._spawn("azurite", args, f"http://127.0.0.1:{port}/devstoreaccount1", timeout=60)
 
-    def start_functions(self, port: int, env: dict[str, str], name: str = "functions") -> Service:
-        args = [sys.executable, "-m", "devtools.local_host", "--port", str(port)]
-        url = f"http://127.0.0.1:{port}"
+    def start_functions(
+        self,
+        port: int,
+        env: dict[str, str],
+        name: str = "functions",
+        root: Path | None = None,
+        extra_args: list[str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> Service:
+        """devtools/local_host.py on the app in root (this repository's by default)."""
+        args = [sys.executable, "-m", "devtools.local_host", "--host", host, "--port", str(port), *(extra_args or [])]
+        if root is not None:
+            args += ["--root", str(root)]
+        url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         return self._spawn(name, args, url, env=env, ready_url=url + "/api/not-a-route", timeout=60)
 
     def start_swa(self, port: int, api_port: int) -> Service:
