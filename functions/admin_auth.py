@@ -41,14 +41,14 @@ def _session_body(session: AdminSession, totp_enabled: bool) -> dict[str, object
 @api_endpoint
 def admin_login(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
+    container = get_container()
     attempt = LoginAttempt(
         username=_text(body, "username", required=True),
         password=_text(body, "password", required=True),
         totp_code=_text(body, "totpCode"),
         recovery_code=_text(body, "recoveryCode"),
-        client_ip=client_ip(req),
+        client_ip=client_ip(req, container.settings.trusted_proxy_hops),
     )
-    container = get_container()
     try:
         session, token, second_factor = container.admin_auth.login(
             attempt, req.headers.get("Origin") or "", req.headers.get("Referer") or ""

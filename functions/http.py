@@ -16,6 +16,7 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
+from shared.client_address import client_from_forwarded_for
 from shared.plex_errors import PlexError, PlexErrorKind
 from shared.settings import SetupRequired
 
@@ -188,17 +189,7 @@ _PLEX_ERROR_ANSWERS: dict[PlexErrorKind, tuple[str, str]] = {
 }
 
 
-def client_ip(req: func.HttpRequest, trusted_hops: int = 1) -> str:
-    """The client address from X-Forwarded-For, counting `trusted_hops` proxies from the right.
-
-    Each trusted proxy appends the address it saw; entries further left are the client's own
-    claims and are ignored, so a client can't choose its rate-limit subject.
-    """
-    forwarded = [part.strip() for part in (req.headers.get("X-Forwarded-For") or "").split(",") if part.strip()]
-    if forwarded and trusted_hops > 0:
-        address = forwarded[-min(trusted_hops, len(forwarded))]
-    else:
-        address = (req.headers.get("X-Client-IP") or "").strip()
-    if address.count(":") == 1 and "." in address:
-        address = address.rsplit(":", 1)[0]  # "1.2.3.4:5678" as Azure sends it
-    return address[:64]
+def client_ip(req: func.HttpRequest, trusted_hops: int) -> str:
+    """The client address the platform's front end appended to X-Forwarded-For (see
+    shared.client_address). Headers a client can set itself, like X-Client-IP, are never read."""
+    return client_from_forwarded_for(req.headers.get("X-Forwarded-For") or "", trusted_hops)

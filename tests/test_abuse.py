@@ -58,6 +58,27 @@ def test_a_burst_from_one_ip_across_two_instances_gets_exactly_the_limit(two_hos
     assert len(simulator.state()["shares"]) == PER_MINUTE
 
 
+@pytest.mark.parametrize(
+    "spoof",
+    [
+        lambda n: {"X-Client-IP": f"198.51.100.{n}"},  # a header the client sets itself
+        lambda n: {"X-Forwarded-For": f"not-an-address-{n}"},  # what the front end's entry can never be
+        lambda n: {"X-Forwarded-For": f"[2001:db8:7:7::{n:x}]:{1000 + n}"},  # one IPv6 /64, rotating hosts and ports
+    ],
+)
+def test_a_client_cannot_choose_its_rate_limit_identity(two_hosts, spoof):
+    urls, _ = two_hosts
+    if time.time() % 60 > 50:
+        time.sleep(61 - time.time() % 60)
+    statuses = [
+        requests.post(
+            f"{urls[n % 2]}/api/invites", json={"identifier": "alice", "inviteCode": f"guess-{n}"}, headers=spoof(n), timeout=30
+        ).status_code
+        for n in range(12)
+    ]
+    assert statuses.count(403) == PER_MINUTE and statuses.count(429) == 12 - PER_MINUTE, statuses
+
+
 def test_no_secret_reaches_the_logs(app):
     """Exercise sign-in, invites with a code, bad codes and a Plex failure, then scan the host's log."""
     session = requests.post(

@@ -52,7 +52,7 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("openapi.json", ["GET"]),
     ]
     timers = [route for kind, route, _ in json.loads(out.stdout) if kind == "timerTrigger"]
-    assert timers == ["expire_access"]
+    assert timers == ["delete_expired_rows", "expire_access"]
 
 
 def test_route_templates_match_like_the_functions_host():
@@ -76,8 +76,10 @@ def test_local_settings_fill_in_but_never_override_the_environment(tmp_path):
 
 def test_client_ip_trusts_only_the_entry_the_platform_appended():
     request = func.HttpRequest("POST", "http://x/api/invites", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9:52311"}, body=b"")
-    assert client_ip(request) == "203.0.113.9"
-    assert client_ip(func.HttpRequest("POST", "http://x/", headers={}, body=b"")) == ""
+    assert client_ip(request, 1) == "203.0.113.9"
+    assert client_ip(request, 2) == "6.6.6.6"
+    spoofed = func.HttpRequest("POST", "http://x/", headers={"X-Client-IP": "1.2.3.4"}, body=b"")
+    assert client_ip(spoofed, 1) == "", "a header the client sets itself is never read"
 
 
 _HANDLERS: dict[str, object] = {}
