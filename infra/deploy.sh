@@ -24,7 +24,8 @@ Settings come from the environment when set (otherwise the app's current value i
   HELPR_PLEX_SERVER_NAME, HELPR_SERVER_DISPLAY_NAME, HELPR_ADMIN_USERNAME, HELPR_INVITE_CODE,
   HELPR_SITE_ORIGIN (a custom domain, e.g. https://invite.example.com),
   HELPR_STATIC_WEB_APP_LOCATION (westus2, centralus, eastus2, westeurope or eastasia),
-  HELPR_MAXIMUM_INSTANCE_COUNT (default 40).
+  HELPR_MAXIMUM_INSTANCE_COUNT (default 40),
+  HELPR_INVITE_LOG_RETENTION_DAYS (days an invite log row is kept, default 365; 0 keeps it forever).
 EOF
 }
 
@@ -128,6 +129,7 @@ if [ "$skip_infra" = 0 ]; then
   keep_current HELPR_ADMIN_USERNAME ADMIN_USERNAME
   keep_current HELPR_INVITE_CODE INVITE_CODE
   keep_current HELPR_SITE_ORIGIN SITE_ORIGIN
+  keep_current HELPR_INVITE_LOG_RETENTION_DAYS INVITE_LOG_RETENTION_DAYS
 
   # 3. Bicep (infra/main.bicepparam reads these variables)
   step "Deploying infra/main.bicep (a few minutes)"

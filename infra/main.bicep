@@ -68,6 +68,9 @@ param protection object = {
   PLEX_RETRY_BUDGET_SECONDS: '20'
 }
 
+@description('Days an invite log row is kept; the hourly maintenance timer deletes older ones. 0 keeps the log forever.')
+param inviteLogRetentionDays string = '365'
+
 @description('Object id of the person or service principal that deploys; it gets Key Vault Secrets Officer to put the secrets in. Empty: none.')
 param operatorPrincipalId string = ''
 
@@ -168,6 +171,7 @@ module functionApp 'modules/functionapp.bicep' = {
     adminUsername: adminUsername
     inviteCode: inviteCode
     protection: protection
+    inviteLogRetentionDays: inviteLogRetentionDays
   }
 }
 

@@ -14,6 +14,8 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import TableClient, UpdateMode
 
 PARTITION = "ratelimit"
+# Epoch seconds (a float) at which every window counted on the entity has ended.
+EXPIRES_AT = "ExpiresAt"
 _MAX_ATTEMPTS = 60
 
 
@@ -65,6 +67,9 @@ class RateLimiter:
             except ResourceNotFoundError:
                 entity, etag = {"PartitionKey": PARTITION, "RowKey": subject}, None
             updated = dict(entity)
+            # When the last window counted on this entity ends: after it the entity limits nothing and the
+            # retention sweep deletes it. Kept as a maximum, since one subject may be hit with different limits.
+            expires_at = float(entity.get(EXPIRES_AT, 0.0))
             for limit in limits:
                 window = int(now // limit.window_seconds)
                 count = int(entity.get(f"{limit.name}Count", 0)) if entity.get(f"{limit.name}Window") == window else 0
@@ -72,6 +77,8 @@ class RateLimiter:
                     return RateDecision(False, (window + 1) * limit.window_seconds - now, limit)
                 updated[f"{limit.name}Window"] = window
                 updated[f"{limit.name}Count"] = count + 1
+                expires_at = max(expires_at, float((window + 1) * limit.window_seconds))
+            updated[EXPIRES_AT] = expires_at
             try:
                 if etag is None:
                     table.create_entity(updated)

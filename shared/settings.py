@@ -9,6 +9,7 @@ from dataclasses import dataclass
 DEFAULT_CLIENT_IDENTIFIER = "helpr-invite-portal"
 DEFAULT_PRODUCT = "Helpr"
 DEFAULT_TABLE_PREFIX = "helpr"
+DEFAULT_INVITE_LOG_RETENTION_DAYS = 365
 
 # Every app setting the app's own code reads, with what it is for. The deployment (infra/) must
 # set exactly the ones that are not LOCAL_ONLY_SETTINGS or KEY_VAULT_SECRETS; a test compares them.
@@ -37,6 +38,7 @@ APP_SETTINGS: dict[str, str] = {
     "TRUSTED_PROXY_HOPS": "how many proxies append to X-Forwarded-For in front of the app (1 behind Azure)",
     "IDEMPOTENCY_WINDOW_SECONDS": "how long a repeated submission for the same identifier returns the first result",
     "PLEX_RETRY_BUDGET_SECONDS": "total time an invite may spend retrying plex.tv",
+    "INVITE_LOG_RETENTION_DAYS": "days an invite log row is kept before the maintenance timer deletes it (0 keeps it forever)",
     "SESSION_SIGNING_KEY": "key that signs admin session cookies (Key Vault in Azure)",
     "ADMIN_PASSWORD_HASH": "the admin password hash (Key Vault in Azure)",
 }
@@ -93,6 +95,7 @@ class Settings:
     trusted_proxy_hops: int
     idempotency_window_seconds: float
     plex_retry_budget_seconds: float
+    invite_log_retention_days: int
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +146,7 @@ class Settings:
             trusted_proxy_hops=count("TRUSTED_PROXY_HOPS", 1, 10),
             idempotency_window_seconds=seconds("IDEMPOTENCY_WINDOW_SECONDS", "600", 86400),
             plex_retry_budget_seconds=seconds("PLEX_RETRY_BUDGET_SECONDS", "20", 120),
+            invite_log_retention_days=count("INVITE_LOG_RETENTION_DAYS", DEFAULT_INVITE_LOG_RETENTION_DAYS, 36500),
         )
 
     def require_site_origin(self) -> str:

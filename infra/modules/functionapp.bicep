@@ -24,6 +24,7 @@ param adminUsername string
 @secure()
 param inviteCode string
 param protection object
+param inviteLogRetentionDays string
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   // checkov:skip=CKV_AZURE_225: Zone redundancy on Flex Consumption is offered in some regions only; an invite portal can wait out a zone outage.
@@ -196,6 +197,10 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'PLEX_RETRY_BUDGET_SECONDS'
           value: protection.PLEX_RETRY_BUDGET_SECONDS
+        }
+        {
+          name: 'INVITE_LOG_RETENTION_DAYS'
+          value: inviteLogRetentionDays
         }
       ]
     }
