@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from functions.admin_http import admin_only, auth_error_response, cleared_session_cookie, session_cookie
+from functions.admin_http import (
+    DEVICE_COOKIE,
+    admin_only,
+    auth_error_response,
+    cleared_session_cookie,
+    device_cookie,
+    read_cookie,
+    session_cookie,
+)
 from functions.http import RequestError, api_endpoint, client_ip, iso_utc, json_response, read_json_object
 from shared.admin_auth import AuthError, LoginAttempt
 from shared.admin_sessions import AdminSession
@@ -48,15 +56,20 @@ def admin_login(req: func.HttpRequest) -> func.HttpResponse:
         totp_code=_text(body, "totpCode"),
         recovery_code=_text(body, "recoveryCode"),
         client_ip=client_ip(req, container.settings.trusted_proxy_hops),
+        device_token=read_cookie(req, DEVICE_COOKIE),
     )
     try:
-        session, token, second_factor = container.admin_auth.login(
-            attempt, req.headers.get("Origin") or "", req.headers.get("Referer") or ""
-        )
+        signed_in = container.admin_auth.login(attempt, req.headers.get("Origin") or "", req.headers.get("Referer") or "")
     except AuthError as exc:
         return auth_error_response(exc)
+    session = signed_in.session
     max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
-    return json_response(_session_body(session, second_factor.enabled), headers={"Set-Cookie": session_cookie(token, max_age)})
+    response = json_response(
+        _session_body(session, signed_in.second_factor.enabled), headers={"Set-Cookie": session_cookie(signed_in.session_token, max_age)}
+    )
+    if signed_in.device_token:
+        response.headers.add("Set-Cookie", device_cookie(signed_in.device_token))
+    return response
 
 
 @bp.route(route="manage/logout", methods=["POST"])
@@ -64,6 +77,14 @@ def admin_login(req: func.HttpRequest) -> func.HttpResponse:
 @admin_only(changes_state=True)
 def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     get_container().admin_auth.logout(session)
+    return json_response({}, headers={"Set-Cookie": cleared_session_cookie()})
+
+
+@bp.route(route="manage/sign-out-everywhere", methods=["POST"])
+@api_endpoint
+@admin_only(changes_state=True)
+def admin_sign_out_everywhere(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    get_container().admin_auth.sign_out_everywhere(session)
     return json_response({}, headers={"Set-Cookie": cleared_session_cookie()})
 
 
@@ -78,7 +99,12 @@ def admin_session(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    enrolment = get_container().admin_auth.start_totp_enrolment(session)
+    # While two-step sign-in is on, setting up a new authenticator needs a current or recovery code.
+    code = _text(read_json_object(req), "code") if req.get_body() else ""
+    try:
+        enrolment = get_container().admin_auth.start_totp_enrolment(session, code)
+    except AuthError as exc:
+        raise _wrong_code(exc) from None
     return json_response({"secret": enrolment.secret, "otpauthUri": enrolment.uri, "qrSvg": enrolment.qr_svg})
 
 
@@ -88,7 +114,7 @@ def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpR
 def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     code = _text(read_json_object(req), "code", required=True)
     try:
-        recovery_codes = get_container().admin_auth.confirm_totp_enrolment(session, code)
+        recovery_codes, session = get_container().admin_auth.confirm_totp_enrolment(session, code)
     except AuthError as exc:
         raise _wrong_code(exc) from None
     return json_response({"recoveryCodes": recovery_codes})

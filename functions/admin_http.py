@@ -10,11 +10,14 @@ import azure.functions as func
 
 from functions.http import error_response
 from shared.admin_auth import AuthError, AuthFailure
+from shared.admin_devices import DEVICE_LIFETIME_SECONDS
 from shared.admin_sessions import AdminSession
 from shared.container import get_container
 
 # __Host- makes browsers insist on Secure, Path=/ and no Domain.
 SESSION_COOKIE = "__Host-helpr-session"
+# Marks a browser that signed in before (see shared.admin_devices); it is not a session.
+DEVICE_COOKIE = "__Host-helpr-device"
 CSRF_HEADER = "X-CSRF-Token"
 
 _STATUS_BY_FAILURE = {
@@ -30,14 +33,22 @@ _STATUS_BY_FAILURE = {
 AdminHandler = Callable[[func.HttpRequest, AdminSession], func.HttpResponse]
 
 
-def session_token(req: func.HttpRequest) -> str:
+def read_cookie(req: func.HttpRequest, name: str) -> str:
     cookie = SimpleCookie()
     try:
         cookie.load(req.headers.get("Cookie") or "")
     except CookieError:
         return ""
-    morsel = cookie.get(SESSION_COOKIE)
+    morsel = cookie.get(name)
     return morsel.value if morsel else ""
+
+
+def session_token(req: func.HttpRequest) -> str:
+    return read_cookie(req, SESSION_COOKIE)
+
+
+def device_cookie(token: str) -> str:
+    return f"{DEVICE_COOKIE}={token}; Path=/; Max-Age={DEVICE_LIFETIME_SECONDS}; HttpOnly; Secure; SameSite=Strict"
 
 
 def session_cookie(token: str, max_age_seconds: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
@@ -20,6 +20,8 @@ class SecondFactor:
     pending_secret: str = ""
     last_step: int = -1
     recovery_code_hashes: tuple[str, ...] = ()
+    # Bumped whenever every other session must end (second factor changed, "sign out everywhere").
+    session_epoch: int = 0
     etag: str | None = field(default=None, compare=False)
 
 
@@ -42,11 +44,13 @@ class AdminAccounts:
             pending_secret=entity.get("TotpPendingSecret", ""),
             last_step=int(entity.get("TotpLastStep", -1)),
             recovery_code_hashes=tuple(json.loads(entity.get("RecoveryCodeHashes") or "[]")),
+            session_epoch=int(entity.get("SessionEpoch", 0)),
             etag=entity.metadata["etag"],
         )
 
-    def save(self, username: str, state: SecondFactor) -> None:
-        """Compare-and-set against the state read, so a code can't be used twice by racing requests."""
+    def save(self, username: str, state: SecondFactor) -> SecondFactor:
+        """Compare-and-set against the state read, so a code can't be used twice by racing requests.
+        Returns the state as saved, with its new ETag."""
         entity = {
             "PartitionKey": PARTITION,
             "RowKey": _key(username),
@@ -55,15 +59,19 @@ class AdminAccounts:
             "TotpPendingSecret": state.pending_secret,
             "TotpLastStep": state.last_step,
             "RecoveryCodeHashes": json.dumps(list(state.recovery_code_hashes)),
+            "SessionEpoch": state.session_epoch,
         }
         table = self._table()
         try:
             if state.etag is None:
-                table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+                metadata = table.upsert_entity(entity, mode=UpdateMode.REPLACE)
             else:
-                table.update_entity(entity, mode=UpdateMode.REPLACE, etag=state.etag, match_condition=MatchConditions.IfNotModified)
+                metadata = table.update_entity(
+                    entity, mode=UpdateMode.REPLACE, etag=state.etag, match_condition=MatchConditions.IfNotModified
+                )
         except ResourceModifiedError as exc:
             raise StaleSecondFactor from exc
+        return replace(state, etag=metadata["etag"])
 
 
 def _key(username: str) -> str:

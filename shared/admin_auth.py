@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 from collections.abc import Callable
@@ -11,14 +12,13 @@ from urllib.parse import urlsplit
 
 from shared import totp
 from shared.admin_accounts import AdminAccounts, SecondFactor, StaleSecondFactor
+from shared.admin_devices import DeviceTokens
 from shared.admin_sessions import AdminSession, SessionStore
-from shared.login_throttle import LoginThrottle, subject
-from shared.passwords import UnsupportedHash, hash_password, verify_password
+from shared.login_throttle import LoginThrottle, login_subjects
+from shared.passwords import UnsupportedHash, decoy_for, verify_password
 from shared.settings import SetupRequired
 
 TOTP_ISSUER = "Helpr"
-# Checked when the username is wrong, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = hash_password("helpr-timing-equaliser")
 
 
 class AuthFailure(StrEnum):
@@ -47,6 +47,17 @@ class LoginAttempt:
     totp_code: str = ""
     recovery_code: str = ""
     client_ip: str = ""
+    # The signed-in-before cookie, if the browser sent one.
+    device_token: str = ""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    session: AdminSession
+    session_token: str
+    second_factor: SecondFactor
+    # A new device cookie to set, when the browser had none that was valid.
+    device_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,10 @@ class AdminAuth:
         sessions: SessionStore,
         throttle: LoginThrottle,
         accounts: AdminAccounts,
+        devices: DeviceTokens,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._devices = devices
         self._admin_username = admin_username
         self._password_hash = password_hash
         self._site_origin = site_origin
@@ -78,22 +91,17 @@ class AdminAuth:
 
     # -- sign-in -------------------------------------------------------------
 
-    def login(self, attempt: LoginAttempt, origin: str, referer: str = "") -> tuple[AdminSession, str, SecondFactor]:
+    def login(self, attempt: LoginAttempt, origin: str, referer: str = "") -> SignedIn:
         self.check_origin(origin, referer)
-        stored_hash = self._password_hash()
-        if not stored_hash:
-            raise SetupRequired(
-                ["ADMIN_PASSWORD_HASH"],
-                "No admin password is set. Create a hash with `python -m devtools.hash_password` and store it as "
-                "ADMIN_PASSWORD_HASH (or the Key Vault secret admin-password-hash).",
-            )
-        subjects = [subject("user", attempt.username), subject("ip", attempt.client_ip or "unknown")]
-        wait = self._throttle.retry_after(subjects)
+        stored_hash = self._stored_hash()
+        device_id = self._devices.device_id(attempt.device_token, attempt.username) if attempt.device_token else ""
+        subjects = login_subjects(attempt.username, attempt.client_ip, device_id)
+        # Counted before the password is checked: a burst of guesses gets no more checks than the limit.
+        wait = self._throttle.begin(subjects)
         if wait is not None:
             raise AuthError(AuthFailure.TOO_MANY_ATTEMPTS, _wait_message(wait), retry_after=wait)
 
         if not self._password_matches(attempt.username, attempt.password, stored_hash):
-            self._throttle.record_failure(subjects)
             raise AuthError(AuthFailure.INVALID_CREDENTIALS, "That username and password don't match. Check them and try again.")
 
         second_factor = self._accounts.second_factor(self._admin_username)
@@ -104,48 +112,70 @@ class AdminAuth:
                     "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
                     field="totpCode",
                 )
-            second_factor = self._use_second_factor(second_factor, attempt)
+            second_factor = self._use_second_factor(second_factor, attempt.totp_code, attempt.recovery_code)
             if second_factor is None:
-                self._throttle.record_failure(subjects)
                 raise AuthError(
                     AuthFailure.INVALID_SECOND_FACTOR,
                     "That code isn't valid. Codes change every 30 seconds; each can be used once.",
                     field="totpCode",
                 )
-        self._throttle.record_success(subjects[:1])
-        session, token = self._sessions.create(self._admin_username)
-        return session, token, second_factor
+        self._throttle.succeeded(subjects)
+        session, token = self._sessions.create(self._admin_username, self._credential_version(stored_hash, second_factor))
+        new_device = "" if device_id else self._devices.issue(self._admin_username)
+        return SignedIn(session, token, second_factor, new_device)
+
+    def _stored_hash(self) -> str:
+        stored_hash = self._password_hash()
+        if not stored_hash:
+            raise SetupRequired(
+                ["ADMIN_PASSWORD_HASH"],
+                "No admin password is set. Create a hash with `python -m devtools.hash_password` and store it as "
+                "ADMIN_PASSWORD_HASH (or the Key Vault secret admin-password-hash).",
+            )
+        return stored_hash
+
+    @staticmethod
+    def _credential_version(stored_hash: str, second_factor: SecondFactor) -> str:
+        """Changes when the password hash changes or every session must end; never reveals the hash."""
+        return hashlib.sha256(f"{stored_hash}|{second_factor.session_epoch}".encode()).hexdigest()[:24]
 
     def _password_matches(self, username: str, password: str, stored_hash: str) -> bool:
         name_ok = hmac.compare_digest(username.strip().lower().encode(), self._admin_username.strip().lower().encode())
         try:
-            password_ok = verify_password(stored_hash if name_ok else _DUMMY_HASH, password)
+            # A wrong name is checked against a decoy of the same method and cost: it takes as long.
+            password_ok = verify_password(stored_hash if name_ok else decoy_for(stored_hash), password)
         except UnsupportedHash as exc:
             raise SetupRequired(["ADMIN_PASSWORD_HASH"], f"ADMIN_PASSWORD_HASH can't be used: {exc}.") from None
         return name_ok and password_ok
 
-    def _use_second_factor(self, state: SecondFactor, attempt: LoginAttempt) -> SecondFactor | None:
-        if attempt.totp_code:
-            step = totp.matching_step(state.secret, attempt.totp_code, self._clock(), after_step=state.last_step)
+    def _use_second_factor(self, state: SecondFactor, totp_code: str, recovery_code: str) -> SecondFactor | None:
+        """Uses up a current code or a recovery code (each works once); None when neither is right."""
+        if totp_code:
+            step = totp.matching_step(state.secret, totp_code, self._clock(), after_step=state.last_step)
             if step is None:
                 return None
             updated = replace(state, last_step=step)
         else:
-            code_hash = totp.recovery_code_hash(attempt.recovery_code)
+            if not recovery_code:
+                return None
+            code_hash = totp.recovery_code_hash(recovery_code)
             remaining = tuple(h for h in state.recovery_code_hashes if not hmac.compare_digest(h, code_hash))
             if len(remaining) == len(state.recovery_code_hashes):
                 return None
             updated = replace(state, recovery_code_hashes=remaining)
         try:
-            self._accounts.save(self._admin_username, updated)
+            return self._accounts.save(self._admin_username, updated)
         except StaleSecondFactor:
             return None  # a racing request used the same code first
-        return updated
 
     # -- requests after sign-in --------------------------------------------
 
     def authenticate(self, token: str) -> AdminSession:
         session = self._sessions.resolve(token) if token else None
+        if session is not None:
+            current = self._credential_version(self._stored_hash(), self._accounts.second_factor(session.username))
+            if not hmac.compare_digest(session.credential_version, current):
+                session = None  # signed in before the password or second factor changed
         if session is None:
             raise AuthError(AuthFailure.NOT_AUTHENTICATED, "You're not signed in, or your session has ended. Sign in again.")
         return session
@@ -167,19 +197,36 @@ class AdminAuth:
     def logout(self, session: AdminSession) -> None:
         self._sessions.revoke(session.id)
 
+    def sign_out_everywhere(self, session: AdminSession) -> None:
+        """Ends every session, on every browser, this one included."""
+        self._end_other_sessions(session)
+        self._sessions.revoke(session.id)
+
     def second_factor_enabled(self) -> bool:
         return self._accounts.second_factor(self._admin_username).enabled
 
     # -- second factor enrolment ------------------------------------------------
 
-    def start_totp_enrolment(self, session: AdminSession) -> TotpEnrolment:
+    def start_totp_enrolment(self, session: AdminSession, current_code: str = "") -> TotpEnrolment:
+        """While two-step sign-in is on, a new authenticator needs a current code or a recovery code:
+        a stolen session must not be able to swap the second factor."""
         state = self._accounts.second_factor(session.username)
+        if state.enabled:
+            proven = self._use_second_factor(state, *_code_kinds(current_code))
+            if proven is None:
+                raise AuthError(
+                    AuthFailure.INVALID_SECOND_FACTOR,
+                    "Enter a current code from your authenticator app, or a recovery code, to set up a new one.",
+                    field="code",
+                )
+            state = proven
         secret = totp.new_secret()
         self._accounts.save(session.username, replace(state, pending_secret=secret))
         uri = totp.provisioning_uri(secret, session.username, TOTP_ISSUER)
         return TotpEnrolment(secret, uri, totp.qr_svg(uri))
 
-    def confirm_totp_enrolment(self, session: AdminSession, code: str) -> list[str]:
+    def confirm_totp_enrolment(self, session: AdminSession, code: str) -> tuple[list[str], AdminSession]:
+        """Turns the new authenticator on, ends every other session, and keeps this one."""
         state = self._accounts.second_factor(session.username)
         step = totp.matching_step(state.pending_secret, code, self._clock()) if state.pending_secret else None
         if step is None:
@@ -189,23 +236,42 @@ class AdminAuth:
                 field="code",
             )
         recovery_codes = totp.new_recovery_codes()
-        self._accounts.save(
+        saved = self._accounts.save(
             session.username,
             SecondFactor(
                 enabled=True,
                 secret=state.pending_secret,
                 last_step=step,
                 recovery_code_hashes=tuple(totp.recovery_code_hash(c) for c in recovery_codes),
+                session_epoch=state.session_epoch + 1,
                 etag=state.etag,
             ),
         )
-        return recovery_codes
+        return recovery_codes, self._sessions.rebind(session, self._credential_version(self._stored_hash(), saved))
 
-    def disable_totp(self, session: AdminSession, code: str) -> None:
+    def disable_totp(self, session: AdminSession, code: str) -> AdminSession:
         state = self._accounts.second_factor(session.username)
-        if not state.enabled or self._use_second_factor(state, LoginAttempt("", "", totp_code=code)) is None:
+        used = self._use_second_factor(state, *_code_kinds(code)) if state.enabled else None
+        if used is None:
             raise AuthError(AuthFailure.INVALID_SECOND_FACTOR, "That code isn't valid, so two-step sign-in stays on.", field="code")
-        self._accounts.save(session.username, SecondFactor(etag=None))
+        saved = self._accounts.save(session.username, SecondFactor(session_epoch=used.session_epoch + 1, etag=used.etag))
+        return self._sessions.rebind(session, self._credential_version(self._stored_hash(), saved))
+
+    def _end_other_sessions(self, session: AdminSession) -> None:
+        for _ in range(10):
+            state = self._accounts.second_factor(session.username)
+            try:
+                self._accounts.save(session.username, replace(state, session_epoch=state.session_epoch + 1))
+                return
+            except StaleSecondFactor:
+                continue
+        raise AuthError(AuthFailure.TOO_MANY_ATTEMPTS, "Someone else is changing the sign-in settings right now. Try again.", retry_after=2)
+
+
+def _code_kinds(code: str) -> tuple[str, str]:
+    """A 6-digit code is an authenticator code; anything else is tried as a recovery code."""
+    cleaned = code.strip().replace(" ", "")
+    return (cleaned, "") if cleaned.isdigit() and len(cleaned) == 6 else ("", code)
 
 
 def _origin_of(url: str) -> str:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import TableClient
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.table_values import utc_datetime
 
 PARTITION = "session"
 DEFAULT_LIFETIME = timedelta(hours=8)
+# A session nobody used for this long ends, whatever its lifetime.
+DEFAULT_IDLE_TIMEOUT = timedelta(minutes=60)
+# Last use is written at most this often, so reading pages doesn't write on every call.
+_TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,8 @@ class AdminSession:
     username: str
     csrf_token: str
     expires_at: datetime
+    # Which credentials it was signed in with: a changed password or second factor ends it.
+    credential_version: str = ""
 
 
 class SessionStore:
@@ -32,23 +41,26 @@ class SessionStore:
         signing_key: Callable[[], str],
         *,
         lifetime: timedelta = DEFAULT_LIFETIME,
+        idle_timeout: timedelta = DEFAULT_IDLE_TIMEOUT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._table = table_provider
         self._signing_key = signing_key
         self._lifetime = lifetime
+        self._idle_timeout = idle_timeout
         self._clock = clock
 
     @property
     def lifetime(self) -> timedelta:
         return self._lifetime
 
-    def create(self, username: str) -> tuple[AdminSession, str]:
+    def create(self, username: str, credential_version: str = "") -> tuple[AdminSession, str]:
         session = AdminSession(
             id=secrets.token_urlsafe(24),
             username=username,
             csrf_token=secrets.token_urlsafe(32),
             expires_at=(self._clock() + self._lifetime).replace(microsecond=0),
+            credential_version=credential_version,
         )
         self._table().create_entity(
             {
@@ -57,12 +69,15 @@ class SessionStore:
                 "Username": session.username,
                 "CsrfToken": session.csrf_token,
                 "ExpiresAt": session.expires_at,
+                "CredentialVersion": credential_version,
+                "LastSeenAt": self._clock(),
             }
         )
         return session, self._sign(session.id, session.expires_at)
 
     def resolve(self, token: str) -> AdminSession | None:
-        """The live session a cookie token stands for, or None (bad signature, expired, or logged out)."""
+        """The live session a cookie token stands for, or None (bad signature, expired, idle too long,
+        or logged out)."""
         try:
             session_id, expires_raw, signature = token.split(".")
             expires_at = datetime.fromtimestamp(int(expires_raw), UTC)
@@ -75,7 +90,21 @@ class SessionStore:
             entity = self._table().get_entity(PARTITION, session_id)
         except ResourceNotFoundError:
             return None  # logged out: the server side forgot it
-        return AdminSession(session_id, entity["Username"], entity["CsrfToken"], expires_at)
+        now = self._clock()
+        last_seen = utc_datetime(entity.get("LastSeenAt")) or now
+        if now - last_seen >= self._idle_timeout:
+            return None
+        if now - last_seen >= _TOUCH_EVERY:
+            with contextlib.suppress(ResourceNotFoundError):
+                self._table().update_entity({"PartitionKey": PARTITION, "RowKey": session_id, "LastSeenAt": now}, mode=UpdateMode.MERGE)
+        return AdminSession(session_id, entity["Username"], entity["CsrfToken"], expires_at, str(entity.get("CredentialVersion", "")))
+
+    def rebind(self, session: AdminSession, credential_version: str) -> AdminSession:
+        """Keeps the session that changed the credentials signed in; every other one has ended."""
+        self._table().update_entity(
+            {"PartitionKey": PARTITION, "RowKey": session.id, "CredentialVersion": credential_version}, mode=UpdateMode.MERGE
+        )
+        return replace(session, credential_version=credential_version)
 
     def revoke(self, session_id: str) -> None:
         self._table().delete_entity(PARTITION, session_id)

@@ -1,10 +1,20 @@
-"""Login throttling that holds across instances: failures per username and per IP in Table Storage."""
+"""Sign-in throttling that holds across instances, counted in Table Storage.
+
+Each attempt is counted (compare-and-set) *before* the password is checked, so a burst of
+concurrent guesses gets at most the allowed number of checks. Three counters, each with its
+own policy:
+
+- the username from one address (or from one signed-in-before browser): locked after a few tries;
+- one address, whatever usernames it tries: locked after a few more;
+- the username from everywhere: only a short slowdown, so strangers can't lock the real admin out,
+  and a browser that signed in before skips it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from azure.core import MatchConditions
@@ -13,20 +23,36 @@ from azure.data.tables import TableClient, UpdateMode
 
 PARTITION = "throttle"
 _MAX_ATTEMPTS = 20
+# When a counter stays contended, the attempt is refused for this long rather than let through unchecked.
+CONTENDED_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
     max_failures: int = 5
     base_lockout_seconds: float = 30.0
-    max_lockout_seconds: float = 3600.0
-    # A subject's count starts over once it has had no failure for this long.
+    max_lockout_seconds: float = 900.0
+    # A subject's count starts over once it has had no attempt for this long.
     forget_after_seconds: float = 3600.0
 
-    def lockout_seconds(self, failures: int) -> float:
-        if failures < self.max_failures:
+    def lockout_seconds(self, attempts: int) -> float:
+        if attempts < self.max_failures:
             return 0.0
-        return min(self.base_lockout_seconds * 2 ** (failures - self.max_failures), self.max_lockout_seconds)
+        return min(self.base_lockout_seconds * 2 ** (attempts - self.max_failures), self.max_lockout_seconds)
+
+
+# One username from one address or browser.
+PAIR_POLICY = ThrottlePolicy()
+# One address trying any usernames.
+ADDRESS_POLICY = ThrottlePolicy(max_failures=10)
+# One username from everywhere: a softer slowdown, never a long lock.
+ACCOUNT_POLICY = ThrottlePolicy(max_failures=30, base_lockout_seconds=5.0, max_lockout_seconds=60.0)
+
+
+@dataclass(frozen=True)
+class Subject:
+    key: str
+    policy: ThrottlePolicy
 
 
 def subject(kind: str, value: str) -> str:
@@ -34,69 +60,95 @@ def subject(kind: str, value: str) -> str:
     return f"{kind}-{hashlib.sha256(value.strip().lower().encode()).hexdigest()[:40]}"
 
 
+def login_subjects(username: str, client_ip: str, device_id: str = "") -> list[Subject]:
+    """The counters one sign-in attempt goes against, most specific first."""
+    if device_id:
+        # A browser that signed in before: strangers elsewhere can't lock it out.
+        return [Subject(subject("device", f"{username.strip().lower()}|{device_id}"), PAIR_POLICY)]
+    address = client_ip or "unknown"
+    return [
+        Subject(subject("pair", f"{username.strip().lower()}|{address}"), PAIR_POLICY),
+        Subject(subject("ip", address), ADDRESS_POLICY),
+        Subject(subject("user", username), ACCOUNT_POLICY),
+    ]
+
+
 class LoginThrottle:
     def __init__(
         self, table_provider: Callable[[], TableClient], policy: ThrottlePolicy | None = None, clock: Callable[[], float] = time.time
     ) -> None:
+        """`policy` is kept for the retention sweep, which forgets rows after its forget_after_seconds."""
         self._table = table_provider
-        self._policy = policy or ThrottlePolicy()
+        self.policy = policy or PAIR_POLICY
         self._clock = clock
 
-    def retry_after(self, subjects: Iterable[str]) -> float | None:
-        """Seconds until the most locked subject may try again, or None when none is locked."""
-        now = self._clock()
-        waits = []
-        for key in subjects:
-            try:
-                entity = self._table().get_entity(PARTITION, key)
-            except ResourceNotFoundError:
-                continue
-            locked_until = float(entity.get("LockedUntil", 0.0))
-            if locked_until > now:
-                waits.append(locked_until - now)
-        return max(waits) if waits else None
+    def begin(self, subjects: Sequence[Subject]) -> float | None:
+        """Counts one attempt against each subject. Returns how long to wait when one is locked (the
+        attempt must then not be checked), or None when it may be checked."""
+        for each in subjects:
+            wait = self._count(each)
+            if wait is not None:
+                return wait
+        return None
 
-    def record_failure(self, subjects: Iterable[str]) -> None:
-        for key in subjects:
-            self._update(key, failed=True)
+    def succeeded(self, subjects: Iterable[Subject]) -> None:
+        """A right password and second factor: the first, most specific counter starts over."""
+        for each in list(subjects)[:1]:
+            self._reset(each.key)
 
-    def record_success(self, subjects: Iterable[str]) -> None:
-        for key in subjects:
-            self._update(key, failed=False)
-
-    def _update(self, key: str, *, failed: bool) -> None:
+    def _count(self, each: Subject) -> float | None:
         table = self._table()
         for _ in range(_MAX_ATTEMPTS):
             now = self._clock()
             try:
+                entity = table.get_entity(PARTITION, each.key)
+            except ResourceNotFoundError:
+                entity = None
+            attempts = 0
+            if entity is not None:
+                locked_until = float(entity.get("LockedUntil", 0.0))
+                if locked_until > now:
+                    return locked_until - now
+                if now - float(entity.get("LastFailureAt", 0.0)) <= each.policy.forget_after_seconds:
+                    attempts = int(entity.get("Failures", 0))
+            updated = _entity(each.key, attempts + 1, now, each.policy.lockout_seconds(attempts + 1))
+            try:
+                if entity is None:
+                    table.create_entity(updated)
+                else:
+                    table.update_entity(
+                        updated, mode=UpdateMode.REPLACE, etag=entity.metadata["etag"], match_condition=MatchConditions.IfNotModified
+                    )
+                return None
+            except (ResourceExistsError, ResourceModifiedError):
+                continue
+        return CONTENDED_WAIT_SECONDS
+
+    def _reset(self, key: str) -> None:
+        table = self._table()
+        for _ in range(_MAX_ATTEMPTS):
+            try:
                 entity = table.get_entity(PARTITION, key)
             except ResourceNotFoundError:
-                if not failed:
-                    return
-                try:
-                    table.create_entity(self._entity(key, 1, now))
-                    return
-                except ResourceExistsError:
-                    continue
-            failures = int(entity.get("Failures", 0))
-            if now - float(entity.get("LastFailureAt", 0.0)) > self._policy.forget_after_seconds:
-                failures = 0
-            updated = self._entity(key, failures + 1, now) if failed else self._entity(key, 0, 0.0)
+                return
             try:
                 table.update_entity(
-                    updated, mode=UpdateMode.REPLACE, etag=entity.metadata["etag"], match_condition=MatchConditions.IfNotModified
+                    _entity(key, 0, 0.0, 0.0),
+                    mode=UpdateMode.REPLACE,
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
                 )
                 return
-            except ResourceModifiedError:
+            except (ResourceModifiedError, ResourceNotFoundError):
                 continue
-        raise RuntimeError("login throttle entity stayed contended")
 
-    def _entity(self, key: str, failures: int, now: float) -> dict[str, object]:
-        lockout = self._policy.lockout_seconds(failures)
-        return {
-            "PartitionKey": PARTITION,
-            "RowKey": key,
-            "Failures": failures,
-            "LastFailureAt": now,
-            "LockedUntil": now + lockout if lockout else 0.0,
-        }
+
+def _entity(key: str, attempts: int, now: float, lockout: float) -> dict[str, object]:
+    # "Failures" and "LastFailureAt" count attempts not yet followed by a success; the retention sweep reads them.
+    return {
+        "PartitionKey": PARTITION,
+        "RowKey": key,
+        "Failures": attempts,
+        "LastFailureAt": now,
+        "LockedUntil": now + lockout if lockout else 0.0,
+    }

@@ -27,6 +27,14 @@ def hash_password(password: str) -> str:
     return f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}${salt}${digest}"
 
 
+def decoy_for(stored_hash: str) -> str:
+    """A hash with the stored hash's method, cost and salt that no password matches. Checking a
+    wrong username against it costs exactly as much as checking the real one."""
+    method, _, rest = stored_hash.strip().partition("$")
+    salt, _, expected = rest.partition("$")
+    return f"{method}${salt}${'-' * max(len(expected), 1)}"  # not hex, so no digest can equal it
+
+
 def verify_password(stored_hash: str, password: str) -> bool:
     """Constant-time check; raises UnsupportedHash for a malformed or unknown hash."""
     if len(password) > MAX_PASSWORD_LENGTH:

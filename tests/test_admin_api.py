@@ -86,7 +86,7 @@ def test_wrong_password_is_401_and_counted(app):
     response = Admin(app).login("not the password")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_credentials"
-    assert throttle_failures(app) == [1, 1], "one failure for the username and one for the IP"
+    assert throttle_failures(app) == [1, 1, 1], "one attempt for the username from this address, the address, and the username"
 
 
 def test_the_attempt_after_the_fifth_failure_gets_429_even_with_the_right_password(app):

@@ -95,6 +95,21 @@ def test_log_out_then_the_old_cookie_gets_401(app, page, context):
     assert replay.status_code == 401
 
 
+def test_sign_out_everywhere_ends_this_and_every_other_browser(app, page, context, browser):
+    other = browser.new_context()
+    other_page = other.new_page()
+    sign_in(other_page, app)
+    sign_in(page, app)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#logout-everywhere-button")
+    expect(page.locator("#login-section")).to_be_visible()
+    expect(page.locator("#login-section")).to_contain_text("every browser")
+    other_cookie = next(c for c in other.cookies() if c["name"] == COOKIE)
+    replay = requests.get(f"{app.site_url}/api/manage/dashboard", headers={"Cookie": f"{COOKIE}={other_cookie['value']}"}, timeout=30)
+    assert replay.status_code == 401
+    other.close()
+
+
 def test_broken_token_shows_a_banner(app, page):
     app.simulator.set_owner(token="revoked")
     invite(app, "alice")

@@ -20,6 +20,7 @@
     session: '/api/manage/session',
     login: '/api/manage/login',
     logout: '/api/manage/logout',
+    logoutEverywhere: '/api/manage/sign-out-everywhere',
     dashboard: '/api/manage/dashboard',
     libraries: '/api/manage/libraries',
     librariesRefresh: '/api/manage/libraries/refresh',
@@ -153,6 +154,8 @@
     noPermissions: 'None',
     extendDaysInvalid: 'Extend by a whole number of days from 1 to 3650.',
     usersLoading: 'Loading people from plex.tv…',
+    confirmLogoutEverywhere: 'Sign out on every browser and device, this one included?',
+    signedOutEverywhere: 'You are signed out on every browser and device.',
     usersPlexUnknown: "Couldn't read who accepted from plex.tv, so each person's Plex status is unknown."
   });
 
@@ -189,7 +192,7 @@
       'login-username', 'login-password', 'totp-step', 'totp-code-field', 'login-totp', 'recovery-code-field',
       'login-recovery', 'use-recovery-code', 'login-restart', 'login-error', 'login-button',
       'setup-section', 'setup-heading', 'setup-message',
-      'dashboard', 'dashboard-main', 'dashboard-heading', 'admin-server-name', 'admin-name', 'logout-button',
+      'dashboard', 'dashboard-main', 'dashboard-heading', 'admin-server-name', 'admin-name', 'logout-button', 'logout-everywhere-button',
       'token-banner', 'token-banner-title', 'token-banner-text', 'token-banner-error',
       'dashboard-status', 'dashboard-error', 'dashboard-retry-row', 'dashboard-retry',
       'daily-chart', 'daily-table', 'chart-empty', 'recent-invites',
@@ -571,6 +574,23 @@
         return;
       }
       setStatusLine(els['dashboard-error'], "Couldn't sign out: " + errorMessage(result));
+    });
+  }
+
+  // Ends every session on every browser: for a lost laptop or a session that may have been copied.
+  function handleLogoutEverywhere() {
+    if (!window.confirm(TEXT.confirmLogoutEverywhere)) {
+      return;
+    }
+    var button = els['logout-everywhere-button'];
+    var unlock = lockControls([button, els['logout-button']], button, 'Signing out…');
+    request('POST', API.logoutEverywhere, {}).then(function (result) {
+      unlock();
+      if (result.ok || result.status === 401) {
+        showLogin(TEXT.signedOutEverywhere, false);
+        return;
+      }
+      setStatusLine(els['dashboard-error'], "Couldn't sign out everywhere: " + errorMessage(result));
     });
   }
 
@@ -2491,6 +2511,7 @@
     els['use-recovery-code'].addEventListener('click', handleRecoveryToggle);
     els['login-restart'].addEventListener('click', handleLoginRestart);
     els['logout-button'].addEventListener('click', handleLogout);
+    els['logout-everywhere-button'].addEventListener('click', handleLogoutEverywhere);
     els['dashboard-retry'].addEventListener('click', function () {
       loadDashboard(false);
     });

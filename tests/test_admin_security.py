@@ -1,0 +1,170 @@
+"""What a stranger can and cannot do to the admin: guess bursts, lock-outs, stolen sessions, timing."""
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+import requests
+from werkzeug.security import generate_password_hash
+
+from shared.admin_accounts import AdminAccounts
+from shared.admin_auth import AdminAuth, AuthError, AuthFailure, LoginAttempt
+from shared.admin_devices import DeviceTokens
+from shared.admin_sessions import SessionStore
+from shared.login_throttle import LoginThrottle
+from shared.tables import ADMIN
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, host_pair
+from tests.test_admin_api import COOKIE, Admin
+
+ORIGIN = "http://portal.test"
+DEVICE_COOKIE = "__Host-helpr-device"
+SIGNING_KEY = "s" * 64
+
+
+def make_auth(tables, password_hash, *, clock=time.time):
+    return AdminAuth(
+        admin_username=ADMIN_USERNAME,
+        password_hash=lambda: password_hash[0],
+        site_origin=lambda: ORIGIN,
+        sessions=SessionStore(lambda: tables.client(ADMIN), lambda: SIGNING_KEY),
+        throttle=LoginThrottle(lambda: tables.client(ADMIN), clock=clock),
+        accounts=AdminAccounts(lambda: tables.client(ADMIN)),
+        devices=DeviceTokens(lambda: SIGNING_KEY),
+    )
+
+
+def test_a_changed_password_hash_ends_every_session(tables):
+    password_hash = [generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000")]
+    auth = make_auth(tables, password_hash)
+    signed_in = auth.login(LoginAttempt(ADMIN_USERNAME, ADMIN_PASSWORD), ORIGIN)
+    assert auth.authenticate(signed_in.session_token).username == ADMIN_USERNAME
+    password_hash[0] = generate_password_hash("a brand new password", method="pbkdf2:sha256:1000")
+    with pytest.raises(AuthError) as ended:
+        auth.authenticate(signed_in.session_token)
+    assert ended.value.failure is AuthFailure.NOT_AUTHENTICATED
+
+
+def test_a_session_nobody_uses_for_an_hour_ends(tables):
+    now = [datetime(2026, 11, 30, 9, tzinfo=UTC)]
+    store = SessionStore(lambda: tables.client(ADMIN), lambda: SIGNING_KEY, idle_timeout=timedelta(minutes=60), clock=lambda: now[0])
+    _, token = store.create(ADMIN_USERNAME)
+    now[0] += timedelta(minutes=45)
+    assert store.resolve(token) is not None, "used within the hour: still signed in, and the use is noted"
+    now[0] += timedelta(minutes=45)
+    assert store.resolve(token) is not None
+    now[0] += timedelta(minutes=61)
+    assert store.resolve(token) is None
+
+
+def test_a_wrong_username_costs_what_the_stored_hash_costs(tables):
+    # With a cheap stored hash a wrong name must be as cheap: a fixed expensive decoy would tell names apart.
+    auth = make_auth(tables, [generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1")])
+    started = time.perf_counter()
+    with pytest.raises(AuthError):
+        auth.login(LoginAttempt("not-the-admin", ADMIN_PASSWORD, client_ip="203.0.113.1"), ORIGIN)
+    assert time.perf_counter() - started < 0.05, "no scrypt decoy runs for a cheap PBKDF2 hash"
+
+
+@pytest.fixture
+def admin_hosts(backing_services, table_service, tmp_path):
+    """Two functions hosts with sign-in configured, called directly; each request's own X-Forwarded-For
+    entry stands in for the client address the SWA front end would append."""
+    settings = {
+        "SITE_ORIGIN": ORIGIN,
+        "ADMIN_USERNAME": ADMIN_USERNAME,
+        "ADMIN_PASSWORD_HASH": generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:20000"),
+        "SESSION_SIGNING_KEY": SIGNING_KEY,
+        "TRUSTED_PROXY_HOPS": "2",
+    }
+    with host_pair(backing_services, table_service, tmp_path, **settings) as (urls, tables):
+        yield urls, tables
+
+
+def login(url, password, address, cookies=""):
+    return requests.post(
+        f"{url}/api/manage/login",
+        data=json.dumps({"username": ADMIN_USERNAME, "password": password}),
+        headers={"Content-Type": "application/json", "Origin": ORIGIN, "X-Forwarded-For": address, "Cookie": cookies},
+        timeout=60,
+    )
+
+
+def test_sixty_concurrent_wrong_passwords_get_at_most_five_checks_and_no_500(admin_hosts):
+    urls, _ = admin_hosts
+    with ThreadPoolExecutor(30) as pool:
+        statuses = list(pool.map(lambda n: login(urls[n % 2], f"guess-{n}", "198.51.100.66").status_code, range(60)))
+    assert 500 not in statuses
+    assert statuses.count(401) <= 5, "each checked password is a 401; the rest were refused unchecked"
+    assert statuses.count(429) == 60 - statuses.count(401)
+    # The attacker's own address stays locked, even with the right password.
+    assert login(urls[0], ADMIN_PASSWORD, "198.51.100.66").status_code == 429
+    # The real admin, elsewhere, signs in.
+    assert login(urls[1], ADMIN_PASSWORD, "203.0.113.5").status_code == 200
+
+
+def device_cookie_of(response):
+    for header in response.raw.headers.getlist("Set-Cookie"):
+        if header.startswith(DEVICE_COOKIE + "="):
+            return header.split(";", 1)[0]
+    return ""
+
+
+def test_strangers_everywhere_slow_new_browsers_down_but_never_lock_out_a_browser_that_signed_in_before(admin_hosts):
+    urls, _ = admin_hosts
+    known = login(urls[0], ADMIN_PASSWORD, "203.0.113.5")
+    device = device_cookie_of(known)
+    assert device, "signing in marks the browser"
+    # Thirty-five addresses, five guesses each: the username's own counter reaches its slowdown.
+    with ThreadPoolExecutor(20) as pool:
+        list(pool.map(lambda n: login(urls[n % 2], "wrong", f"198.51.100.{n // 5 + 1}"), range(175)))
+    fresh = login(urls[1], ADMIN_PASSWORD, "192.0.2.44")
+    assert fresh.status_code == 429, "a browser never seen before is slowed down"
+    assert int(fresh.headers["Retry-After"]) <= 60, "a slowdown, not an hour-long lock"
+    assert login(urls[1], ADMIN_PASSWORD, "192.0.2.44", cookies=device).status_code == 200
+
+
+def test_a_device_cookie_from_another_username_or_forged_is_ignored(admin_hosts):
+    urls, _ = admin_hosts
+    forged = f"{DEVICE_COOKIE}=abc.def"
+    for _ in range(5):
+        login(urls[0], "wrong", "198.51.100.9", cookies=forged)
+    assert login(urls[0], ADMIN_PASSWORD, "198.51.100.9", cookies=forged).status_code == 429
+
+
+@pytest.fixture
+def admin(app):
+    client = Admin(app)
+    assert client.login().status_code == 200
+    return client
+
+
+def test_a_new_authenticator_needs_a_current_code_and_ends_other_sessions(admin, app):
+    setup = admin.call("POST", "manage/totp/setup", {}).json()
+    first = pyotp.TOTP(setup["secret"])
+    recovery = admin.call("POST", "manage/totp/confirm", {"code": first.now()}).json()["recoveryCodes"]
+    assert admin.call("GET", "manage/session").status_code == 200, "the session that turned it on stays signed in"
+
+    other = Admin(app)
+    assert other.login(recoveryCode=recovery[0]).status_code == 200
+    stolen = admin.call("POST", "manage/totp/setup", {})
+    assert stolen.status_code == 400 and stolen.json()["error"]["field"] == "code", "a session alone can't swap the factor"
+    swap = admin.call("POST", "manage/totp/setup", {"code": recovery[1]})
+    assert swap.status_code == 200
+    second = pyotp.TOTP(swap.json()["secret"])
+    assert admin.call("POST", "manage/totp/confirm", {"code": second.now()}).status_code == 200
+    assert other.call("GET", "manage/session").status_code == 401, "other sessions end"
+    assert admin.call("GET", "manage/session").status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_session(admin, app):
+    other = Admin(app)
+    assert other.login().status_code == 200
+    response = admin.call("POST", "manage/sign-out-everywhere", {})
+    assert response.status_code == 200
+    assert COOKIE + "=;" in response.headers["Set-Cookie"]
+    assert admin.call("GET", "manage/session").status_code == 401
+    assert other.call("GET", "manage/session").status_code == 401
+    assert Admin(app).login().status_code == 200, "signing in again works"
