@@ -31,7 +31,7 @@ def list_invite_links(req: func.HttpRequest, session: AdminSession) -> func.Http
     return json_response(
         {
             "codeRequired": container.invite_service.invite_code_required(),
-            "globalCodeSet": bool(container.settings.invite_code),
+            "globalCodeSet": bool(container.secrets.read("INVITE_CODE")),
             "items": [_link(link, tier_names) for link in container.invite_links.list()],
         }
     )

@@ -21,7 +21,8 @@ Usage: infra/deploy.sh -g RESOURCE_GROUP [-l LOCATION] [-n NAME] [--rotate-secre
   -h, --help                 show this help
 
 Settings come from the environment when set (otherwise the app's current value is kept):
-  HELPR_PLEX_SERVER_NAME, HELPR_SERVER_DISPLAY_NAME, HELPR_ADMIN_USERNAME, HELPR_INVITE_CODE,
+  HELPR_PLEX_SERVER_NAME, HELPR_SERVER_DISPLAY_NAME, HELPR_ADMIN_USERNAME,
+  HELPR_INVITE_CODE (kept in Key Vault as invite-code; an empty value turns the code off),
   HELPR_SITE_ORIGIN (a custom domain, e.g. https://invite.example.com),
   HELPR_STATIC_WEB_APP_LOCATION (westus2, centralus, eastus2, westeurope or eastasia),
   HELPR_MAXIMUM_INSTANCE_COUNT (default 40),
@@ -95,62 +96,6 @@ read_outputs() {
     --query properties.outputs -o json >"$work_dir/outputs.json" 2>/dev/null
 }
 
-if [ "$skip_infra" = 0 ]; then
-  # The deploying identity gets Key Vault Secrets Officer on the vault so it can put the secrets in.
-  user_type=$(az account show --query user.type -o tsv)
-  if [ "$user_type" = user ]; then
-    principal_id=$(az ad signed-in-user show --query id -o tsv 2>/dev/null || true)
-    principal_type=User
-  else
-    principal_id=$(az ad sp show --id "$(az account show --query user.name -o tsv)" --query id -o tsv 2>/dev/null || true)
-    principal_type=ServicePrincipal
-  fi
-  [ -n "$principal_id" ] || echo "warning: could not look up your object id; grant yourself 'Key Vault Secrets Officer' on the vault before the secrets step" >&2
-
-  # 2. Resource group
-  step "Resource group $resource_group in $location"
-  az group create --name "$resource_group" --location "$location" --tags app=helpr --output none
-
-  # Settings not given in the environment keep the value the app already has (the deployment replaces them all).
-  if read_outputs; then
-    existing_app=$(output_value functionAppName)
-    az functionapp config appsettings list --resource-group "$resource_group" --name "$existing_app" \
-      --query "[].[name, value]" -o tsv >"$work_dir/current-settings.tsv" 2>/dev/null || true
-  fi
-  keep_current() { # VARIABLE APP_SETTING
-    if [ -z "${!1+set}" ] && [ -s "$work_dir/current-settings.tsv" ]; then
-      local value
-      value=$(awk -F '\t' -v key="$2" '$1 == key { sub(/^[^\t]*\t/, ""); print; exit }' "$work_dir/current-settings.tsv")
-      export "$1=$value"
-    fi
-  }
-  keep_current HELPR_PLEX_SERVER_NAME PLEX_SERVER_NAME
-  keep_current HELPR_SERVER_DISPLAY_NAME SERVER_DISPLAY_NAME
-  keep_current HELPR_ADMIN_USERNAME ADMIN_USERNAME
-  keep_current HELPR_INVITE_CODE INVITE_CODE
-  keep_current HELPR_SITE_ORIGIN SITE_ORIGIN
-  keep_current HELPR_INVITE_LOG_RETENTION_DAYS INVITE_LOG_RETENTION_DAYS
-
-  # 3. Bicep (infra/main.bicepparam reads these variables)
-  step "Deploying infra/main.bicep (a few minutes)"
-  export AZURE_ENV_NAME="$name" AZURE_LOCATION="$location"
-  export AZURE_PRINCIPAL_ID="$principal_id" AZURE_PRINCIPAL_TYPE="$principal_type"
-  az deployment group create --resource-group "$resource_group" --name "$deployment_name" \
-    --template-file infra/main.bicep --parameters infra/main.bicepparam --output none
-fi
-
-read_outputs || die "no deployment named '$deployment_name' in $resource_group: run without --skip-infra first"
-function_app=$(output_value functionAppName)
-function_host=$(output_value functionAppHostName)
-vault=$(output_value keyVaultName)
-static_web_app=$(output_value staticWebAppName)
-site_url=$(output_value siteUrl)
-expected_secrets=$'plex-token\nsession-signing-key\nadmin-password-hash'
-[ "$(output_value keyVaultSecretNames)" = "$expected_secrets" ] ||
-  die "infra/main.bicep declares other Key Vault secrets than this script puts in; update both together"
-
-# 4. Secrets
-step "Key Vault secrets in $vault"
 secret_state() { # NAME -> present | absent; waits while a new role assignment is not in force yet
   local err attempt
   for attempt in $(seq 1 60); do
@@ -184,6 +129,79 @@ prompt_secret() { # PROMPT -> the typed value, never echoed
   printf '%s' "$value"
 }
 
+invite_code_stored=0
+put_invite_code() { # stores HELPR_INVITE_CODE as invite-code when it is given (empty: no code); once per run
+  if [ -z "${HELPR_INVITE_CODE+set}" ] || [ "$invite_code_stored" = 1 ]; then
+    return 0
+  fi
+  set_secret invite-code "$HELPR_INVITE_CODE"
+  invite_code_stored=1
+}
+
+if [ "$skip_infra" = 0 ]; then
+  # The deploying identity gets Key Vault Secrets Officer on the vault so it can put the secrets in.
+  user_type=$(az account show --query user.type -o tsv)
+  if [ "$user_type" = user ]; then
+    principal_id=$(az ad signed-in-user show --query id -o tsv 2>/dev/null || true)
+    principal_type=User
+  else
+    principal_id=$(az ad sp show --id "$(az account show --query user.name -o tsv)" --query id -o tsv 2>/dev/null || true)
+    principal_type=ServicePrincipal
+  fi
+  [ -n "$principal_id" ] || echo "warning: could not look up your object id; grant yourself 'Key Vault Secrets Officer' on the vault before the secrets step" >&2
+
+  # 2. Resource group
+  step "Resource group $resource_group in $location"
+  az group create --name "$resource_group" --location "$location" --tags app=helpr --output none
+
+  # Settings not given in the environment keep the value the app already has (the deployment replaces them all).
+  if read_outputs; then
+    existing_app=$(output_value functionAppName)
+    az functionapp config appsettings list --resource-group "$resource_group" --name "$existing_app" \
+      --query "[].[name, value]" -o tsv >"$work_dir/current-settings.tsv" 2>/dev/null || true
+  fi
+  keep_current() { # VARIABLE APP_SETTING
+    if [ -z "${!1+set}" ] && [ -s "$work_dir/current-settings.tsv" ]; then
+      local value
+      value=$(awk -F '\t' -v key="$2" '$1 == key { sub(/^[^\t]*\t/, ""); print; exit }' "$work_dir/current-settings.tsv")
+      export "$1=$value"
+    fi
+  }
+  keep_current HELPR_PLEX_SERVER_NAME PLEX_SERVER_NAME
+  keep_current HELPR_SERVER_DISPLAY_NAME SERVER_DISPLAY_NAME
+  keep_current HELPR_ADMIN_USERNAME ADMIN_USERNAME
+  keep_current HELPR_SITE_ORIGIN SITE_ORIGIN
+  keep_current HELPR_INVITE_LOG_RETENTION_DAYS INVITE_LOG_RETENTION_DAYS
+  if [ -s "$work_dir/current-settings.tsv" ]; then
+    # Earlier versions kept the invite code as an app setting, and this deployment removes it: move it into
+    # the vault first, so guests are never let in without it in between.
+    if [ -z "${HELPR_INVITE_CODE+set}" ] && awk -F '\t' '$1 == "INVITE_CODE" { found = 1 } END { exit !found }' "$work_dir/current-settings.tsv"; then
+      HELPR_INVITE_CODE=$(awk -F '\t' '$1 == "INVITE_CODE" { sub(/^[^\t]*\t/, ""); print; exit }' "$work_dir/current-settings.tsv")
+    fi
+    vault=$(output_value keyVaultName)
+    put_invite_code
+  fi
+
+  # 3. Bicep (infra/main.bicepparam reads these variables)
+  step "Deploying infra/main.bicep (a few minutes)"
+  export AZURE_ENV_NAME="$name" AZURE_LOCATION="$location"
+  export AZURE_PRINCIPAL_ID="$principal_id" AZURE_PRINCIPAL_TYPE="$principal_type"
+  az deployment group create --resource-group "$resource_group" --name "$deployment_name" \
+    --template-file infra/main.bicep --parameters infra/main.bicepparam --output none
+fi
+
+read_outputs || die "no deployment named '$deployment_name' in $resource_group: run without --skip-infra first"
+function_app=$(output_value functionAppName)
+function_host=$(output_value functionAppHostName)
+vault=$(output_value keyVaultName)
+static_web_app=$(output_value staticWebAppName)
+site_url=$(output_value siteUrl)
+expected_secrets=$'plex-token\nsession-signing-key\nadmin-password-hash\ninvite-code'
+[ "$(output_value keyVaultSecretNames)" = "$expected_secrets" ] ||
+  die "infra/main.bicep declares other Key Vault secrets than this script puts in; update both together"
+
+# 4. Secrets
+step "Key Vault secrets in $vault"
 wanted() { # NAME -> true when the secret must be (re)set
   local state
   [ "$rotate_secrets" = 1 ] && return 0
@@ -222,6 +240,12 @@ if wanted admin-password-hash; then
   unset password again
   [ -n "$password_hash" ] || die "no admin password was set"
   set_secret admin-password-hash "$password_hash"
+fi
+
+if [ -n "${HELPR_INVITE_CODE+set}" ]; then
+  put_invite_code
+else
+  echo "Keeping invite-code as it is (HELPR_INVITE_CODE sets it; an empty value turns the code off)"
 fi
 
 # 5. Functions. Flex Consumption installs requirements.txt with a remote build.

@@ -29,10 +29,6 @@ param serverDisplayName string = ''
 @description('The admin\'s login name.')
 param adminUsername string = 'admin'
 
-@secure()
-@description('Code guests must enter. Empty: no code.')
-param inviteCode string = ''
-
 @description('Public origin of the site if it has a custom domain (https://invite.example.com). Empty: the Static Web App\'s own host name.')
 param siteOrigin string = ''
 
@@ -82,10 +78,12 @@ param operatorPrincipalId string = ''
 param operatorPrincipalType string = 'User'
 
 // The Key Vault secrets the app reads (shared.settings.KEY_VAULT_SECRETS). infra/deploy.sh puts the values in.
+// invite-code is optional (HELPR_INVITE_CODE): missing or empty means guests need no global code.
 var keyVaultSecretNames = [
   'plex-token'
   'session-signing-key'
   'admin-password-hash'
+  'invite-code'
 ]
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
@@ -169,7 +167,6 @@ module functionApp 'modules/functionapp.bicep' = {
     tablePrefix: tablePrefix
     secretCacheTtlSeconds: secretCacheTtlSeconds
     adminUsername: adminUsername
-    inviteCode: inviteCode
     protection: protection
     inviteLogRetentionDays: inviteLogRetentionDays
   }

@@ -7,7 +7,6 @@ param staticWebAppLocation = readEnvironmentVariable('HELPR_STATIC_WEB_APP_LOCAT
 param plexServerName = readEnvironmentVariable('HELPR_PLEX_SERVER_NAME', '')
 param serverDisplayName = readEnvironmentVariable('HELPR_SERVER_DISPLAY_NAME', '')
 param adminUsername = readEnvironmentVariable('HELPR_ADMIN_USERNAME', 'admin')
-param inviteCode = readEnvironmentVariable('HELPR_INVITE_CODE', '')
 param siteOrigin = readEnvironmentVariable('HELPR_SITE_ORIGIN', '')
 param inviteLogRetentionDays = readEnvironmentVariable('HELPR_INVITE_LOG_RETENTION_DAYS', '365')
 param maximumInstanceCount = int(readEnvironmentVariable('HELPR_MAXIMUM_INSTANCE_COUNT', '40'))

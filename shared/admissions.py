@@ -34,7 +34,7 @@ class Admissions:
         links: InviteLinks,
         tiers: TierStore,
         runtime_settings: RuntimeSettings,
-        global_code: str,
+        global_code: Callable[[], str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._clock = clock
@@ -44,7 +44,7 @@ class Admissions:
         self._global_code = global_code
 
     def code_required(self) -> bool:
-        return bool(self._global_code) or self._runtime.invite_code_required()
+        return bool(self._global_code()) or self._runtime.invite_code_required()
 
     def check(self, code: str) -> Admission:
         """Which invite the code stands for, without using it up. Raises InviteCodeRejected."""
@@ -59,7 +59,9 @@ class Admissions:
             if link.expires_at is not None and link.expired_at(self._clock()):
                 raise InviteCodeRejected("invite_expired", "This invite has expired. Ask the person who sent it for a new one.")
             return Admission(self._tier(link.tier_id), link.code, link)
-        if self._global_code and hmac.compare_digest(code.encode(), self._global_code.encode()):
+        # Read on every check (a cached secret): a code rotated in Key Vault applies without a restart.
+        global_code = self._global_code()
+        if global_code and hmac.compare_digest(code.encode(), global_code.encode()):
             return Admission(self._tier(DEFAULT_TIER_ID), code)
         raise InviteCodeRejected(
             "invalid_invite_code", "That invite code isn't valid. Check it against your invitation, or ask the person who invited you."

@@ -113,7 +113,7 @@ class Container:
             limits=self.request_limits,
             idempotency=IdempotencyStore(lambda: self._table(tables.IDEMPOTENCY)),
             plex_status=self.plex_status,
-            admissions=Admissions(self.invite_links, self.tiers, self.runtime_settings, self.settings.invite_code),
+            admissions=Admissions(self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE")),
             grants=self.grants,
             side_by_side=self.side_by_side,
         )

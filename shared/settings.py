@@ -20,7 +20,7 @@ APP_SETTINGS: dict[str, str] = {
     "PLEX_PRODUCT": "the X-Plex-Product name",
     "PLEX_TIMEOUT_SECONDS": "timeout of each plex.tv request",
     "PLEX_API_BASE_URL": "local simulator only: where plex.tv requests go",
-    "INVITE_CODE": "optional global invite code",
+    "INVITE_CODE": "optional global invite code (read from Key Vault when KEY_VAULT_URL is set; empty means no code)",
     "SERVER_DISPLAY_NAME": "name shown on the guest page",
     "AzureWebJobsStorage": "storage connection string (local runs)",
     "AzureWebJobsStorage__tableServiceUri": "Table endpoint, with the managed identity (Azure)",
@@ -40,6 +40,7 @@ APP_SETTINGS: dict[str, str] = {
     "PLEX_RETRY_BUDGET_SECONDS": "total time an invite may spend retrying plex.tv",
     "INVITE_LOG_RETENTION_DAYS": "days an invite log row is kept before the maintenance timer deletes it (0 keeps it forever)",
     "SESSION_SIGNING_KEY": "key that signs admin session cookies (Key Vault in Azure)",
+    "DATA_ENCRYPTION_KEY": "key that encrypts the TOTP secret and keys the recovery-code hashes in storage (Key Vault in Azure)",
     "ADMIN_PASSWORD_HASH": "the admin password hash (Key Vault in Azure)",
 }
 # Read only on a developer's machine or in tests; a deployment never sets them.
@@ -48,7 +49,10 @@ LOCAL_ONLY_SETTINGS = frozenset({"PLEX_API_BASE_URL", "TABLES_CONNECTION_STRING"
 KEY_VAULT_SECRETS: dict[str, str] = {
     "PLEX_TOKEN": "plex-token",
     "SESSION_SIGNING_KEY": "session-signing-key",
+    "DATA_ENCRYPTION_KEY": "data-encryption-key",
     "ADMIN_PASSWORD_HASH": "admin-password-hash",
+    # Optional: a missing or empty secret means no global code.
+    "INVITE_CODE": "invite-code",
 }
 
 
@@ -82,7 +86,6 @@ class Settings:
     plex_client_identifier: str
     plex_product: str
     plex_timeout_seconds: float
-    invite_code: str
     server_display_name: str
     storage_connection_string: str
     table_service_uri: str
@@ -127,7 +130,6 @@ class Settings:
             plex_client_identifier=text("PLEX_CLIENT_IDENTIFIER", DEFAULT_CLIENT_IDENTIFIER),
             plex_product=text("PLEX_PRODUCT", DEFAULT_PRODUCT),
             plex_timeout_seconds=seconds("PLEX_TIMEOUT_SECONDS", "10", 120),
-            invite_code=text("INVITE_CODE"),
             server_display_name=text("SERVER_DISPLAY_NAME"),
             storage_connection_string=text("TABLES_CONNECTION_STRING") or _connection_string(text("AzureWebJobsStorage")),
             table_service_uri=text("AzureWebJobsStorage__tableServiceUri"),

@@ -160,7 +160,7 @@ def make_service(
             InviteLinks(lambda: tables.client(INVITE_LINKS), clock=clock),
             TierStore(lambda: tables.client(ACCESS), runtime),
             runtime,
-            invite_code,
+            lambda: invite_code,
             clock=clock,
         ),
         grants=grants or GrantStore(lambda: tables.client(ACCESS)),
@@ -231,6 +231,7 @@ def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFacto
         # A hash as the old Flask app (Werkzeug) wrote it.
         "ADMIN_PASSWORD_HASH": generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:100000"),
         "SESSION_SIGNING_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "DATA_ENCRYPTION_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
         "AzureWebJobsStorage": backing_services.azurite_connection_string,
         "PLEX_TOKEN": DEMO_OWNER_TOKEN,
         "PLEX_API_BASE_URL": backing_services.simulator.base_url,

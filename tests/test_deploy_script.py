@@ -30,7 +30,6 @@ WATCHED_ENV = [
     "AZURE_ENV_NAME",
     "AZURE_LOCATION",
     "AZURE_PRINCIPAL_ID",
-    "HELPR_INVITE_CODE",
     "HELPR_PLEX_SERVER_NAME",
     "SWA_CLI_DEPLOYMENT_TOKEN",
 ]
@@ -59,7 +58,8 @@ if tool == "az":
     elif args[:3] == ["deployment", "group", "create"]:
         (state / "deployed").touch()
     elif args[:4] == ["functionapp", "config", "appsettings", "list"]:
-        print("INVITE_CODE\tkept-code\nPLEX_SERVER_NAME\tLiving Room\nTABLE_PREFIX\thelpr")
+        current = state / "appsettings.tsv"
+        print(current.read_text() if current.exists() else "PLEX_SERVER_NAME\tLiving Room\nTABLE_PREFIX\thelpr")
     elif args[:3] == ["keyvault", "secret", "show"]:
         if not (secrets / arg("--name")).exists():
             sys.exit(f"ERROR: (SecretNotFound) A secret with (name/id) {arg('--name')} was not found in this key vault.")
@@ -158,12 +158,52 @@ def test_a_redeployment_keeps_the_settings_not_given_and_takes_the_ones_given(st
     put_all_secrets(state)
     assert deploy(env).returncode == 0
     assert deploy({**env, "HELPR_PLEX_SERVER_NAME": "Attic"}).returncode == 0
+    assert deploy(env).returncode == 0
     creates = [c for c in calls(state) if c["args"][:3] == ["deployment", "group", "create"]]
-    assert creates[0]["env"]["HELPR_INVITE_CODE"] is None  # nothing to keep yet: the Bicep default applies
-    assert creates[1]["env"]["HELPR_INVITE_CODE"] == "kept-code"
+    assert creates[0]["env"]["HELPR_PLEX_SERVER_NAME"] is None  # nothing to keep yet: the Bicep default applies
     assert creates[1]["env"]["HELPR_PLEX_SERVER_NAME"] == "Attic"
-    assert deploy({**env, "HELPR_INVITE_CODE": ""}).returncode == 0  # an empty value turns the code off
-    assert [c for c in calls(state) if c["args"][:3] == ["deployment", "group", "create"]][-1]["env"]["HELPR_INVITE_CODE"] == ""
+    assert creates[2]["env"]["HELPR_PLEX_SERVER_NAME"] == "Living Room"
+
+
+def secret_sets(state: Path, name: str) -> list[int]:
+    """Where in the calls the secret was set."""
+    return [i for i, c in enumerate(calls(state)) if c["args"][:3] == ["keyvault", "secret", "set"] and name in c["args"]]
+
+
+def test_the_invite_code_goes_into_key_vault_never_into_the_deployment(stubs):
+    env, state = stubs
+    put_all_secrets(state)
+    (state / "secrets" / "invite-code").unlink()
+    run = deploy({**env, "HELPR_INVITE_CODE": "open-sesame-77"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (state / "secrets" / "invite-code").read_text() == "open-sesame-77"
+    assert "open-sesame-77" not in (state / "calls.jsonl").read_text(), "the code reached a command line"
+    assert "HELPR_INVITE_CODE" not in (ROOT / "infra" / "main.bicepparam").read_text()
+
+    # Not given again: the vault's code is kept as it is.
+    (state / "calls.jsonl").unlink()
+    run = deploy(env)
+    assert run.returncode == 0 and not secret_sets(state, "invite-code")
+    assert "Keeping invite-code" in run.stdout
+    assert (state / "secrets" / "invite-code").read_text() == "open-sesame-77"
+
+    # Given empty: an empty code, which the app reads as no code.
+    assert deploy({**env, "HELPR_INVITE_CODE": ""}).returncode == 0
+    assert (state / "secrets" / "invite-code").read_text() == ""
+
+
+def test_an_invite_code_app_setting_moves_into_the_vault_before_the_deployment_removes_it(stubs):
+    env, state = stubs
+    put_all_secrets(state)
+    (state / "secrets" / "invite-code").unlink()
+    (state / "deployed").touch()  # a deployment from before, with the code as an app setting
+    (state / "appsettings.tsv").write_text("INVITE_CODE\tkept-code\nPLEX_SERVER_NAME\tLiving Room\n")
+    run = deploy(env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (state / "secrets" / "invite-code").read_text() == "kept-code"
+    create = next(i for i, c in enumerate(calls(state)) if c["args"][:3] == ["deployment", "group", "create"])
+    assert secret_sets(state, "invite-code") and secret_sets(state, "invite-code")[0] < create, "no moment without the code"
+    assert len(secret_sets(state, "invite-code")) == 1
 
 
 def test_skip_infra_publishes_to_what_the_last_deployment_made(stubs):
@@ -259,7 +299,7 @@ def test_secrets_are_typed_without_echo_and_never_reach_a_command_line(stubs):
     code, output = run_on_terminal(["bash", "infra/deploy.sh", "-g", "rg-helpr", "-n", "helprtest"], env, answers)
     assert code == 0, output
     stored = {path.name: path.read_text() for path in (state / "secrets").iterdir()}
-    assert set(stored) == set(KEY_VAULT_SECRETS.values())
+    assert set(stored) == set(KEY_VAULT_SECRETS.values()) - {"invite-code"}, "the invite code is optional and never asked for"
     assert stored["plex-token"] == token
     assert len(stored["session-signing-key"]) == 64 and int(stored["session-signing-key"], 16) >= 0
     assert verify_password(stored["admin-password-hash"], password)

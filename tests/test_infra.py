@@ -187,7 +187,7 @@ def test_the_bicep_declares_the_key_vault_secrets_the_app_reads():
     assert outputs["keyVaultSecretNames"]["value"] == "keyVaultSecretNames"
     deploy = (INFRA / "deploy.sh").read_text()
     for name in declared:
-        assert f"wanted {name}" in deploy, f"infra/deploy.sh does not put {name} into Key Vault"
+        assert f"set_secret {name} " in deploy, f"infra/deploy.sh does not put {name} into Key Vault"
 
 
 def test_the_parameter_file_and_the_deploy_script_match_main_bicep():

@@ -73,3 +73,37 @@ def test_rotating_the_plex_token_in_the_vault_mends_invites_without_a_restart(va
     now[0] += 61
     assert not gateway.invite("alice", []).already_shared
     assert [s["username"] for s in simulator.state()["shares"]] == ["alice"]
+
+
+def test_the_invite_code_comes_from_the_vault_and_a_rotated_one_applies_without_a_restart(vault, tables):
+    from shared.admissions import Admissions, InviteCodeRejected
+    from shared.invite_links import InviteLinks
+    from shared.runtime_settings import RuntimeSettings
+    from shared.tables import ACCESS, INVITE_LINKS, SETTINGS
+    from shared.tiers import TierStore
+
+    now = [0.0]
+    cached = vault_secrets(vault, lambda: now[0])
+    runtime = RuntimeSettings(lambda: tables.client(SETTINGS))
+    admissions = Admissions(  # as the container wires it
+        InviteLinks(lambda: tables.client(INVITE_LINKS)),
+        TierStore(lambda: tables.client(ACCESS), runtime),
+        runtime,
+        lambda: cached.read("INVITE_CODE"),
+    )
+    assert not admissions.code_required(), "no invite-code secret: no global code"
+
+    vault.set_secret("invite-code", "first-code")
+    now[0] += 61
+    assert admissions.code_required()
+    assert admissions.check("first-code").code == "first-code"
+
+    vault.set_secret("invite-code", "second-code")
+    now[0] += 61
+    with pytest.raises(InviteCodeRejected):
+        admissions.check("first-code")
+    assert admissions.check("second-code").code == "second-code"
+
+    vault.set_secret("invite-code", "")  # how an operator turns the code off
+    now[0] += 61
+    assert not admissions.code_required()

@@ -21,8 +21,6 @@ param serverDisplayName string
 param tablePrefix string
 param secretCacheTtlSeconds string
 param adminUsername string
-@secure()
-param inviteCode string
 param protection object
 param inviteLogRetentionDays string
 
@@ -153,10 +151,6 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'PLEX_TIMEOUT_SECONDS'
           value: plexTimeoutSeconds
-        }
-        {
-          name: 'INVITE_CODE'
-          value: inviteCode
         }
         {
           name: 'SERVER_DISPLAY_NAME'
