@@ -167,9 +167,10 @@ def _local_setting(name: str) -> str:
     return ""
 
 
-def _local_signing_key() -> str:
-    # Kept across restarts so a signed-in admin stays signed in.
-    key_file = ROOT / ".local" / "session-signing-key"
+def _local_key(name: str) -> str:
+    """A random key kept under .local/ across restarts (a signed-in admin stays signed in, and an
+    encrypted TOTP secret stays readable)."""
+    key_file = ROOT / ".local" / name
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.write_text(secrets.token_hex(32), encoding="utf-8")
@@ -201,8 +202,9 @@ def run(args: argparse.Namespace) -> None:
         "AzureWebJobsStorage": azurite_connection_string(args.azurite_port),
         "SITE_ORIGIN": f"http://127.0.0.1:{args.site_port}",
     }
-    if not _local_setting("SESSION_SIGNING_KEY"):
-        env["SESSION_SIGNING_KEY"] = _local_signing_key()
+    for name in ("SESSION_SIGNING_KEY", "DATA_ENCRYPTION_KEY"):
+        if not _local_setting(name):
+            env[name] = _local_key(name.lower().replace("_", "-"))
     admin_password = ""
     if not _local_setting("ADMIN_PASSWORD_HASH"):
         from shared.passwords import hash_password

@@ -1,7 +1,10 @@
-"""The admin's second-factor state: TOTP secret, last used step (no replays), hashed recovery codes."""
+"""The admin's second-factor state: TOTP secret (encrypted at rest), last used step (no replays),
+recovery codes (keyed hashes), and the epoch that ends every other session when bumped."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -9,6 +12,9 @@ from dataclasses import dataclass, field, replace
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
+
+from shared import totp
+from shared.secret_box import SecretBox
 
 PARTITION = "account"
 
@@ -30,8 +36,19 @@ class StaleSecondFactor(Exception):
 
 
 class AdminAccounts:
-    def __init__(self, table_provider: Callable[[], TableClient]) -> None:
+    def __init__(self, table_provider: Callable[[], TableClient], box: SecretBox) -> None:
         self._table = table_provider
+        self._box = box
+
+    def hash_recovery_codes(self, codes: list[str]) -> tuple[str, ...]:
+        return tuple(self._box.code_hash(totp.normalize_recovery_code(code)) for code in codes)
+
+    def matching_recovery_hash(self, state: SecondFactor, code: str) -> str | None:
+        """The stored hash this recovery code matches, if any. Codes stored before hashes were keyed
+        (plain SHA-256) still work, once each."""
+        normalized = totp.normalize_recovery_code(code)
+        candidates = {self._box.code_hash(normalized), hashlib.sha256(normalized.encode()).hexdigest()}
+        return next((h for h in state.recovery_code_hashes if any(hmac.compare_digest(h, c) for c in candidates)), None)
 
     def second_factor(self, username: str) -> SecondFactor:
         try:
@@ -40,8 +57,8 @@ class AdminAccounts:
             return SecondFactor()
         return SecondFactor(
             enabled=bool(entity.get("TotpEnabled", False)),
-            secret=entity.get("TotpSecret", ""),
-            pending_secret=entity.get("TotpPendingSecret", ""),
+            secret=self._box.open(entity.get("TotpSecret", "")),
+            pending_secret=self._box.open(entity.get("TotpPendingSecret", "")),
             last_step=int(entity.get("TotpLastStep", -1)),
             recovery_code_hashes=tuple(json.loads(entity.get("RecoveryCodeHashes") or "[]")),
             session_epoch=int(entity.get("SessionEpoch", 0)),
@@ -55,8 +72,8 @@ class AdminAccounts:
             "PartitionKey": PARTITION,
             "RowKey": _key(username),
             "TotpEnabled": state.enabled,
-            "TotpSecret": state.secret,
-            "TotpPendingSecret": state.pending_secret,
+            "TotpSecret": self._box.seal(state.secret),
+            "TotpPendingSecret": self._box.seal(state.pending_secret),
             "TotpLastStep": state.last_step,
             "RecoveryCodeHashes": json.dumps(list(state.recovery_code_hashes)),
             "SessionEpoch": state.session_epoch,

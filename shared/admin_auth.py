@@ -158,10 +158,10 @@ class AdminAuth:
         else:
             if not recovery_code:
                 return None
-            code_hash = totp.recovery_code_hash(recovery_code)
-            remaining = tuple(h for h in state.recovery_code_hashes if not hmac.compare_digest(h, code_hash))
-            if len(remaining) == len(state.recovery_code_hashes):
+            matched = self._accounts.matching_recovery_hash(state, recovery_code)
+            if matched is None:
                 return None
+            remaining = tuple(h for h in state.recovery_code_hashes if h != matched)
             updated = replace(state, recovery_code_hashes=remaining)
         try:
             return self._accounts.save(self._admin_username, updated)
@@ -242,7 +242,7 @@ class AdminAuth:
                 enabled=True,
                 secret=state.pending_secret,
                 last_step=step,
-                recovery_code_hashes=tuple(totp.recovery_code_hash(c) for c in recovery_codes),
+                recovery_code_hashes=self._accounts.hash_recovery_codes(recovery_codes),
                 session_epoch=state.session_epoch + 1,
                 etag=state.etag,
             ),

@@ -11,6 +11,7 @@ from azure.data.tables import TableClient
 from shared import tables
 from shared.admin_accounts import AdminAccounts
 from shared.admin_auth import AdminAuth
+from shared.admin_devices import DeviceTokens
 from shared.admin_sessions import SessionStore
 from shared.admissions import Admissions
 from shared.concurrency import SideBySide
@@ -32,6 +33,7 @@ from shared.rate_limits import RateLimiter
 from shared.request_limits import RequestLimits
 from shared.retention import Retention
 from shared.runtime_settings import RuntimeSettings
+from shared.secret_box import SecretBox
 from shared.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
 from shared.settings import Settings, SetupRequired
 from shared.tiers import TierStore
@@ -163,7 +165,8 @@ class Container:
             site_origin=self.settings.require_site_origin,
             sessions=SessionStore(admin_table, self._session_signing_key),
             throttle=LoginThrottle(admin_table, self.login_throttle_policy),
-            accounts=AdminAccounts(admin_table),
+            accounts=AdminAccounts(admin_table, SecretBox(lambda: self.secrets.read("DATA_ENCRYPTION_KEY"))),
+            devices=DeviceTokens(self._session_signing_key),
         )
 
     @cached_property

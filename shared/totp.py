@@ -65,6 +65,6 @@ def new_recovery_codes() -> list[str]:
     return [one() for _ in range(RECOVERY_CODE_COUNT)]
 
 
-def recovery_code_hash(code: str) -> str:
-    normalized = code.strip().lower().replace("-", "").replace(" ", "")
-    return hashlib.sha256(normalized.encode()).hexdigest()
+def normalize_recovery_code(code: str) -> str:
+    """Recovery codes are typed loosely: any case, with or without the hyphen or spaces."""
+    return code.strip().lower().replace("-", "").replace(" ", "")

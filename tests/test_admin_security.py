@@ -15,6 +15,7 @@ from shared.admin_auth import AdminAuth, AuthError, AuthFailure, LoginAttempt
 from shared.admin_devices import DeviceTokens
 from shared.admin_sessions import SessionStore
 from shared.login_throttle import LoginThrottle
+from shared.secret_box import SecretBox
 from shared.tables import ADMIN
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, host_pair
 from tests.test_admin_api import COOKIE, Admin
@@ -31,7 +32,7 @@ def make_auth(tables, password_hash, *, clock=time.time):
         site_origin=lambda: ORIGIN,
         sessions=SessionStore(lambda: tables.client(ADMIN), lambda: SIGNING_KEY),
         throttle=LoginThrottle(lambda: tables.client(ADMIN), clock=clock),
-        accounts=AdminAccounts(lambda: tables.client(ADMIN)),
+        accounts=AdminAccounts(lambda: tables.client(ADMIN), SecretBox(lambda: "e" * 64)),
         devices=DeviceTokens(lambda: SIGNING_KEY),
     )
 
@@ -168,3 +169,44 @@ def test_sign_out_everywhere_ends_every_session(admin, app):
     assert admin.call("GET", "manage/session").status_code == 401
     assert other.call("GET", "manage/session").status_code == 401
     assert Admin(app).login().status_code == 200, "signing in again works"
+
+
+def test_the_totp_secret_and_recovery_codes_are_unreadable_in_storage(admin, app):
+    import hashlib
+
+    from shared import totp
+
+    secret = admin.call("POST", "manage/totp/setup", {}).json()["secret"]
+    codes = admin.call("POST", "manage/totp/confirm", {"code": pyotp.TOTP(secret).now()}).json()["recoveryCodes"]
+    account = next(e for e in app.tables.client(ADMIN).list_entities() if e["PartitionKey"] == "account")
+    assert account["TotpSecret"].startswith("v1:") and secret not in account["TotpSecret"]
+    stored = json.loads(account["RecoveryCodeHashes"])
+    plain = {hashlib.sha256(totp.normalize_recovery_code(c).encode()).hexdigest() for c in codes}
+    assert len(stored) == 10 and not set(stored) & plain, "a copy of the table can't be checked against guesses offline"
+    assert Admin(app).login(recoveryCode=codes[3]).status_code == 200
+
+
+def test_a_second_factor_stored_before_encryption_still_works_once(tables):
+    import hashlib
+
+    from shared import totp
+
+    table = tables.client(ADMIN)
+    secret, code = pyotp.random_base32(), "abcde-fghij"
+    table.upsert_entity(
+        {
+            "PartitionKey": "account",
+            "RowKey": ADMIN_USERNAME,
+            "TotpEnabled": True,
+            "TotpSecret": secret,  # plain text, as written before
+            "TotpPendingSecret": "",
+            "TotpLastStep": -1,
+            "RecoveryCodeHashes": json.dumps([hashlib.sha256(totp.normalize_recovery_code(code).encode()).hexdigest()]),
+        }
+    )
+    auth = make_auth(tables, [generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000")])
+    assert auth.login(LoginAttempt(ADMIN_USERNAME, ADMIN_PASSWORD, totp_code=pyotp.TOTP(secret).now()), ORIGIN).session
+    assert auth.login(LoginAttempt(ADMIN_USERNAME, ADMIN_PASSWORD, recovery_code=code), ORIGIN).session
+    with pytest.raises(AuthError):
+        auth.login(LoginAttempt(ADMIN_USERNAME, ADMIN_PASSWORD, recovery_code=code), ORIGIN)
+    assert table.get_entity("account", ADMIN_USERNAME)["TotpSecret"].startswith("v1:"), "re-saved encrypted"

@@ -1,0 +1,61 @@
+"""Secrets the app must keep in Table Storage, kept unreadable there: the admin's TOTP secret is
+encrypted (AES-GCM) and recovery codes are stored as keyed hashes, both with keys derived from
+DATA_ENCRYPTION_KEY, which lives in Key Vault. A copy of the table alone gives an attacker nothing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from shared.settings import SetupRequired
+
+_PREFIX = "v1:"
+MIN_KEY_LENGTH = 32
+
+
+class UnreadableSecret(Exception):
+    """Stored ciphertext that this key can't open (the key was changed, or the value was tampered with)."""
+
+
+class SecretBox:
+    def __init__(self, key: Callable[[], str]) -> None:
+        self._key = key
+
+    def seal(self, plaintext: str) -> str:
+        if not plaintext:
+            return ""
+        nonce = os.urandom(12)
+        sealed = AESGCM(self._derive(b"helpr totp secret v1")).encrypt(nonce, plaintext.encode(), _PREFIX.encode())
+        return _PREFIX + base64.b64encode(nonce + sealed).decode()
+
+    def open(self, stored: str) -> str:
+        """The plaintext; a value written before encryption existed is returned as it is."""
+        if not stored.startswith(_PREFIX):
+            return stored
+        raw = base64.b64decode(stored[len(_PREFIX) :])
+        try:
+            return AESGCM(self._derive(b"helpr totp secret v1")).decrypt(raw[:12], raw[12:], _PREFIX.encode()).decode()
+        except InvalidTag:
+            raise UnreadableSecret("the stored TOTP secret can't be decrypted with DATA_ENCRYPTION_KEY") from None
+
+    def code_hash(self, normalized_code: str) -> str:
+        return hmac.new(self._derive(b"helpr recovery codes v1"), normalized_code.encode(), hashlib.sha256).hexdigest()
+
+    def _derive(self, purpose: bytes) -> bytes:
+        key = self._key()
+        if len(key) < MIN_KEY_LENGTH:
+            raise SetupRequired(
+                ["DATA_ENCRYPTION_KEY"],
+                "DATA_ENCRYPTION_KEY is missing or shorter than 32 characters. Set it to a long random value "
+                "(e.g. `openssl rand -hex 32`) in Key Vault (data-encryption-key) or the app settings. "
+                "Two-step sign-in needs it.",
+            )
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(key.encode())
