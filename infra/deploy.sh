@@ -26,7 +26,8 @@ Settings come from the environment when set (otherwise the app's current value i
   HELPR_SITE_ORIGIN (a custom domain, e.g. https://invite.example.com),
   HELPR_STATIC_WEB_APP_LOCATION (westus2, centralus, eastus2, westeurope or eastasia),
   HELPR_MAXIMUM_INSTANCE_COUNT (default 40),
-  HELPR_INVITE_LOG_RETENTION_DAYS (days an invite log row is kept, default 365; 0 keeps it forever).
+  HELPR_INVITE_LOG_RETENTION_DAYS (days an invite log row is kept, default 365; 0 keeps it forever),
+  HELPR_LOG_DAILY_CAP_GB (the Log Analytics daily cap in GB, 0.5 unless set; -1 for no cap).
 EOF
 }
 

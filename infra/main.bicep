@@ -64,6 +64,9 @@ param protection object = {
   PLEX_RETRY_BUDGET_SECONDS: '20'
 }
 
+@description('Most GB of logs Log Analytics ingests a day, e.g. 0.5; ingestion stops past it until the next day. -1: no cap.')
+param logDailyCapGb string = '0.5'
+
 @description('Days an invite log row is kept; the hourly maintenance timer deletes older ones. 0 keeps the log forever.')
 param inviteLogRetentionDays string = '365'
 
@@ -111,6 +114,7 @@ module monitoring 'modules/monitoring.bicep' = {
     applicationInsightsName: 'appi-${prefix}-${token}'
     location: location
     tags: tags
+    dailyCapGb: logDailyCapGb
   }
 }
 

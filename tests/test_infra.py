@@ -156,6 +156,30 @@ def test_role_assignments_are_named_by_scope_principal_and_role():
         assert role in resource["config"]["properties"]["roleDefinitionId"]["function"]["parameters"].values(), symbol
 
 
+def test_log_analytics_has_a_daily_cap_so_a_flood_of_refused_requests_costs_a_bounded_amount():
+    [(path, _, workspace)] = resources("Microsoft.OperationalInsights/workspaces")
+    cap = workspace["config"]["properties"]["workspaceCapping"]["dailyQuotaGb"]
+    # Bicep has no decimals: the cap is a string parameter turned into a number with json().
+    assert cap["function"]["type"] == "json"
+    [module_param] = cap["function"]["parameters"].values()
+    assert parse(path)["parameters"][module_param]["default"] is None, "main.bicep must pass the cap"
+    main = parse(INFRA / "main.bicep")
+    [passed] = [m["config"]["params"][module_param] for m in main["modules"].values() if m["detail"]["path"] == "modules/monitoring.bicep"]
+    default = float(main["parameters"][passed]["default"])
+    assert 0 < default <= 1, "the default cap bounds a day's logs to at most 1 GB"
+    bicepparam = (INFRA / "main.bicepparam").read_text()
+    assert re.search(rf"^param {passed} = readEnvironmentVariable\('HELPR_\w+', '{default:g}'\)", bicepparam, re.M)
+
+
+def test_sampling_never_drops_a_request_or_its_log_line():
+    # Every request writes one log line (a trace) that its X-Correlation-Id finds; sampling may thin out
+    # only other telemetry. The host samples every type by default, so the exclusions must be explicit.
+    host = json.loads((ROOT / "host.json").read_text())
+    sampling = host["logging"]["applicationInsights"]["samplingSettings"]
+    excluded = set(sampling["excludedTypes"].split(";"))
+    assert not sampling["isEnabled"] or {"Request", "Trace", "Exception"} <= excluded
+
+
 def function_app_settings() -> list[str]:
     assert not resources("Microsoft.Web/sites/config"), "set app settings in the site's siteConfig.appSettings only"
     [(_, _, site)] = resources("Microsoft.Web/sites")

@@ -3,6 +3,12 @@ param logAnalyticsName string
 param applicationInsightsName string
 param location string
 param tags object
+@description('Most GB the workspace ingests a day (a decimal as text, since Bicep has no decimals); -1: no cap.')
+param dailyCapGb string
+
+// Logs are billed per GB ingested, and requests answered 429 still log: the cap bounds what a flood can cost.
+// Past it, ingestion stops until the daily reset, so the rest of that day's logs are lost.
+// Application Insights is workspace-based, so its telemetry counts against this cap too.
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
   name: logAnalyticsName
@@ -13,6 +19,9 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: 30
+    workspaceCapping: {
+      dailyQuotaGb: json(dailyCapGb)
+    }
   }
 }
 
