@@ -197,7 +197,7 @@ function_host=$(output_value functionAppHostName)
 vault=$(output_value keyVaultName)
 static_web_app=$(output_value staticWebAppName)
 site_url=$(output_value siteUrl)
-expected_secrets=$'plex-token\nsession-signing-key\nadmin-password-hash\ninvite-code'
+expected_secrets=$'plex-token\nsession-signing-key\ndata-encryption-key\nadmin-password-hash\ninvite-code'
 [ "$(output_value keyVaultSecretNames)" = "$expected_secrets" ] ||
   die "infra/main.bicep declares other Key Vault secrets than this script puts in; update both together"
 
@@ -222,6 +222,14 @@ fi
 
 if wanted session-signing-key; then
   set_secret session-signing-key "$("$py" -c 'import secrets; print(secrets.token_hex(32))')"
+fi
+
+# Made once and never rotated: the admin's TOTP secret in Table Storage is encrypted with it.
+encryption_key_state=$(secret_state data-encryption-key) || exit 1
+if [ "$encryption_key_state" = absent ]; then
+  set_secret data-encryption-key "$("$py" -c 'import secrets; print(secrets.token_hex(32))')"
+else
+  echo "Keeping data-encryption-key (never rotated: it encrypts the two-step sign-in secret)"
 fi
 
 if wanted admin-password-hash; then

@@ -85,6 +85,7 @@ param operatorPrincipalType string = 'User'
 var keyVaultSecretNames = [
   'plex-token'
   'session-signing-key'
+  'data-encryption-key'
   'admin-password-hash'
   'invite-code'
 ]

@@ -302,8 +302,21 @@ def test_secrets_are_typed_without_echo_and_never_reach_a_command_line(stubs):
     assert set(stored) == set(KEY_VAULT_SECRETS.values()) - {"invite-code"}, "the invite code is optional and never asked for"
     assert stored["plex-token"] == token
     assert len(stored["session-signing-key"]) == 64 and int(stored["session-signing-key"], 16) >= 0
+    assert len(stored["data-encryption-key"]) == 64 and stored["data-encryption-key"] != stored["session-signing-key"]
     assert verify_password(stored["admin-password-hash"], password)
     assert token not in output and password not in output, "a typed secret was echoed"
     logged = (state / "calls.jsonl").read_text()
     for value in stored.values():
         assert value not in logged, "a secret reached a command line or the environment of a command"
+
+
+def test_rotating_secrets_never_replaces_the_data_encryption_key(stubs):
+    # It encrypts the admin's TOTP secret in storage: a new key would lock the admin out.
+    env, state = stubs
+    put_all_secrets(state)
+    token, password = "plex-owner-token-1234", "another long password"
+    answers = [("Plex token: ", token), ("New admin password (12 characters or more): ", password), ("Again: ", password)]
+    code, output = run_on_terminal(["bash", "infra/deploy.sh", "-g", "rg-helpr", "-n", "helprtest", "--rotate-secrets"], env, answers)
+    assert code == 0, output
+    assert (state / "secrets" / "data-encryption-key").read_text() == "already-there"
+    assert (state / "secrets" / "plex-token").read_text() == token
