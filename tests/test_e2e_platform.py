@@ -40,14 +40,15 @@ def open_stack(app_stack: AppStack, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture
-def open_app(open_stack: AppStack) -> AppStack:
+def open_app(open_stack: AppStack) -> Iterator[AppStack]:
     open_stack.simulator.reset()
     open_stack.tables.ensure()
     for table in ALL_TABLES:
         client = open_stack.tables.client(table)
         for entity in client.list_entities():
             client.delete_entity(entity["PartitionKey"], entity["RowKey"])
-    return open_stack
+    yield open_stack
+    open_stack.simulator.reset()  # the simulator is shared: leave no fault behind
 
 
 @pytest.fixture
