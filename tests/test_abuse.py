@@ -130,3 +130,34 @@ def test_each_response_carries_its_correlation_id_and_the_log_line_has_it(app):
             break
         time.sleep(0.1)
     assert '"outcome": "invited"' in line and '"status": 201' in line and "durationMs" in line
+
+
+@pytest.fixture
+def coded_hosts(backing_services, table_service, tmp_path):
+    with host_pair(
+        backing_services,
+        table_service,
+        tmp_path,
+        INVITE_CODE="right-code-2026",
+        RATE_LIMIT_INVITES_PER_IDENTIFIER_PER_DAY="2",
+        RATE_LIMIT_INVITES_PER_MINUTE="100",
+        RATE_LIMIT_INVITES_PER_HOUR="100",
+        TRUSTED_PROXY_HOPS="2",
+    ) as pair:
+        yield pair
+
+
+def test_wrong_codes_for_someone_else_do_not_use_up_their_daily_attempts(coded_hosts):
+    urls, _ = coded_hosts
+
+    def submit(n, code, address):
+        return requests.post(
+            f"{urls[n % 2]}/api/invites",
+            json={"identifier": "alice", "inviteCode": code},
+            headers={"X-Forwarded-For": address},
+            timeout=30,
+        )
+
+    refused = [submit(n, f"wrong-{n}", "198.51.100.23").status_code for n in range(10)]
+    assert refused == [403] * 10, "a wrong code is refused, and counts nothing against alice"
+    assert submit(0, "right-code-2026", "203.0.113.77").status_code == 201, "alice's own invite still works"
