@@ -40,6 +40,7 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/login", ["POST"]),
         ("manage/logout", ["POST"]),
         ("manage/session", ["GET"]),
+        ("manage/sign-out-everywhere", ["POST"]),
         ("manage/tiers", ["GET"]),
         ("manage/tiers/{tier_id?}", ["POST", "PUT"]),
         ("manage/tiers/{tier_id}", ["DELETE"]),
