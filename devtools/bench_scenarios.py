@@ -25,7 +25,7 @@ from azure.data.tables import TableServiceClient
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN, DEMO_SERVER_NAME, SimulatorClient
 from devtools.stack import ROOT, LocalStack, Service, free_port
-from shared.invite_log import PARTITION, row_key_for
+from shared.invites.log import PARTITION, row_key_for
 
 SESSION_COOKIE = "__Host-helpr-session"
 SITE_ORIGIN = "http://127.0.0.1"  # admin calls must carry this Origin; the hosts are reached directly
@@ -277,7 +277,7 @@ def baseline_invites(bench: Bench, count: int) -> Measured:
     """
     from plexapi.myplex import MyPlexAccount
 
-    from shared.plex_transport import PLEX_TV_ORIGINS, RedirectAdapter, pin_plex_identity
+    from shared.plex.transport import PLEX_TV_ORIGINS, RedirectAdapter, pin_plex_identity
 
     pin_plex_identity(CLIENT_IDENTIFIER, "Helpr")
 
@@ -359,8 +359,8 @@ def fill_invite_log(bench: Bench, table_prefix: str, first: int, count: int, wor
 
 def time_recent_query(bench: Bench, table_prefix: str, count: int) -> list[float]:
     """Milliseconds for the dashboard's own invite log query (the newest rows), sent straight to Azurite from here."""
-    from shared.dashboard import RECENT_INVITES
-    from shared.invite_log import InviteLog
+    from shared.admin.dashboard import RECENT_INVITES
+    from shared.invites.log import InviteLog
 
     table = bench.table_service().get_table_client(f"{table_prefix}invitelog")
     log = InviteLog(lambda: table)

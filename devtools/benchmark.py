@@ -435,8 +435,8 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None] = print) -> int:
-    from shared.passwords import hash_password
-    from shared.settings import APP_SETTINGS
+    from shared.admin.passwords import hash_password
+    from shared.config.settings import APP_SETTINGS
 
     plan = Plan(args)
     host = machine()  # before the stack adds its own load

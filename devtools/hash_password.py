@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from shared.passwords import MAX_PASSWORD_LENGTH, hash_password
+from shared.admin.passwords import MAX_PASSWORD_LENGTH, hash_password
 
 MIN_PASSWORD_LENGTH = 12
 

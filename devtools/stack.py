@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> None:
             env[name] = _local_key(name.lower().replace("_", "-"))
     admin_password = ""
     if not _local_setting("ADMIN_PASSWORD_HASH"):
-        from shared.passwords import hash_password
+        from shared.admin.passwords import hash_password
 
         admin_password = secrets.token_urlsafe(12)
         env["ADMIN_PASSWORD_HASH"] = hash_password(admin_password)

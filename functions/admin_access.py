@@ -8,13 +8,13 @@ import azure.functions as func
 
 from functions.admin_http import admin_only
 from functions.http import RequestError, api_endpoint, iso_utc, json_response, read_json_object
-from shared.admin_sessions import AdminSession
+from shared.access.grants import Grant
+from shared.access.tiers import Tier, TierError
+from shared.access.users import PortalUser, UserAccessError
+from shared.admin.sessions import AdminSession
 from shared.container import get_container
-from shared.grants import Grant
-from shared.invite_links import InviteLink, InviteLinkError
-from shared.plex_gateway import SharingPermissions
-from shared.tiers import Tier, TierError
-from shared.user_access import PortalUser, UserAccessError
+from shared.invites.links import InviteLink, InviteLinkError
+from shared.plex.gateway import SharingPermissions
 
 bp = func.Blueprint()
 

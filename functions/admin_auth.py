@@ -16,8 +16,8 @@ from functions.admin_http import (
     session_cookie,
 )
 from functions.http import RequestError, api_endpoint, client_ip, iso_utc, json_response, read_json_object
-from shared.admin_auth import AuthError, LoginAttempt
-from shared.admin_sessions import AdminSession
+from shared.admin.auth import AuthError, LoginAttempt
+from shared.admin.sessions import AdminSession
 from shared.container import get_container
 
 bp = func.Blueprint()

@@ -11,13 +11,13 @@ import azure.functions as func
 
 from functions.admin_http import admin_only
 from functions.http import RequestError, api_endpoint, iso_utc, json_response, read_json_object
-from shared.admin_sessions import AdminSession
+from shared.admin.sessions import AdminSession
 from shared.container import get_container
-from shared.invite_counters import InviteTotals
-from shared.invite_export import invites_csv
-from shared.invite_log import InviteOutcome, InviteRecord
-from shared.library_catalog import InvalidLibrarySelection, LibraryView
-from shared.plex_status import PlexStatus
+from shared.invites.counters import InviteTotals
+from shared.invites.export import invites_csv
+from shared.invites.log import InviteOutcome, InviteRecord
+from shared.plex.libraries import InvalidLibrarySelection, LibraryView
+from shared.plex.status import PlexStatus
 
 bp = func.Blueprint()
 

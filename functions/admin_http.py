@@ -9,14 +9,14 @@ from http.cookies import CookieError, SimpleCookie
 import azure.functions as func
 
 from functions.http import error_response
-from shared.admin_auth import AuthError, AuthFailure
-from shared.admin_devices import DEVICE_LIFETIME_SECONDS
-from shared.admin_sessions import AdminSession
+from shared.admin.auth import AuthError, AuthFailure
+from shared.admin.devices import DEVICE_LIFETIME_SECONDS
+from shared.admin.sessions import AdminSession
 from shared.container import get_container
 
 # __Host- makes browsers insist on Secure, Path=/ and no Domain.
 SESSION_COOKIE = "__Host-helpr-session"
-# Marks a browser that signed in before (see shared.admin_devices); it is not a session.
+# Marks a browser that signed in before (see shared.admin.devices); it is not a session.
 DEVICE_COOKIE = "__Host-helpr-device"
 CSRF_HEADER = "X-CSRF-Token"
 

@@ -16,9 +16,9 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
-from shared.client_address import client_from_forwarded_for
-from shared.plex_errors import PlexError, PlexErrorKind
-from shared.settings import SetupRequired
+from shared.config.settings import SetupRequired
+from shared.limits.client_address import client_from_forwarded_for
+from shared.plex.errors import PlexError, PlexErrorKind
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("helpr.requests")
@@ -191,5 +191,5 @@ _PLEX_ERROR_ANSWERS: dict[PlexErrorKind, tuple[str, str]] = {
 
 def client_ip(req: func.HttpRequest, trusted_hops: int) -> str:
     """The client address the platform's front end appended to X-Forwarded-For (see
-    shared.client_address). Headers a client can set itself, like X-Client-IP, are never read."""
+    shared.limits.client_address). Headers a client can set itself, like X-Client-IP, are never read."""
     return client_from_forwarded_for(req.headers.get("X-Forwarded-For") or "", trusted_hops)

@@ -6,11 +6,11 @@ import azure.functions as func
 
 from functions.http import api_endpoint, client_ip, error_response, json_response, note_outcome, read_json_object
 from shared.container import get_container
-from shared.invite_log import InviteOutcome
-from shared.invite_service import InviteResult, InviteSubmission
-from shared.rate_limits import retry_after_header
-from shared.request_limits import RateLimited
-from shared.validation import InvalidInput
+from shared.invites.log import InviteOutcome
+from shared.invites.service import InviteResult, InviteSubmission
+from shared.invites.validation import InvalidInput
+from shared.limits.rate_limits import retry_after_header
+from shared.limits.request_limits import RateLimited
 
 bp = func.Blueprint()
 

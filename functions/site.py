@@ -9,9 +9,9 @@ from azure.core.exceptions import AzureError
 
 from functions.http import api_endpoint, client_ip, error_response, json_response
 from shared.container import Container, get_container
-from shared.plex_errors import PlexError
-from shared.rate_limits import retry_after_header
-from shared.request_limits import RateLimited
+from shared.limits.rate_limits import retry_after_header
+from shared.limits.request_limits import RateLimited
+from shared.plex.errors import PlexError
 
 bp = func.Blueprint()
 

@@ -80,7 +80,7 @@ param operatorPrincipalId string = ''
 ])
 param operatorPrincipalType string = 'User'
 
-// The Key Vault secrets the app reads (shared.settings.KEY_VAULT_SECRETS). infra/deploy.sh puts the values in.
+// The Key Vault secrets the app reads (shared.config.settings.KEY_VAULT_SECRETS). infra/deploy.sh puts the values in.
 // invite-code is optional (HELPR_INVITE_CODE): missing or empty means guests need no global code.
 var keyVaultSecretNames = [
   'plex-token'

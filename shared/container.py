@@ -8,36 +8,36 @@ from functools import cached_property
 
 from azure.data.tables import TableClient
 
-from shared import tables
-from shared.admin_accounts import AdminAccounts
-from shared.admin_auth import AdminAuth
-from shared.admin_devices import DeviceTokens
-from shared.admin_sessions import SessionStore
-from shared.admissions import Admissions
-from shared.concurrency import SideBySide
-from shared.dashboard import Dashboard
-from shared.grants import GrantStore
+from shared.access.grants import GrantStore
+from shared.access.tiers import TierStore
+from shared.access.users import UserAccess
+from shared.admin.accounts import AdminAccounts
+from shared.admin.auth import AdminAuth
+from shared.admin.dashboard import Dashboard
+from shared.admin.devices import DeviceTokens
+from shared.admin.secret_box import SecretBox
+from shared.admin.sessions import SessionStore
+from shared.admin.throttle import LoginThrottle, ThrottlePolicy
+from shared.config.runtime_settings import RuntimeSettings
+from shared.config.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
+from shared.config.settings import Settings, SetupRequired
 from shared.health import HealthMonitor
-from shared.idempotency import IdempotencyStore
-from shared.invite_counters import InviteCounters
-from shared.invite_links import InviteLinks
-from shared.invite_log import InviteLog
-from shared.invite_service import InviteDependencies, InviteService
-from shared.library_catalog import LibraryCatalog
-from shared.login_throttle import LoginThrottle, ThrottlePolicy
-from shared.plex_gateway import PlexGateway
-from shared.plex_retry import RetryingInviter, RetryPolicy
-from shared.plex_status import PlexStatusMonitor
-from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
-from shared.rate_limits import RateLimiter
-from shared.request_limits import RequestLimits
+from shared.invites.admissions import Admissions
+from shared.invites.counters import InviteCounters
+from shared.invites.idempotency import IdempotencyStore
+from shared.invites.links import InviteLinks
+from shared.invites.log import InviteLog
+from shared.invites.service import InviteDependencies, InviteService
+from shared.limits.rate_limits import RateLimiter
+from shared.limits.request_limits import RequestLimits
+from shared.plex.gateway import PlexGateway
+from shared.plex.libraries import LibraryCatalog
+from shared.plex.retry import RetryingInviter, RetryPolicy
+from shared.plex.status import PlexStatusMonitor
+from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_plex_identity
 from shared.retention import Retention
-from shared.runtime_settings import RuntimeSettings
-from shared.secret_box import SecretBox
-from shared.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
-from shared.settings import Settings, SetupRequired
-from shared.tiers import TierStore
-from shared.user_access import UserAccess
+from shared.storage import tables
+from shared.storage.side_by_side import SideBySide
 
 
 class Container:
@@ -57,7 +57,7 @@ class Container:
 
     @cached_property
     def side_by_side(self) -> SideBySide:
-        # The process's one pool for a request's independent storage calls (see shared.concurrency).
+        # The process's one pool for a request's independent storage calls (see shared.storage.side_by_side).
         return SideBySide(ThreadPoolExecutor(max_workers=16, thread_name_prefix="storage"))
 
     @cached_property

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from azure.core.exceptions import AzureError
 
-from shared import tables as table_names
-from shared.plex_status import PlexStatusMonitor
-from shared.settings import SetupRequired
-from shared.tables import Tables
+from shared.config.settings import SetupRequired
+from shared.plex.status import PlexStatusMonitor
+from shared.storage import tables as table_names
+from shared.storage.tables import Tables
 
 
 @dataclass(frozen=True)

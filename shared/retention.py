@@ -20,8 +20,12 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceModifiedError
 from azure.data.tables import TableClient, TableEntity, TableTransactionError
 
-from shared import admin_sessions, idempotency, invite_log, login_throttle, rate_limits
-from shared.login_throttle import ThrottlePolicy
+from shared.admin import sessions as admin_sessions
+from shared.admin import throttle as login_throttle
+from shared.admin.throttle import ThrottlePolicy
+from shared.invites import idempotency
+from shared.invites import log as invite_log
+from shared.limits import rate_limits
 
 # Table Storage takes at most 100 operations in one transaction, all in one partition.
 TRANSACTION_SIZE = 100

@@ -19,24 +19,24 @@ from playwright.sync_api import Browser, sync_playwright
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
 from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
-from shared.admissions import Admissions
-from shared.concurrency import SideBySide
-from shared.grants import GrantStore
-from shared.idempotency import IdempotencyStore
-from shared.invite_counters import InviteCounters
-from shared.invite_links import InviteLinks
-from shared.invite_log import InviteLog
-from shared.invite_service import InviteDependencies, InviteService
-from shared.plex_gateway import PlexGateway
-from shared.plex_retry import RetryingInviter, RetryPolicy
-from shared.plex_status import PlexStatusMonitor
-from shared.plex_transport import LastResponseRecorder, build_plex_session, pin_plex_identity
-from shared.rate_limits import RateLimiter
-from shared.request_limits import RequestLimits
-from shared.runtime_settings import RuntimeSettings
-from shared.settings import RateLimitSettings
-from shared.tables import ACCESS, ALL_TABLES, COUNTERS, IDEMPOTENCY, INVITE_LINKS, INVITE_LOG, RATE_LIMITS, SETTINGS, Tables
-from shared.tiers import TierStore
+from shared.access.grants import GrantStore
+from shared.access.tiers import TierStore
+from shared.config.runtime_settings import RuntimeSettings
+from shared.config.settings import RateLimitSettings
+from shared.invites.admissions import Admissions
+from shared.invites.counters import InviteCounters
+from shared.invites.idempotency import IdempotencyStore
+from shared.invites.links import InviteLinks
+from shared.invites.log import InviteLog
+from shared.invites.service import InviteDependencies, InviteService
+from shared.limits.rate_limits import RateLimiter
+from shared.limits.request_limits import RequestLimits
+from shared.plex.gateway import PlexGateway
+from shared.plex.retry import RetryingInviter, RetryPolicy
+from shared.plex.status import PlexStatusMonitor
+from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_plex_identity
+from shared.storage.side_by_side import SideBySide
+from shared.storage.tables import ACCESS, ALL_TABLES, COUNTERS, IDEMPOTENCY, INVITE_LINKS, INVITE_LOG, RATE_LIMITS, SETTINGS, Tables
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out on this closed network.

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
-from shared.tables import INVITE_LOG
+from shared.storage.tables import INVITE_LOG
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE, host_pair
 
 BURST = 200

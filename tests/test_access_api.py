@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from shared.grants import GrantStatus, GrantStore
-from shared.runtime_settings import RuntimeSettings
-from shared.tables import ACCESS, INVITE_LINKS, INVITE_LOG, SETTINGS
-from shared.tiers import TierStore
-from shared.user_access import UserAccess
+from shared.access.grants import GrantStatus, GrantStore
+from shared.access.tiers import TierStore
+from shared.access.users import UserAccess
+from shared.config.runtime_settings import RuntimeSettings
+from shared.storage.tables import ACCESS, INVITE_LINKS, INVITE_LOG, SETTINGS
 from tests.conftest import host_pair, make_gateway
 from tests.test_admin_api import Admin
 
@@ -205,7 +205,7 @@ def two_hosts(backing_services, table_service, tmp_path):
 
 
 def test_twenty_concurrent_uses_of_a_cap_five_invite_across_two_hosts_make_exactly_five_invites(two_hosts, simulator):
-    from shared.invite_links import InviteLinks
+    from shared.invites.links import InviteLinks
 
     urls, tables = two_hosts
     link = InviteLinks(lambda: tables.client(INVITE_LINKS)).create(tier_id="default", max_uses=5, expires_at=None, access_days=0, note="")

@@ -10,13 +10,13 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from shared.admin_accounts import AdminAccounts
-from shared.admin_auth import AdminAuth, AuthError, AuthFailure, LoginAttempt
-from shared.admin_devices import DeviceTokens
-from shared.admin_sessions import SessionStore
-from shared.login_throttle import LoginThrottle
-from shared.secret_box import SecretBox
-from shared.tables import ADMIN
+from shared.admin.accounts import AdminAccounts
+from shared.admin.auth import AdminAuth, AuthError, AuthFailure, LoginAttempt
+from shared.admin.devices import DeviceTokens
+from shared.admin.secret_box import SecretBox
+from shared.admin.sessions import SessionStore
+from shared.admin.throttle import LoginThrottle
+from shared.storage.tables import ADMIN
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, host_pair
 from tests.test_admin_api import COOKIE, Admin
 
@@ -174,7 +174,7 @@ def test_sign_out_everywhere_ends_every_session(admin, app):
 def test_the_totp_secret_and_recovery_codes_are_unreadable_in_storage(admin, app):
     import hashlib
 
-    from shared import totp
+    from shared.admin import totp
 
     secret = admin.call("POST", "manage/totp/setup", {}).json()["secret"]
     codes = admin.call("POST", "manage/totp/confirm", {"code": pyotp.TOTP(secret).now()}).json()["recoveryCodes"]
@@ -189,7 +189,7 @@ def test_the_totp_secret_and_recovery_codes_are_unreadable_in_storage(admin, app
 def test_a_second_factor_stored_before_encryption_still_works_once(tables):
     import hashlib
 
-    from shared import totp
+    from shared.admin import totp
 
     table = tables.client(ADMIN)
     secret, code = pyotp.random_base32(), "abcde-fghij"

@@ -6,10 +6,10 @@ import pyotp
 import pytest
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared import totp
-from shared.admin_sessions import SessionStore
-from shared.passwords import UnsupportedHash, hash_password, verify_password
-from shared.tables import ADMIN
+from shared.admin import totp
+from shared.admin.passwords import UnsupportedHash, hash_password, verify_password
+from shared.admin.sessions import SessionStore
+from shared.storage.tables import ADMIN
 
 
 @pytest.mark.parametrize("method", ["scrypt", "pbkdf2:sha256", "pbkdf2:sha256:1000", "pbkdf2:sha512:5000"])

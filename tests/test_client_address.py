@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.client_address import client_from_forwarded_for, normalize_address
+from shared.limits.client_address import client_from_forwarded_for, normalize_address
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from azure.data.tables import TableServiceClient
 
-from shared.dashboard import Dashboard
-from shared.invite_counters import InviteCounters
-from shared.invite_log import PARTITION, InviteLog, InviteOutcome, row_key_for
-from shared.library_catalog import LibraryCatalog
-from shared.plex_status import PlexStatusMonitor
-from shared.runtime_settings import RuntimeSettings
-from shared.tables import COUNTERS, INVITE_LOG, SETTINGS, Tables
+from shared.admin.dashboard import Dashboard
+from shared.config.runtime_settings import RuntimeSettings
+from shared.invites.counters import InviteCounters
+from shared.invites.log import PARTITION, InviteLog, InviteOutcome, row_key_for
+from shared.plex.libraries import LibraryCatalog
+from shared.plex.status import PlexStatusMonitor
+from shared.storage.tables import COUNTERS, INVITE_LOG, SETTINGS, Tables
 
 
 class EntityCounter:

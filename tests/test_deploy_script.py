@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from devtools.stack import ROOT
-from shared.passwords import verify_password
-from shared.settings import KEY_VAULT_SECRETS
+from shared.admin.passwords import verify_password
+from shared.config.settings import KEY_VAULT_SECRETS
 
 FUNCTION_APP = "func-helprtest-abc123"
 OUTPUTS = {

@@ -10,7 +10,7 @@ from azure.data.tables import TableServiceClient
 from playwright.sync_api import Browser, Page, expect
 
 from devtools.stack import LocalStack, free_port
-from shared.tables import ALL_TABLES, Tables
+from shared.storage.tables import ALL_TABLES, Tables
 from tests.conftest import AppStack
 from tests.test_admin_api import Admin
 

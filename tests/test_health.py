@@ -2,8 +2,8 @@
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
 from shared.health import HealthMonitor
-from shared.plex_status import PlexStatusMonitor
-from shared.tables import SETTINGS
+from shared.plex.status import PlexStatusMonitor
+from shared.storage.tables import SETTINGS
 from tests.conftest import make_gateway
 
 

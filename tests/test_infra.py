@@ -15,7 +15,7 @@ import pytest
 from pycep import BicepParser
 
 from devtools.stack import ROOT
-from shared.settings import APP_SETTINGS, KEY_VAULT_SECRETS, LOCAL_ONLY_SETTINGS
+from shared.config.settings import APP_SETTINGS, KEY_VAULT_SECRETS, LOCAL_ONLY_SETTINGS
 
 INFRA = ROOT / "infra"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -193,7 +193,7 @@ def test_the_function_app_gets_exactly_the_settings_the_code_reads():
     assert not PLATFORM_SETTINGS & set(APP_SETTINGS), "a setting the code reads is listed as a platform one"
     assert set(names) - PLATFORM_SETTINGS == expected, (
         f"missing from the Bicep: {sorted(expected - set(names))}; "
-        f"set by the Bicep but not declared in shared.settings: {sorted(set(names) - PLATFORM_SETTINGS - expected)}"
+        f"set by the Bicep but not declared in shared.config.settings: {sorted(set(names) - PLATFORM_SETTINGS - expected)}"
     )
     assert set(names) >= PLATFORM_SETTINGS
 
@@ -228,11 +228,11 @@ def test_the_parameter_file_and_the_deploy_script_match_main_bicep():
 
 
 def test_the_code_reads_the_environment_only_through_shared_settings():
-    """shared.settings is the registry of app settings; reading os.environ elsewhere would bypass it."""
+    """shared.config.settings is the registry of app settings; reading os.environ elsewhere would bypass it."""
     offenders = []
     sources = [ROOT / "function_app.py", *sorted((ROOT / "shared").rglob("*.py")), *sorted((ROOT / "functions").rglob("*.py"))]
     for path in sources:
-        if path == ROOT / "shared" / "settings.py":
+        if path == ROOT / "shared" / "config" / "settings.py":
             continue
         tree = ast.parse(path.read_text(), filename=str(path))
         os_names = {"os"}
@@ -252,7 +252,7 @@ def test_the_code_reads_the_environment_only_through_shared_settings():
             )
             if hit:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    assert not offenders, f"read app settings through shared.settings, not os.environ: {offenders}"
+    assert not offenders, f"read app settings through shared.config.settings, not os.environ: {offenders}"
 
 
 def test_checkov_finds_nothing_unexplained_in_infra():

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.invite_log import InviteLog, InviteOutcome
-from shared.invite_service import InviteSubmission
-from shared.runtime_settings import LibrarySelection
-from shared.validation import InvalidInput
+from shared.config.runtime_settings import LibrarySelection
+from shared.invites.log import InviteLog, InviteOutcome
+from shared.invites.service import InviteSubmission
+from shared.invites.validation import InvalidInput
 from tests.conftest import make_service
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)

@@ -4,8 +4,8 @@ import pytest
 
 from devtools.keyvault_standin import KeyVaultStandIn
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
-from shared.plex_errors import PlexError, PlexErrorKind
-from shared.secrets import CachedSecrets, KeyVaultSecrets
+from shared.config.secrets import CachedSecrets, KeyVaultSecrets
+from shared.plex.errors import PlexError, PlexErrorKind
 
 
 @pytest.fixture
@@ -76,11 +76,11 @@ def test_rotating_the_plex_token_in_the_vault_mends_invites_without_a_restart(va
 
 
 def test_the_invite_code_comes_from_the_vault_and_a_rotated_one_applies_without_a_restart(vault, tables):
-    from shared.admissions import Admissions, InviteCodeRejected
-    from shared.invite_links import InviteLinks
-    from shared.runtime_settings import RuntimeSettings
-    from shared.tables import ACCESS, INVITE_LINKS, SETTINGS
-    from shared.tiers import TierStore
+    from shared.access.tiers import TierStore
+    from shared.config.runtime_settings import RuntimeSettings
+    from shared.invites.admissions import Admissions, InviteCodeRejected
+    from shared.invites.links import InviteLinks
+    from shared.storage.tables import ACCESS, INVITE_LINKS, SETTINGS
 
     now = [0.0]
     cached = vault_secrets(vault, lambda: now[0])

@@ -4,7 +4,7 @@ import pytest
 import requests
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
 
-from shared.plex_errors import LastResponse, PlexErrorKind, classify
+from shared.plex.errors import LastResponse, PlexErrorKind, classify
 
 URL = "https://plex.tv/api/servers/abc/shared_servers?X-Plex-Token=supersecret"
 

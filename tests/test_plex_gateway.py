@@ -8,9 +8,9 @@ import pytest
 from plexapi.myplex import MyPlexAccount
 
 from devtools.plex_simulator import DEMO_MACHINE_ID, DEMO_OWNER_TOKEN
-from shared.plex_errors import PlexError, PlexErrorKind
-from shared.plex_gateway import PlexShare, SharingPermissions, parse_shares
-from shared.plex_transport import LastResponseRecorder, build_plex_session
+from shared.plex.errors import PlexError, PlexErrorKind
+from shared.plex.gateway import PlexShare, SharingPermissions, parse_shares
+from shared.plex.transport import LastResponseRecorder, build_plex_session
 from tests.conftest import TEST_CLIENT_IDENTIFIER, make_gateway
 
 SHARE_POST = "/api/servers/*/shared_servers"

@@ -9,13 +9,13 @@ from azure.data.tables import TableServiceClient
 
 from devtools.fault_proxy import FaultProxy
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
-from shared.grants import GrantStore
-from shared.invite_links import InviteLinks
-from shared.invite_log import InviteLog, InviteOutcome
-from shared.invite_service import IdempotencyKeyReused, InviteSubmission
-from shared.request_limits import RateLimited
-from shared.settings import RateLimitSettings
-from shared.tables import ACCESS, INVITE_LINKS, INVITE_LOG, Tables
+from shared.access.grants import GrantStore
+from shared.config.settings import RateLimitSettings
+from shared.invites.links import InviteLinks
+from shared.invites.log import InviteLog, InviteOutcome
+from shared.invites.service import IdempotencyKeyReused, InviteSubmission
+from shared.limits.request_limits import RateLimited
+from shared.storage.tables import ACCESS, INVITE_LINKS, INVITE_LOG, Tables
 from tests.conftest import SERVICE_NOW, make_gateway
 from tests.test_invite_service import make_service
 

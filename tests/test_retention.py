@@ -11,14 +11,17 @@ from datetime import UTC, datetime, timedelta
 import requests
 from azure.data.tables import TableClient
 
-from shared import admin_sessions, idempotency, login_throttle, rate_limits
-from shared.admin_sessions import SessionStore
-from shared.idempotency import IdempotencyStore
-from shared.invite_log import InviteLog, InviteOutcome, InviteRecord
-from shared.login_throttle import ThrottlePolicy
-from shared.rate_limits import Limit, RateLimiter
+from shared.admin import sessions as admin_sessions
+from shared.admin import throttle as login_throttle
+from shared.admin.sessions import SessionStore
+from shared.admin.throttle import ThrottlePolicy
+from shared.invites import idempotency
+from shared.invites.idempotency import IdempotencyStore
+from shared.invites.log import InviteLog, InviteOutcome, InviteRecord
+from shared.limits import rate_limits
+from shared.limits.rate_limits import Limit, RateLimiter
 from shared.retention import ABANDONED_CLAIM_SECONDS, Retention, RetentionReport
-from shared.tables import ADMIN, IDEMPOTENCY, INVITE_LOG, RATE_LIMITS, Tables
+from shared.storage.tables import ADMIN, IDEMPOTENCY, INVITE_LOG, RATE_LIMITS, Tables
 
 # A UTC midnight, so minute, hour and day windows all start together.
 START = float(int(time.time() // 86400 - 1) * 86400)

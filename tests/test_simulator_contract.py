@@ -15,7 +15,7 @@ from plexapi.myplex import MyPlexAccount, MyPlexResource, MyPlexUser, Section
 from plexapi.server import PlexServer
 
 from devtools.plex_simulator import DEMO_MACHINE_ID, DEMO_OWNER_TOKEN, DEMO_SERVER_NAME, DEMO_SERVER_TOKEN, SimulatorClient
-from shared.plex_transport import LastResponseRecorder, build_plex_session
+from shared.plex.transport import LastResponseRecorder, build_plex_session
 
 JSON_ACCEPT = {"Accept": "application/json"}
 SHARED_SERVER = "https://clients.plex.tv/api/v2/shared_servers/{id}"

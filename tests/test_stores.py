@@ -3,10 +3,10 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
-from shared.invite_counters import InviteCounters
-from shared.invite_log import InviteLog, InviteOutcome, InviteRecord
-from shared.runtime_settings import LibrarySelection, RuntimeSettings
-from shared.tables import COUNTERS, INVITE_LOG, SETTINGS
+from shared.config.runtime_settings import LibrarySelection, RuntimeSettings
+from shared.invites.counters import InviteCounters
+from shared.invites.log import InviteLog, InviteOutcome, InviteRecord
+from shared.storage.tables import COUNTERS, INVITE_LOG, SETTINGS
 
 
 def _record(identifier: str, at: datetime, outcome: InviteOutcome = InviteOutcome.INVITED) -> InviteRecord:

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.validation import IdentifierKind, InvalidInput, parse_identifier, parse_invite_code
+from shared.invites.validation import IdentifierKind, InvalidInput, parse_identifier, parse_invite_code
 
 
 @pytest.mark.parametrize(

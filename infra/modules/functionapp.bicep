@@ -83,7 +83,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      // The app settings: every one the code reads (shared/settings.py) that is not local-only and not a
+      // The app settings: every one the code reads (shared/config/settings.py) that is not local-only and not a
       // Key Vault secret, plus what the platform needs. tests/test_infra.py keeps this list in step.
       appSettings: [
         // Host storage through the managed identity (no connection string, no keys).

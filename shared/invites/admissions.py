@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from shared.invite_links import InviteLink, InviteLinkError, InviteLinks
-from shared.runtime_settings import RuntimeSettings
-from shared.tiers import DEFAULT_TIER_ID, Tier, TierError, TierStore
+from shared.access.tiers import DEFAULT_TIER_ID, Tier, TierError, TierStore
+from shared.config.runtime_settings import RuntimeSettings
+from shared.invites.links import InviteLink, InviteLinkError, InviteLinks
 
 
 class InviteCodeRejected(Exception):

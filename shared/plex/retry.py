@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from shared.plex_errors import PlexError, PlexErrorKind
-from shared.plex_gateway import PlexGateway, ShareResult, SharingPermissions
+from shared.plex.errors import PlexError, PlexErrorKind
+from shared.plex.gateway import PlexGateway, ShareResult, SharingPermissions
 
 RETRYABLE = (PlexErrorKind.RATE_LIMITED, PlexErrorKind.UNAVAILABLE)
 

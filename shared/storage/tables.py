@@ -10,7 +10,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
 from requests.adapters import HTTPAdapter
 
-from shared.settings import Settings
+from shared.config.settings import Settings
 
 INVITE_LOG = "invitelog"
 COUNTERS = "counters"

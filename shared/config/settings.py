@@ -78,7 +78,7 @@ class RateLimitSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """Non-secret settings; secrets are read through shared.secrets."""
+    """Non-secret settings; secrets are read through shared.config.secrets."""
 
     plex_server_name: str
     # Only the local simulator sets this; production always talks to plex.tv.

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from shared.invite_log import InviteRecord
+from shared.invites.log import InviteRecord
 
 COLUMNS = ("time_utc", "identifier", "normalized", "kind", "outcome", "error_code", "error_message", "libraries", "invite_code", "ip_hash")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.plex_gateway import SharingPermissions
-from shared.runtime_settings import RuntimeSettings
+from shared.config.runtime_settings import RuntimeSettings
+from shared.plex.gateway import SharingPermissions
 
 PARTITION = "tier"
 DEFAULT_TIER_ID = "default"

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 import requests
 from plexapi.myplex import MyPlexAccount, MyPlexResource
 
-from shared.plex_errors import PlexError, PlexErrorKind, classify
-from shared.plex_transport import LastResponseRecorder
-from shared.settings import SetupRequired
+from shared.config.settings import SetupRequired
+from shared.plex.errors import PlexError, PlexErrorKind, classify
+from shared.plex.transport import LastResponseRecorder
 
 log = logging.getLogger(__name__)
 

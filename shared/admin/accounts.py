@@ -13,8 +13,8 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared import totp
-from shared.secret_box import SecretBox
+from shared.admin import totp
+from shared.admin.secret_box import SecretBox
 
 PARTITION = "account"
 

@@ -13,7 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.table_values import utc_datetime
+from shared.storage.values import utc_datetime
 
 PARTITION = "grant"
 # Characters a RowKey can't hold; older rows keyed by the identifier itself never had them.

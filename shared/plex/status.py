@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.plex_errors import PlexError, PlexErrorKind
-from shared.plex_gateway import ConnectionState, PlexGateway
+from shared.plex.errors import PlexError, PlexErrorKind
+from shared.plex.gateway import ConnectionState, PlexGateway
 
 PARTITION = "settings"
 ROW = "plexstatus"

@@ -14,7 +14,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.table_values import utc_datetime
+from shared.storage.values import utc_datetime
 
 PARTITION = "invite"
 # No 0/O, 1/I/L or 5/S: codes are read aloud and typed from phones.

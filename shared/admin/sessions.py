@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.table_values import utc_datetime
+from shared.storage.values import utc_datetime
 
 PARTITION = "session"
 DEFAULT_LIFETIME = timedelta(hours=8)

@@ -10,13 +10,13 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from shared import totp
-from shared.admin_accounts import AdminAccounts, SecondFactor, StaleSecondFactor
-from shared.admin_devices import DeviceTokens
-from shared.admin_sessions import AdminSession, SessionStore
-from shared.login_throttle import LoginThrottle, login_subjects
-from shared.passwords import UnsupportedHash, decoy_for, verify_password
-from shared.settings import SetupRequired
+from shared.admin import totp
+from shared.admin.accounts import AdminAccounts, SecondFactor, StaleSecondFactor
+from shared.admin.devices import DeviceTokens
+from shared.admin.passwords import UnsupportedHash, decoy_for, verify_password
+from shared.admin.sessions import AdminSession, SessionStore
+from shared.admin.throttle import LoginThrottle, login_subjects
+from shared.config.settings import SetupRequired
 
 TOTP_ISSUER = "Helpr"
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from shared.grants import Grant, GrantConflict, GrantStatus, GrantStore
-from shared.plex_errors import PlexError
-from shared.plex_gateway import PlexGateway, PlexShare
-from shared.tiers import TierStore
+from shared.access.grants import Grant, GrantConflict, GrantStatus, GrantStore
+from shared.access.tiers import TierStore
+from shared.plex.errors import PlexError
+from shared.plex.gateway import PlexGateway, PlexShare
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.data.tables import TableClient
 
-from shared.table_values import utc_datetime
+from shared.storage.values import utc_datetime
 
 PARTITION = "invites"
 # RowKeys sort ascending; subtracting from a fixed maximum puts the newest first.

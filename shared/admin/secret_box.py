@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from shared.settings import SetupRequired
+from shared.config.settings import SetupRequired
 
 _PREFIX = "v1:"
 MIN_KEY_LENGTH = 32

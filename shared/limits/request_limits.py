@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.rate_limits import Limit, RateDecision, RateLimiter, subject_key
-from shared.settings import RateLimitSettings
+from shared.config.settings import RateLimitSettings
+from shared.limits.rate_limits import Limit, RateDecision, RateLimiter, subject_key
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 

@@ -10,7 +10,7 @@ import plexapi
 import requests
 from requests.adapters import HTTPAdapter
 
-from shared.plex_errors import LastResponse
+from shared.plex.errors import LastResponse
 
 PLEX_TV_ORIGINS = ("https://plex.tv", "https://clients.plex.tv")
 

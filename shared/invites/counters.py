@@ -18,8 +18,8 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.concurrency import SideBySide
-from shared.invite_log import InviteOutcome
+from shared.invites.log import InviteOutcome
+from shared.storage.side_by_side import SideBySide
 
 PARTITION = "invites"
 SHARDS = 4

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from shared.invite_counters import InviteCounters, InviteTotals
-from shared.invite_log import InviteLog, InviteRecord
-from shared.library_catalog import LibraryCatalog, LibraryView
-from shared.plex_status import PlexStatus, PlexStatusMonitor
+from shared.invites.counters import InviteCounters, InviteTotals
+from shared.invites.log import InviteLog, InviteRecord
+from shared.plex.libraries import LibraryCatalog, LibraryView
+from shared.plex.status import PlexStatus, PlexStatusMonitor
 
 RECENT_INVITES = 20
 CHART_DAYS = 30

@@ -12,20 +12,20 @@ from datetime import UTC, datetime, timedelta
 
 from azure.core.exceptions import AzureError
 
-from shared.admissions import Admission, Admissions, InviteCodeRejected
-from shared.concurrency import SideBySide
-from shared.grants import Grant, GrantStatus, GrantStore
-from shared.idempotency import Claim, IdempotencyStore, Replay
-from shared.invite_counters import CounterContention, InviteCounters
-from shared.invite_log import InviteLog, InviteOutcome, InviteRecord, row_key_for
-from shared.plex_errors import PlexError, PlexErrorKind
-from shared.plex_gateway import PlexGateway
-from shared.plex_retry import RetryingInviter
-from shared.plex_status import PlexStatusMonitor
-from shared.request_limits import RequestLimits
-from shared.runtime_settings import RuntimeSettings
-from shared.tiers import Tier
-from shared.validation import Identifier, InvalidInput, parse_identifier, parse_invite_code
+from shared.access.grants import Grant, GrantStatus, GrantStore
+from shared.access.tiers import Tier
+from shared.config.runtime_settings import RuntimeSettings
+from shared.invites.admissions import Admission, Admissions, InviteCodeRejected
+from shared.invites.counters import CounterContention, InviteCounters
+from shared.invites.idempotency import Claim, IdempotencyStore, Replay
+from shared.invites.log import InviteLog, InviteOutcome, InviteRecord, row_key_for
+from shared.invites.validation import Identifier, InvalidInput, parse_identifier, parse_invite_code
+from shared.limits.request_limits import RequestLimits
+from shared.plex.errors import PlexError, PlexErrorKind
+from shared.plex.gateway import PlexGateway
+from shared.plex.retry import RetryingInviter
+from shared.plex.status import PlexStatusMonitor
+from shared.storage.side_by_side import SideBySide
 
 log = logging.getLogger(__name__)
 

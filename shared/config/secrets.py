@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.settings import KEY_VAULT_SECRETS, secret_from_environ
+from shared.config.settings import KEY_VAULT_SECRETS, secret_from_environ
 
 DEFAULT_SECRET_TTL_SECONDS = 300.0
 

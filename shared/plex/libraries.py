@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.plex_errors import PlexError
-from shared.plex_gateway import PlexGateway, PlexLibrary
-from shared.runtime_settings import LibrarySelection, RuntimeSettings
+from shared.config.runtime_settings import LibrarySelection, RuntimeSettings
+from shared.plex.errors import PlexError
+from shared.plex.gateway import PlexGateway, PlexLibrary
 
 PARTITION = "settings"
 ROW = "librarycache"

@@ -1,0 +1,1 @@
+"""Settings from the environment, secrets from Key Vault, and settings the admin changes at run time."""
