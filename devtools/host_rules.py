@@ -302,9 +302,7 @@ def _match_segment(parts: tuple[Part, ...], text: str) -> dict[str, str] | None:
     if isinstance(last, Parameter) and last.optional and len(parts) >= 2 and isinstance(parts[-2], str):
         attempts.append(parts[:-2])
     for attempt in attempts:
-        pattern = "".join(
-            re.escape(p) if isinstance(p, str) else f"(?P<p{i}>.+)" for i, p in enumerate(attempt)
-        )
+        pattern = "".join(re.escape(p) if isinstance(p, str) else f"(?P<p{i}>.+)" for i, p in enumerate(attempt))
         found = re.fullmatch(pattern, text, re.IGNORECASE)
         if not found:
             continue

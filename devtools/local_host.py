@@ -114,9 +114,7 @@ def _parse_worker_answer(answer: Mapping[str, Any]) -> WorkerIndex:
 def index_with_worker(root: Path, worker_python: Path = WORKER_PYTHON, cache_dir: Path | None = INDEX_CACHE) -> WorkerIndex:
     """Runs devtools/worker_index.py under the worker's Python (or reuses the cached answer for the same code)."""
     if not worker_python.exists():
-        return WorkerIndex(
-            unavailable=f"{worker_python} is missing: install Python 3.13 and run devtools/setup.sh (see its message)"
-        )
+        return WorkerIndex(unavailable=f"{worker_python} is missing: install Python 3.13 and run devtools/setup.sh (see its message)")
     key = index_cache_key(root, worker_python)
     cached = cache_dir / f"{key}.json" if cache_dir else None
     if cached and cached.exists():

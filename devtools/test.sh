@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash devtools/setup.sh --browser
 echo "ruff:"
-.venv/bin/ruff check --config devtools/ruff.toml .
-exec .venv/bin/python -m pytest -c devtools/pytest.ini --rootdir . "$@"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec .venv/bin/python -m pytest "$@"

@@ -143,9 +143,7 @@ def stores(tables):
     )
 
 
-def make_service(
-    gateway, stores, invite_code="", *, invite_log=None, grants=None, limits=NO_LIMITS, budget=2.0, clock=lambda: SERVICE_NOW
-):
+def make_service(gateway, stores, invite_code="", *, invite_log=None, grants=None, limits=NO_LIMITS, budget=2.0, clock=lambda: SERVICE_NOW):
     log, counters, runtime, tables = stores
     deps = InviteDependencies(
         gateway=lambda: gateway,

@@ -31,7 +31,7 @@ HOST_JSON = {
     "extensions": {"http": {"routePrefix": "api", "customHeaders": {"Cache-Control": "no-store", "X-Custom": "yes"}}},
 }
 
-ECHO_APP = '''
+ECHO_APP = """
 import json
 import os
 import time
@@ -98,7 +98,7 @@ def tick(timer: func.TimerRequest) -> None:
 @app.timer_trigger(schedule="0 0 0 1 1 *", arg_name="timer", run_on_startup=False)
 def tick_fails(timer: func.TimerRequest) -> None:
     raise RuntimeError("the timer failed")
-'''
+"""
 
 
 def write_app(folder: Path, source: str, host_json: dict | None = None) -> Path:

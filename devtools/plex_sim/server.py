@@ -140,7 +140,8 @@ def _unauthorized(kind: Kind, request: Request) -> PlexError:
 
 def _fault_reply(fault: Fault) -> Reply:
     """An injected failure, shaped like the proxies and plex.tv answers they stand for (unchanged control API)."""
-    assert fault.status is not None
+    if fault.status is None:
+        raise ValueError("a delay-only fault has no reply of its own")
     headers = {} if fault.retry_after is None else {"Retry-After": fault.retry_after}
     if fault.body is not None:
         return Reply(fault.status, fault.body, HTML, headers)

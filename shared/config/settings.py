@@ -105,7 +105,8 @@ class Settings:
         env = os.environ if environ is None else environ
 
         def text(name: str, default: str = "") -> str:
-            assert name in APP_SETTINGS, f"undeclared app setting {name}"
+            if name not in APP_SETTINGS:
+                raise KeyError(f"undeclared app setting {name}: add it to APP_SETTINGS")
             return (env.get(name) or default).strip()
 
         def seconds(name: str, default: str, maximum: float) -> float:
@@ -171,7 +172,8 @@ class Settings:
 
 def secret_from_environ(name: str, environ: Mapping[str, str] | None = None) -> str:
     """A secret given as an app setting (local runs, or no Key Vault)."""
-    assert name in KEY_VAULT_SECRETS, f"{name} is not a declared secret"
+    if name not in KEY_VAULT_SECRETS:
+        raise KeyError(f"{name} is not a declared secret: add it to KEY_VAULT_SECRETS")
     env = os.environ if environ is None else environ
     return (env.get(name) or "").strip()
 

@@ -246,7 +246,9 @@ class InviteService:
 
     def _remember(self, claim: Claim, identifier: Identifier, result: InviteResult) -> None:
         transient = result.outcome in (
-            InviteOutcome.PLEX_UNAVAILABLE, InviteOutcome.PLEX_RATE_LIMITED, InviteOutcome.PLEX_UNCONFIRMED,
+            InviteOutcome.PLEX_UNAVAILABLE,
+            InviteOutcome.PLEX_RATE_LIMITED,
+            InviteOutcome.PLEX_UNCONFIRMED,
             InviteOutcome.NOT_RECORDED,
         )
         try:
