@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 
 from azure.data.tables import TableClient
 
@@ -40,13 +45,42 @@ from shared.storage import tables
 from shared.storage.side_by_side import SideBySide
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What a caller (the tests) controls instead of the process; each None keeps the app's own choice."""
+
+    # Where secrets are read, e.g. EnvironmentSecrets over a test's own settings (read on every call, no cache).
+    secrets: SecretSource | None = None
+    # The wall clock of invites, invite links and access ends.
+    now: Callable[[], datetime] | None = None
+    # The Plex gateway's clock (its caches and breaker).
+    plex_clock: Callable[[], float] | None = None
+    # A gateway to share with another container (its caches, breaker and token state).
+    plex_gateway: PlexGateway | None = None
+    retry_policy: RetryPolicy | None = None
+    side_by_side: SideBySide | None = None
+    # Stores on other tables, e.g. behind a fault proxy.
+    invite_log: InviteLog | None = None
+    grants: GrantStore | None = None
+
+
 class Container:
     """Nothing here does I/O when built: clients connect on first use."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, overrides: Overrides | None = None) -> None:
         self.settings = settings
+        self.overrides = overrides or Overrides()
         self._lock = threading.Lock()
-        self._gateway: PlexGateway | None = None
+        self._gateway: PlexGateway | None = self.overrides.plex_gateway
+        self._now: Callable[[], datetime] = self.overrides.now or _utc_now
+
+    def with_overrides(self, **changes: Any) -> Container:
+        """A new container on the same settings, with these overrides changed (see Overrides)."""
+        return Container(self.settings, replace(self.overrides, **changes))
 
     @cached_property
     def tables(self) -> tables.Tables:
@@ -58,10 +92,14 @@ class Container:
     @cached_property
     def side_by_side(self) -> SideBySide:
         # The process's one pool for a request's independent storage calls (see shared.storage.side_by_side).
+        if self.overrides.side_by_side is not None:
+            return self.overrides.side_by_side
         return SideBySide(ThreadPoolExecutor(max_workers=16, thread_name_prefix="storage"))
 
     @cached_property
     def invite_log(self) -> InviteLog:
+        if self.overrides.invite_log is not None:
+            return self.overrides.invite_log
         return InviteLog(lambda: self._table(tables.INVITE_LOG))
 
     @cached_property
@@ -73,7 +111,9 @@ class Container:
         return RuntimeSettings(lambda: self._table(tables.SETTINGS))
 
     @cached_property
-    def secrets(self) -> CachedSecrets:
+    def secrets(self) -> SecretSource:
+        if self.overrides.secrets is not None:
+            return self.overrides.secrets
         source: SecretSource
         source = KeyVaultSecrets(self.settings.key_vault_url) if self.settings.key_vault_url else EnvironmentSecrets()
         return CachedSecrets(source, self.settings.secret_cache_ttl_seconds)
@@ -93,6 +133,7 @@ class Container:
                     timeout_seconds=self.settings.plex_timeout_seconds,
                     server_name=self.settings.plex_server_name,
                     on_token_change=lambda state, error: self.plex_status.observe_token_change(state, error),
+                    clock=self.overrides.plex_clock or time.time,
                 )
             return self._gateway
 
@@ -108,22 +149,28 @@ class Container:
     def invite_service(self) -> InviteService:
         deps = InviteDependencies(
             gateway=self.plex_gateway,
-            inviter=RetryingInviter(self.plex_gateway, RetryPolicy(budget_seconds=self.settings.plex_retry_budget_seconds)),
+            inviter=RetryingInviter(self.plex_gateway, self.retry_policy),
             invite_log=self.invite_log,
             counters=self.invite_counters,
             runtime_settings=self.runtime_settings,
             limits=self.request_limits,
             idempotency=IdempotencyStore(lambda: self._table(tables.IDEMPOTENCY)),
             plex_status=self.plex_status,
-            admissions=Admissions(self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE")),
+            admissions=Admissions(
+                self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE"), clock=self._now
+            ),
             grants=self.grants,
             side_by_side=self.side_by_side,
         )
-        return InviteService(deps, idempotency_window_seconds=self.settings.idempotency_window_seconds)
+        return InviteService(deps, idempotency_window_seconds=self.settings.idempotency_window_seconds, clock=self._now)
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        return self.overrides.retry_policy or RetryPolicy(budget_seconds=self.settings.plex_retry_budget_seconds)
 
     @cached_property
     def invite_links(self) -> InviteLinks:
-        return InviteLinks(lambda: self._table(tables.INVITE_LINKS))
+        return InviteLinks(lambda: self._table(tables.INVITE_LINKS), clock=self._now)
 
     @cached_property
     def tiers(self) -> TierStore:
@@ -131,11 +178,13 @@ class Container:
 
     @cached_property
     def grants(self) -> GrantStore:
+        if self.overrides.grants is not None:
+            return self.overrides.grants
         return GrantStore(lambda: self._table(tables.ACCESS))
 
     @cached_property
     def user_access(self) -> UserAccess:
-        return UserAccess(self.grants, self.tiers, self.plex_gateway)
+        return UserAccess(self.grants, self.tiers, self.plex_gateway, clock=self._now)
 
     @cached_property
     def health(self) -> HealthMonitor:
