@@ -147,7 +147,7 @@ def coded_hosts(backing_services, table_service, tmp_path):
         yield pair
 
 
-def test_wrong_codes_for_someone_else_do_not_use_up_their_daily_attempts(coded_hosts):
+def test_wrong_codes_for_someone_else_do_not_use_up_their_daily_attempts(coded_hosts, simulator):
     urls, _ = coded_hosts
 
     def submit(n, code, address):
