@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Helpr needs locally: a Python 3.11 virtualenv with the app and dev packages,
+# Installs what Helpr needs locally: a Python 3.11 virtualenv with the app's locked packages and the dev group,
 # Azurite and the Static Web Apps CLI from npm, and (with --browser) Debian's Chromium for the page tests.
 # Safe to run again: each step is skipped when it is already up to date.
 set -euo pipefail
@@ -28,10 +28,15 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv with $py"
   "$py" -m venv .venv
 fi
-req_hash=$(cat requirements.txt devtools/requirements-dev.txt | sha256sum | cut -d' ' -f1)
+# The app's locked requirements.txt (hashes checked), then pyproject.toml's dev group, which needs pip 25.1 or later.
+pip_version=26.3
+dev_group=$(.venv/bin/python -c 'import json, tomllib; print(json.dumps(tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"]))')
+req_hash=$( (echo "pip==$pip_version"; cat requirements.txt; echo "$dev_group") | sha256sum | cut -d' ' -f1)
 if ! stamp_ok .venv/.helpr-requirements "$req_hash"; then
   echo "Installing Python packages"
-  .venv/bin/pip install --quiet --disable-pip-version-check -r devtools/requirements-dev.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "pip==$pip_version"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --group dev
   echo "$req_hash" > .venv/.helpr-requirements
 fi
 

@@ -303,5 +303,7 @@ def test_funcignore_keeps_everything_but_the_app_out_of_the_package():
         "node_modules",
         "local.settings.json",
         ".azure",
+        "pyproject.toml",
+        "requirements.in",
     } <= ignored
     assert not {"shared", "functions", "function_app.py", "host.json", "requirements.txt"} & ignored
