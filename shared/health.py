@@ -9,6 +9,7 @@ from azure.core.exceptions import AzureError
 
 from shared.config.settings import SetupRequired
 from shared.plex.status import PlexStatusMonitor
+from shared.storage import registry
 from shared.storage import tables as table_names
 from shared.storage.tables import Tables
 
@@ -44,7 +45,7 @@ class HealthMonitor:
     def _storage(self) -> DependencyHealth:
         try:
             table = self._tables().client(table_names.SETTINGS)
-            next(iter(table.query_entities("PartitionKey eq @pk", parameters={"pk": "health"}, results_per_page=1)), None)
+            next(iter(table.query_entities("PartitionKey eq @pk", parameters={"pk": registry.HEALTH_PROBE.name}, results_per_page=1)), None)
         except SetupRequired as exc:
             return DependencyHealth("unconfigured", exc.message)
         except AzureError as exc:

@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.storage import registry
 from shared.storage.values import utc_datetime
 
-PARTITION = "session"
+PARTITION = registry.ADMIN_SESSIONS.name
 DEFAULT_LIFETIME = timedelta(hours=8)
 # A session nobody used for this long ends, whatever its lifetime.
 DEFAULT_IDLE_TIMEOUT = timedelta(minutes=60)

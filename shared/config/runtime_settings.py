@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-PARTITION = "settings"
-LIBRARIES = "libraries"
-IP_HASH_KEY = "iphashkey"
-CODE_REQUIRED = "codereq"
+from shared.storage import registry
+
+PARTITION = registry.SETTINGS.name
+LIBRARIES = registry.LIBRARY_SELECTION.key
+IP_HASH_KEY = registry.IP_HASH_KEY.key
+CODE_REQUIRED = registry.CODE_REQUIRED.key
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-PARTITION = "idempotency"
+from shared.storage import registry
+
+PARTITION = registry.IDEMPOTENCY_KEYS.name
 # A claim whose owner has not finished by then is taken over (the owner's instance died).
 STALE_CLAIM_SECONDS = 60.0
 POLL_SECONDS = 0.1

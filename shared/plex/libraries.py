@@ -13,9 +13,10 @@ from azure.data.tables import TableClient, UpdateMode
 from shared.config.runtime_settings import LibrarySelection, RuntimeSettings
 from shared.plex.errors import PlexError
 from shared.plex.gateway import PlexGateway, PlexLibrary
+from shared.storage import registry
 
-PARTITION = "settings"
-ROW = "librarycache"
+PARTITION = registry.LIBRARY_CACHE.partition.name
+ROW = registry.LIBRARY_CACHE.key
 CACHE_TTL_SECONDS = 3600.0
 
 

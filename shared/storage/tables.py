@@ -11,16 +11,18 @@ from azure.data.tables import TableClient, TableServiceClient
 from requests.adapters import HTTPAdapter
 
 from shared.config.settings import Settings
+from shared.storage import registry
 
-INVITE_LOG = "invitelog"
-COUNTERS = "counters"
-SETTINGS = "settings"
-ADMIN = "admin"
-RATE_LIMITS = "ratelimits"
-IDEMPOTENCY = "idempotency"
-INVITE_LINKS = "invitelinks"
-ACCESS = "access"  # tiers and the people who got access
-ALL_TABLES = (INVITE_LOG, COUNTERS, SETTINGS, ADMIN, RATE_LIMITS, IDEMPOTENCY, INVITE_LINKS, ACCESS)
+# Table names (what each holds: shared.storage.registry).
+INVITE_LOG = registry.INVITE_LOG_TABLE.name
+COUNTERS = registry.COUNTERS_TABLE.name
+SETTINGS = registry.SETTINGS_TABLE.name
+ADMIN = registry.ADMIN_TABLE.name
+RATE_LIMITS = registry.RATE_LIMITS_TABLE.name
+IDEMPOTENCY = registry.IDEMPOTENCY_TABLE.name
+INVITE_LINKS = registry.INVITE_LINKS_TABLE.name
+ACCESS = registry.ACCESS_TABLE.name  # tiers and the people who got access
+ALL_TABLES = registry.REGISTRY.table_names()
 
 
 def build_table_service(settings: Settings, **client_options: object) -> TableServiceClient:
