@@ -12,17 +12,18 @@ own policy:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient, TableEntity
 
-PARTITION = "throttle"
-_MAX_ATTEMPTS = 20
+from shared.storage import compare_and_set, registry
+from shared.storage.compare_and_set import Contended, Keep, Write
+
+PARTITION = registry.LOGIN_THROTTLE.name
 # When a counter stays contended, the attempt is refused for this long rather than let through unchecked.
 CONTENDED_WAIT_SECONDS = 2.0
 
@@ -38,7 +39,7 @@ class ThrottlePolicy:
     def lockout_seconds(self, attempts: int) -> float:
         if attempts < self.max_failures:
             return 0.0
-        return min(self.base_lockout_seconds * 2 ** (attempts - self.max_failures), self.max_lockout_seconds)
+        return min(self.base_lockout_seconds * 2.0 ** (attempts - self.max_failures), self.max_lockout_seconds)
 
 
 # One username from one address or browser.
@@ -97,50 +98,28 @@ class LoginThrottle:
             self._reset(each.key)
 
     def _count(self, each: Subject) -> float | None:
-        table = self._table()
-        for _ in range(_MAX_ATTEMPTS):
+        def count_attempt(entity: TableEntity | None) -> Write[float | None] | Keep[float | None]:
             now = self._clock()
-            try:
-                entity = table.get_entity(PARTITION, each.key)
-            except ResourceNotFoundError:
-                entity = None
             attempts = 0
             if entity is not None:
                 locked_until = float(entity.get("LockedUntil", 0.0))
                 if locked_until > now:
-                    return locked_until - now
+                    return Keep(locked_until - now)
                 if now - float(entity.get("LastFailureAt", 0.0)) <= each.policy.forget_after_seconds:
                     attempts = int(entity.get("Failures", 0))
-            updated = _entity(each.key, attempts + 1, now, each.policy.lockout_seconds(attempts + 1))
-            try:
-                if entity is None:
-                    table.create_entity(updated)
-                else:
-                    table.update_entity(
-                        updated, mode=UpdateMode.REPLACE, etag=entity.metadata["etag"], match_condition=MatchConditions.IfNotModified
-                    )
-                return None
-            except (ResourceExistsError, ResourceModifiedError):
-                continue
-        return CONTENDED_WAIT_SECONDS
+            return Write(_entity(each.key, attempts + 1, now, each.policy.lockout_seconds(attempts + 1)), None)
+
+        try:
+            return compare_and_set.update(self._table(), PARTITION, each.key, count_attempt)
+        except Contended:
+            return CONTENDED_WAIT_SECONDS
 
     def _reset(self, key: str) -> None:
-        table = self._table()
-        for _ in range(_MAX_ATTEMPTS):
-            try:
-                entity = table.get_entity(PARTITION, key)
-            except ResourceNotFoundError:
-                return
-            try:
-                table.update_entity(
-                    _entity(key, 0, 0.0, 0.0),
-                    mode=UpdateMode.REPLACE,
-                    etag=entity.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-                return
-            except (ResourceModifiedError, ResourceNotFoundError):
-                continue
+        def start_over(entity: TableEntity | None) -> Write[None] | Keep[None]:
+            return Keep(None) if entity is None else Write(_entity(key, 0, 0.0, 0.0), None)
+
+        with contextlib.suppress(Contended):  # others are counting attempts on it right now: theirs stand
+            compare_and_set.update(self._table(), PARTITION, key, start_over)
 
 
 def _entity(key: str, attempts: int, now: float, lockout: float) -> dict[str, object]:

@@ -14,20 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient, TableEntity
 
 from shared.invites.log import InviteOutcome
+from shared.storage import compare_and_set, registry
+from shared.storage.compare_and_set import Contended, Write
 from shared.storage.side_by_side import SideBySide
 
-PARTITION = "invites"
+PARTITION = registry.INVITE_COUNTERS.name
 SHARDS = 4
-_MAX_ATTEMPTS = 40
 _SYSTEM_PROPERTIES = {"PartitionKey", "RowKey", "Timestamp"}
 
 
-class CounterContention(Exception):
+class CounterContention(Contended):
     """Too many concurrent writers; the count was not updated."""
 
 
@@ -102,25 +101,11 @@ class InviteCounters:
         return dict(total)
 
     def _increment(self, row_key: str, field: str) -> None:
-        table = self._table()
-        for attempt in range(_MAX_ATTEMPTS):
-            try:
-                entity = table.get_entity(PARTITION, row_key)
-            except ResourceNotFoundError:
-                try:
-                    table.create_entity({"PartitionKey": PARTITION, "RowKey": row_key, field: 1})
-                    return
-                except ResourceExistsError:
-                    continue
-            entity[field] = int(entity.get(field, 0)) + 1
-            try:
-                table.update_entity(
-                    entity, mode=UpdateMode.MERGE, etag=entity.metadata["etag"], match_condition=MatchConditions.IfNotModified
-                )
-                return
-            except ResourceModifiedError:
-                self._sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311
-        raise CounterContention(f"counter {row_key} stayed contended after {_MAX_ATTEMPTS} attempts")
+        def add_one(entity: TableEntity | None) -> Write[None]:
+            count = 0 if entity is None else int(entity.get(field, 0))
+            return Write({field: count + 1}, None, merge=True)
+
+        compare_and_set.update(self._table(), PARTITION, row_key, add_one, sleep=self._sleep, contended=CounterContention)
 
 
 def _counts(entity: dict[str, object]) -> dict[str, int]:

@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableEntity
 
-from shared.storage.values import utc_datetime
+from shared.storage import compare_and_set, registry
+from shared.storage.compare_and_set import Contended, Keep, Write
+from shared.storage.entities import EntityMapper
 
-PARTITION = "invite"
+PARTITION = registry.INVITE_LINKS.name
 # No 0/O, 1/I/L or 5/S: codes are read aloud and typed from phones.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
 GENERATED_CODE_LENGTH = 12  # 29^12 ≈ 3.5e17 codes: guessing under the rate limits is hopeless
 _CHOSEN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,63}")
 MAX_NOTE_LENGTH = 500
-_MAX_ATTEMPTS = 60
 
 
 class InviteLinkError(ValueError):
@@ -129,12 +128,9 @@ class InviteLinks:
         self._change_uses(code, -1)
 
     def _change_uses(self, code: str, delta: int) -> InviteLink | None:
-        table = self._table()
-        for _ in range(_MAX_ATTEMPTS):
-            try:
-                entity = table.get_entity(PARTITION, normalize_code(code))
-            except ResourceNotFoundError:
-                return None
+        def change(entity: TableEntity | None) -> Write[InviteLink | None] | Keep[InviteLink | None]:
+            if entity is None:
+                return Keep(None)
             link = _link_from(entity)
             if delta > 0:
                 if link.expired_at(self._clock()):
@@ -142,43 +138,21 @@ class InviteLinks:
                 if link.used_up:
                     raise InviteLinkError("invite_used_up", "This invite is used up. Ask the person who sent it for a new one.")
             updated = replace(link, uses=max(0, link.uses + delta))
-            try:
-                table.update_entity(
-                    _entity_from(updated),
-                    mode=UpdateMode.REPLACE,
-                    etag=entity.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-                return updated
-            except ResourceModifiedError:
-                time.sleep(secrets.randbelow(5) / 1000)
-        raise InviteLinkError("invite_busy", "This invite is being used by many people right now. Try again in a moment.")
+            return Write(_entity_from(updated), updated)
+
+        try:
+            return compare_and_set.update(self._table(), PARTITION, normalize_code(code), change)
+        except Contended:
+            raise InviteLinkError("invite_busy", "This invite is being used by many people right now. Try again in a moment.") from None
+
+
+# Properties: TierId, MaxUses, Uses, AccessDays, Note, CreatedAt, and ExpiresAt when it expires.
+_ENTITY = EntityMapper(InviteLink, row_key="code")
 
 
 def _entity_from(link: InviteLink) -> dict[str, object]:
-    entity: dict[str, object] = {
-        "PartitionKey": PARTITION,
-        "RowKey": link.code,
-        "TierId": link.tier_id,
-        "MaxUses": link.max_uses,
-        "Uses": link.uses,
-        "AccessDays": link.access_days,
-        "Note": link.note,
-        "CreatedAt": link.created_at,
-    }
-    if link.expires_at is not None:
-        entity["ExpiresAt"] = link.expires_at
-    return entity
+    return _ENTITY.to_entity(link, partition=PARTITION)
 
 
-def _link_from(entity: dict[str, object]) -> InviteLink:
-    return InviteLink(
-        code=str(entity["RowKey"]),
-        tier_id=str(entity.get("TierId", "")),
-        max_uses=int(entity.get("MaxUses", 0)),  # type: ignore[arg-type]
-        uses=int(entity.get("Uses", 0)),  # type: ignore[arg-type]
-        expires_at=utc_datetime(entity.get("ExpiresAt")),
-        access_days=int(entity.get("AccessDays", 0)),  # type: ignore[arg-type]
-        note=str(entity.get("Note", "")),
-        created_at=utc_datetime(entity.get("CreatedAt")) or datetime.fromtimestamp(0, UTC),
-    )
+def _link_from(entity: Mapping[str, object]) -> InviteLink:
+    return _ENTITY.from_entity(entity)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient, TableEntity
 
-PARTITION = "ratelimit"
+from shared.storage import compare_and_set, registry
+from shared.storage.compare_and_set import Contended, Keep, Write
+
+PARTITION = registry.RATE_LIMITS.name
 # Epoch seconds (a float) at which every window counted on the entity has ended.
 EXPIRES_AT = "ExpiresAt"
-_MAX_ATTEMPTS = 60
 
 
 @dataclass(frozen=True)
@@ -58,36 +58,29 @@ class RateLimiter:
         """Counts one request against every limit of the subject, or none when any limit is full."""
         if not limits:
             return RateDecision(True)
-        table = self._table()
-        for attempt in range(_MAX_ATTEMPTS):
+
+        def count_hit(entity: TableEntity | None) -> Write[RateDecision] | Keep[RateDecision]:
             now = self._clock()
-            try:
-                entity = table.get_entity(PARTITION, subject)
-                etag: str | None = entity.metadata["etag"]
-            except ResourceNotFoundError:
-                entity, etag = {"PartitionKey": PARTITION, "RowKey": subject}, None
-            updated = dict(entity)
+            current: dict[str, Any] = dict(entity or {})
+            updated = dict(current)
             # When the last window counted on this entity ends: after it the entity limits nothing and the
             # retention sweep deletes it. Kept as a maximum, since one subject may be hit with different limits.
-            expires_at = float(entity.get(EXPIRES_AT, 0.0))
+            expires_at = float(current.get(EXPIRES_AT, 0.0))
             for limit in limits:
                 window = int(now // limit.window_seconds)
-                count = int(entity.get(f"{limit.name}Count", 0)) if entity.get(f"{limit.name}Window") == window else 0
+                count = int(current.get(f"{limit.name}Count", 0)) if current.get(f"{limit.name}Window") == window else 0
                 if count >= limit.allowed:
-                    return RateDecision(False, (window + 1) * limit.window_seconds - now, limit)
+                    return Keep(RateDecision(False, (window + 1) * limit.window_seconds - now, limit))
                 updated[f"{limit.name}Window"] = window
                 updated[f"{limit.name}Count"] = count + 1
                 expires_at = max(expires_at, float((window + 1) * limit.window_seconds))
             updated[EXPIRES_AT] = expires_at
-            try:
-                if etag is None:
-                    table.create_entity(updated)
-                else:
-                    table.update_entity(updated, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
-                return RateDecision(True)
-            except (ResourceModifiedError, ResourceExistsError):
-                self._sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))  # noqa: S311 - jitter
-        raise RateLimitContention(subject)
+            return Write(updated, RateDecision(True))
+
+        try:
+            return compare_and_set.update(self._table(), PARTITION, subject, count_hit, sleep=self._sleep)
+        except Contended:
+            raise RateLimitContention(subject) from None
 
 
 def retry_after_header(seconds: float) -> str:
