@@ -79,7 +79,7 @@ class _VaultHandler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization") or ""
         token = auth.removeprefix("Bearer ").strip()
         if token not in state.tokens:
-            host, port = self.server.server_address[:2]
+            _, port = self.server.server_address[:2]
             # The SDK checks that the vault's host ends with ".<resource host>"; "0.0.1:<port>" does for 127.0.0.1.
             challenge = f'Bearer authorization="https://login.microsoftonline.com/standin-tenant", resource="https://0.0.1:{port}"'
             self._send(401, {"error": {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer token."}}, challenge)
@@ -100,7 +100,7 @@ class _VaultHandler(BaseHTTPRequestHandler):
                 404, {"error": {"code": "SecretNotFound", "message": f"A secret with (name/id) {name} was not found in this key vault."}}
             )
             return
-        host, port = self.server.server_address[:2]
+        host, port = self.server.socket.getsockname()[:2]
         version = f"{len(versions):032x}"
         self._send(
             200,

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -153,7 +153,8 @@ def _own_functions(root: Path) -> list[func.Function]:
 
 
 def _metadata_of(functions: list[func.Function]) -> list[FunctionMetadata]:
-    return [FunctionMetadata(f.get_function_name(), tuple(json.loads(b) for b in f.get_raw_bindings())) for f in functions]
+    # A built function always has a name (the library falls back to the Python function's); "" would fail the name check.
+    return [FunctionMetadata(f.get_function_name() or "", tuple(json.loads(b) for b in f.get_raw_bindings())) for f in functions]
 
 
 # -- the server -------------------------------------------------------------------------------------
@@ -185,8 +186,12 @@ def _call(function: Callable[..., Any], **arguments: Any) -> Any:
     """Calls a function as the worker does: its bindings as keyword arguments; a coroutine is run to the end."""
     result = function(**arguments)
     if inspect.isawaitable(result):
-        result = asyncio.run(result)  # type: ignore[arg-type]
+        result = asyncio.run(_awaited(result))
     return result
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def request_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:

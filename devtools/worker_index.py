@@ -66,6 +66,10 @@ setattr(BindingInfo, "in", 0)
 class RpcFunctionMetadata(_Message):
     """`message RpcFunctionMetadata` of FunctionRpc.proto: what the worker sends the host for each function."""
 
+    # The fields read here; the worker sets them and more.
+    name: str
+    raw_bindings: list[str]
+
 
 class RpcRetryOptions(_Message):
     """`message RpcRetryOptions` of FunctionRpc.proto."""
@@ -78,7 +82,7 @@ protos = types.SimpleNamespace(BindingInfo=BindingInfo, RpcFunctionMetadata=RpcF
 
 def _describe(metadata: RpcFunctionMetadata) -> dict[str, Any]:
     bindings = [json.loads(raw) for raw in metadata.raw_bindings]
-    trigger = next((b for b in bindings if str(b.get("type", "")).lower().endswith("trigger")), {})
+    trigger: dict[str, Any] = next((b for b in bindings if str(b.get("type", "")).lower().endswith("trigger")), {})
     return {
         "name": metadata.name,
         "bindings": bindings,

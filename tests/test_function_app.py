@@ -4,9 +4,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 import azure.functions as func
 import pytest
+from azure.functions.decorators.http import HttpTrigger
 
 from devtools.host_rules import RouteTemplate
 from devtools.local_host import load_local_settings
@@ -83,7 +85,7 @@ def test_client_ip_trusts_only_the_entry_the_platform_appended():
     assert client_ip(spoofed, 1) == "", "a header the client sets itself is never read"
 
 
-_HANDLERS: dict[str, object] = {}
+_HANDLERS: dict[str, Callable[..., func.HttpResponse]] = {}
 
 
 def _call(route: str, method: str = "GET", body: bytes = b"", headers: dict[str, str] | None = None) -> func.HttpResponse:
@@ -91,13 +93,10 @@ def _call(route: str, method: str = "GET", body: bytes = b"", headers: dict[str,
         import function_app
 
         # get_functions() validates and indexes once per app, as the worker does.
-        _HANDLERS.update(
-            {
-                f.get_trigger().route: f.get_user_function()
-                for f in function_app.app.get_functions()
-                if f.get_trigger().type == "httpTrigger"
-            }
-        )
+        for f in function_app.app.get_functions():
+            trigger = f.get_trigger()
+            if isinstance(trigger, HttpTrigger) and trigger.route:
+                _HANDLERS[trigger.route] = f.get_user_function()
     handler = _HANDLERS[route]
     return handler(func.HttpRequest(method, f"http://localhost/api/{route}", headers=headers or {}, body=body))
 

@@ -112,13 +112,14 @@ class AdminAuth:
                     "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
                     field="totpCode",
                 )
-            second_factor = self._use_second_factor(second_factor, attempt.totp_code, attempt.recovery_code)
-            if second_factor is None:
+            used = self._use_second_factor(second_factor, attempt.totp_code, attempt.recovery_code)
+            if used is None:
                 raise AuthError(
                     AuthFailure.INVALID_SECOND_FACTOR,
                     "That code isn't valid. Codes change every 30 seconds; each can be used once.",
                     field="totpCode",
                 )
+            second_factor = used
         self._throttle.succeeded(subjects)
         session, token = self._sessions.create(self._admin_username, self._credential_version(stored_hash, second_factor))
         new_device = "" if device_id else self._devices.issue(self._admin_username)

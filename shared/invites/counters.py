@@ -82,7 +82,7 @@ class InviteCounters:
     def daily(self, first: date, last: date) -> dict[date, InviteTotals]:
         days: dict[date, Counter[str]] = {first + timedelta(d): Counter() for d in range((last - first).days + 1)}
         for entity in self._range(f"day-{first.isoformat()}", f"day-{last.isoformat()}."):
-            day = date.fromisoformat(entity["RowKey"][4:14])
+            day = date.fromisoformat(str(entity["RowKey"])[4:14])
             if day in days:
                 days[day].update(_counts(entity))
         return {day: InviteTotals(dict(counts)) for day, counts in days.items()}

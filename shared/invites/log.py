@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from azure.core.exceptions import AzureError, ResourceExistsError
-from azure.data.tables import TableClient
+from azure.core.paging import ItemPaged
+from azure.data.tables import TableClient, TableEntity
 
 from shared.storage.values import utc_datetime
 
@@ -105,13 +106,10 @@ class InviteLog:
         records: list[InviteRecord] = []
         token = cursor
         while len(records) < limit:
-            pages = (
-                self._table()
-                .query_entities(query, parameters=parameters, results_per_page=limit - len(records))
-                .by_page(continuation_token=token)
+            entities, token = _page(
+                self._table().query_entities(query, parameters=parameters, results_per_page=limit - len(records)), token
             )
-            records.extend(_record_from(entity) for entity in next(pages, []))
-            token = pages.continuation_token
+            records.extend(_record_from(entity) for entity in entities)
             if not token:
                 break
         return records, token
@@ -125,6 +123,15 @@ class InviteLog:
         )
         for entity in entities:
             yield _record_from(entity)
+
+
+def _page(entities: ItemPaged[TableEntity], cursor: dict[str, str] | None) -> tuple[list[TableEntity], dict[str, str] | None]:
+    """The first page from `cursor` on, and the cursor of the next page (None after the last). The Tables SDK's
+    continuation tokens are dicts of the next partition and row keys, where azure-core's annotations say str."""
+    pages = entities.by_page(continuation_token=cast("str | None", cursor))
+    page = list(next(pages, []))
+    token: object = getattr(pages, "continuation_token", None)
+    return page, token if isinstance(token, dict) and token else None
 
 
 def _entity_from(record: InviteRecord, row_key: str) -> dict[str, Any]:

@@ -144,7 +144,7 @@ class InviteService:
             result = self._admit(gateway, identifier, admission, paused.result())
             used_code = admission.code if result.outcome.succeeded else ""
             # The log entry and the stored answer for repeats are independent writes.
-            recorded, _ = side_by_side.run(
+            recorded, _ = side_by_side.pair(
                 lambda: self._record(identifier, result, ip_hash, code=used_code),
                 lambda: self._remember(claimed, identifier, result),
             )

@@ -420,9 +420,10 @@ def _share(item: dict[str, Any], pending: bool) -> PlexShare | None:
     share_id = _int(item.get("id"))
     if share_id is None:
         return None
-    invited = item.get("invited") if isinstance(item.get("invited"), dict) else {}
+    listed_invited, listed_libraries = item.get("invited"), item.get("libraries")
+    invited = listed_invited if isinstance(listed_invited, dict) else {}
     names = (item.get("invitedEmail"), invited.get("username"), invited.get("email"), invited.get("title"))
-    libraries = item.get("libraries") if isinstance(item.get("libraries"), list) else []
+    libraries = listed_libraries if isinstance(listed_libraries, list) else []
     # "librarySectionIds" is the field the update POST takes; accepted here too in case a list carries it.
     raw_ids = [lib.get("id") for lib in libraries if isinstance(lib, dict)] or list(item.get("librarySectionIds") or ())
     section_ids = tuple(i for i in (_int(raw) for raw in raw_ids) if i is not None)

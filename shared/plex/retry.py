@@ -23,7 +23,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        backoff = min(self.max_delay_seconds, self.base_delay_seconds * 2**attempt)
+        backoff = min(self.max_delay_seconds, self.base_delay_seconds * 2.0**attempt)
         return backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 

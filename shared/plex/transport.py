@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import plexapi
 import requests
@@ -30,12 +31,13 @@ class RedirectAdapter(HTTPAdapter):
         self._origin = origin
         self._target = target_base_url.rstrip("/")
 
-    def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        # *args and **kwargs are HTTPAdapter.send's stream, timeout, verify, cert and proxies, passed on as they are.
         url = request.url or ""
         if url.startswith(self._origin):
             request = request.copy()
             request.url = self._target + url[len(self._origin) :]
-        return super().send(request, *args, **kwargs)  # type: ignore[arg-type]
+        return super().send(request, *args, **kwargs)
 
 
 class LastResponseRecorder:

@@ -13,6 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 _on_pool = threading.local()
 
@@ -39,6 +41,11 @@ class SideBySide:
             if error is not None:
                 raise error
         return [f.result() for f in futures]
+
+    def pair(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+        """`run` for two calls, with their results' types."""
+        first_result, second_result = self.run(first, second)
+        return first_result, second_result
 
 
 def _as_leaf(call: Callable[[], T]) -> T:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from azure.core.pipeline.transport import RequestsTransport
@@ -25,7 +26,8 @@ ACCESS = registry.ACCESS_TABLE.name  # tiers and the people who got access
 ALL_TABLES = registry.REGISTRY.table_names()
 
 
-def build_table_service(settings: Settings, **client_options: object) -> TableServiceClient:
+def build_table_service(settings: Settings, **client_options: Any) -> TableServiceClient:
+    """A Tables client; `client_options` are the SDK's keyword options and override the defaults below."""
     settings.require_storage()
     # Bounded SDK retries: a dead storage endpoint must fail fast enough to answer the guest.
     client_options = {
