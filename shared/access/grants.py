@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.storage.values import utc_datetime
+from shared.storage import registry
+from shared.storage.entities import EntityMapper
 
-PARTITION = "grant"
+PARTITION = registry.GRANTS.name
 # Characters a RowKey can't hold; older rows keyed by the identifier itself never had them.
 _NOT_IN_KEYS = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
 
@@ -93,34 +94,15 @@ class GrantStore:
         return replace(grant, etag=metadata["etag"])
 
 
+# Properties: Identifier, TierId, InviteCode, GrantedAt, Status, RemovalNote, and ExpiresAt and RemovedAt when set.
+_ENTITY = EntityMapper(Grant, row_key="row_key", etag="etag", missing={"status": GrantStatus.ACTIVE})
+
+
 def _entity_from(grant: Grant) -> dict[str, object]:
-    entity: dict[str, object] = {
-        "PartitionKey": PARTITION,
-        "RowKey": grant.row_key or row_key_for(grant.identifier),
-        "Identifier": grant.identifier,
-        "TierId": grant.tier_id,
-        "InviteCode": grant.invite_code,
-        "GrantedAt": grant.granted_at,
-        "Status": str(grant.status),
-        "RemovalNote": grant.removal_note,
-    }
-    if grant.expires_at is not None:
-        entity["ExpiresAt"] = grant.expires_at
-    if grant.removed_at is not None:
-        entity["RemovedAt"] = grant.removed_at
-    return entity
+    return _ENTITY.to_entity(grant, partition=PARTITION, row_key=grant.row_key or row_key_for(grant.identifier))
 
 
-def _grant_from(entity: dict[str, object]) -> Grant:
-    return Grant(
-        identifier=str(entity.get("Identifier") or entity["RowKey"]),
-        tier_id=str(entity.get("TierId", "")),
-        invite_code=str(entity.get("InviteCode", "")),
-        granted_at=utc_datetime(entity.get("GrantedAt")) or datetime.fromtimestamp(0, UTC),
-        expires_at=utc_datetime(entity.get("ExpiresAt")),
-        status=GrantStatus(str(entity.get("Status", GrantStatus.ACTIVE))),
-        removed_at=utc_datetime(entity.get("RemovedAt")),
-        removal_note=str(entity.get("RemovalNote", "")),
-        etag=str(getattr(entity, "metadata", {}).get("etag", "")),
-        row_key=str(entity["RowKey"]),
-    )
+def _grant_from(entity: Mapping[str, object]) -> Grant:
+    grant = _ENTITY.from_entity(entity)
+    # Rows from before the identifier was a property are keyed by it.
+    return grant if grant.identifier else replace(grant, identifier=grant.row_key)

@@ -3,10 +3,9 @@ so editing a tier changes what future invites share, never what past ones did.""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -14,8 +13,10 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.config.runtime_settings import RuntimeSettings
 from shared.plex.gateway import SharingPermissions
+from shared.storage import registry
+from shared.storage.entities import EntityMapper
 
-PARTITION = "tier"
+PARTITION = registry.TIERS.name
 DEFAULT_TIER_ID = "default"
 MAX_NAME_LENGTH = 60
 
@@ -70,18 +71,7 @@ class TierStore:
         if tier_id:
             self.get(tier_id)  # must exist
         tier = Tier(tier_id or uuid.uuid4().hex[:12], name, tuple(dict.fromkeys(section_ids)), permissions)
-        self._table().upsert_entity(
-            {
-                "PartitionKey": PARTITION,
-                "RowKey": tier.id,
-                "Name": tier.name,
-                "SectionIds": json.dumps(list(tier.section_ids)),
-                "AllowSync": permissions.allow_sync,
-                "AllowCameraUpload": permissions.allow_camera_upload,
-                "AllowChannels": permissions.allow_channels,
-            },
-            mode=UpdateMode.REPLACE,
-        )
+        self._table().upsert_entity(_ENTITY.to_entity(tier, partition=PARTITION), mode=UpdateMode.REPLACE)
         return tier
 
     def delete(self, tier_id: str) -> None:
@@ -90,14 +80,9 @@ class TierStore:
         self._table().delete_entity(PARTITION, tier_id)
 
 
-def _tier_from(entity: dict[str, object]) -> Tier:
-    return Tier(
-        id=str(entity["RowKey"]),
-        name=str(entity.get("Name", "")),
-        section_ids=tuple(int(i) for i in json.loads(str(entity.get("SectionIds") or "[]"))),
-        permissions=SharingPermissions(
-            allow_sync=bool(entity.get("AllowSync", False)),
-            allow_camera_upload=bool(entity.get("AllowCameraUpload", False)),
-            allow_channels=bool(entity.get("AllowChannels", False)),
-        ),
-    )
+# Properties: Name, SectionIds (JSON text), and the permissions flat: AllowSync, AllowCameraUpload, AllowChannels.
+_ENTITY = EntityMapper(Tier, row_key="id")
+
+
+def _tier_from(entity: Mapping[str, object]) -> Tier:
+    return _ENTITY.from_entity(entity)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -15,8 +14,10 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.admin import totp
 from shared.admin.secret_box import SecretBox
+from shared.storage import registry
+from shared.storage.entities import EntityMapper
 
-PARTITION = "account"
+PARTITION = registry.ADMIN_ACCOUNTS.name
 
 
 @dataclass(frozen=True)
@@ -55,29 +56,14 @@ class AdminAccounts:
             entity = self._table().get_entity(PARTITION, _key(username))
         except ResourceNotFoundError:
             return SecondFactor()
-        return SecondFactor(
-            enabled=bool(entity.get("TotpEnabled", False)),
-            secret=self._box.open(entity.get("TotpSecret", "")),
-            pending_secret=self._box.open(entity.get("TotpPendingSecret", "")),
-            last_step=int(entity.get("TotpLastStep", -1)),
-            recovery_code_hashes=tuple(json.loads(entity.get("RecoveryCodeHashes") or "[]")),
-            session_epoch=int(entity.get("SessionEpoch", 0)),
-            etag=entity.metadata["etag"],
-        )
+        sealed = _ENTITY.from_entity(entity)
+        return replace(sealed, secret=self._box.open(sealed.secret), pending_secret=self._box.open(sealed.pending_secret))
 
     def save(self, username: str, state: SecondFactor) -> SecondFactor:
         """Compare-and-set against the state read, so a code can't be used twice by racing requests.
         Returns the state as saved, with its new ETag."""
-        entity = {
-            "PartitionKey": PARTITION,
-            "RowKey": _key(username),
-            "TotpEnabled": state.enabled,
-            "TotpSecret": self._box.seal(state.secret),
-            "TotpPendingSecret": self._box.seal(state.pending_secret),
-            "TotpLastStep": state.last_step,
-            "RecoveryCodeHashes": json.dumps(list(state.recovery_code_hashes)),
-            "SessionEpoch": state.session_epoch,
-        }
+        sealed = replace(state, secret=self._box.seal(state.secret), pending_secret=self._box.seal(state.pending_secret))
+        entity = _ENTITY.to_entity(sealed, partition=PARTITION, row_key=_key(username))
         table = self._table()
         try:
             if state.etag is None:
@@ -89,6 +75,19 @@ class AdminAccounts:
         except ResourceModifiedError as exc:
             raise StaleSecondFactor from exc
         return replace(state, etag=metadata["etag"])
+
+
+# The secrets are stored sealed; RecoveryCodeHashes is JSON text.
+_ENTITY = EntityMapper(
+    SecondFactor,
+    etag="etag",
+    names={
+        "enabled": "TotpEnabled",
+        "secret": "TotpSecret",
+        "pending_secret": "TotpPendingSecret",
+        "last_step": "TotpLastStep",
+    },
+)
 
 
 def _key(username: str) -> str:

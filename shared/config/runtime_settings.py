@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 import threading
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.storage import registry
+from shared.storage.entities import EntityMapper
 
 PARTITION = registry.SETTINGS.name
 LIBRARIES = registry.LIBRARY_SELECTION.key
@@ -32,6 +32,10 @@ class LibrarySelection:
         return not self.section_ids
 
 
+# Properties: SectionIds and Titles, as JSON text.
+_LIBRARY_SELECTION = EntityMapper(LibrarySelection)
+
+
 class RuntimeSettings:
     def __init__(self, table_provider: Callable[[], TableClient]) -> None:
         self._table = table_provider
@@ -44,21 +48,11 @@ class RuntimeSettings:
             entity = self._table().get_entity(PARTITION, LIBRARIES)
         except ResourceNotFoundError:
             return LibrarySelection()
-        return LibrarySelection(
-            section_ids=tuple(int(i) for i in json.loads(entity.get("SectionIds") or "[]")),
-            titles=tuple(json.loads(entity.get("Titles") or "[]")),
-        )
+        return _LIBRARY_SELECTION.from_entity(entity)
 
     def set_library_selection(self, selection: LibrarySelection) -> None:
-        self._table().upsert_entity(
-            {
-                "PartitionKey": PARTITION,
-                "RowKey": LIBRARIES,
-                "SectionIds": json.dumps(list(selection.section_ids)),
-                "Titles": json.dumps(list(selection.titles)),
-            },
-            mode=UpdateMode.REPLACE,
-        )
+        entity = _LIBRARY_SELECTION.to_entity(selection, partition=PARTITION, row_key=LIBRARIES)
+        self._table().upsert_entity(entity, mode=UpdateMode.REPLACE)
 
     def invite_code_required(self) -> bool:
         """Whether guests need a code even when no global INVITE_CODE is set (the admin's switch)."""

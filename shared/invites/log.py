@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from itertools import islice
 from typing import Any, cast
@@ -16,9 +15,10 @@ from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.core.paging import ItemPaged
 from azure.data.tables import TableClient, TableEntity
 
-from shared.storage.values import utc_datetime
+from shared.storage import registry
+from shared.storage.entities import EntityMapper
 
-PARTITION = "invites"
+PARTITION = registry.INVITE_LOG.name
 # RowKeys sort ascending; subtracting from a fixed maximum puts the newest first.
 _MAX_MICROSECONDS = 10**19 - 1
 
@@ -134,34 +134,13 @@ def _page(entities: ItemPaged[TableEntity], cursor: dict[str, str] | None) -> tu
     return page, token if isinstance(token, dict) and token else None
 
 
+# Every field is a property of the same name in PascalCase (Libraries as JSON text); the id is the RowKey.
+_ENTITY = EntityMapper(InviteRecord, row_key="id", missing={"outcome": InviteOutcome.PLEX_ERROR})
+
+
 def _entity_from(record: InviteRecord, row_key: str) -> dict[str, Any]:
-    return {
-        "PartitionKey": PARTITION,
-        "RowKey": row_key,
-        "CreatedAt": record.created_at,
-        "IdentifierSubmitted": record.identifier_submitted,
-        "IdentifierNormalized": record.identifier_normalized,
-        "IdentifierKind": record.identifier_kind,
-        "Outcome": str(record.outcome),
-        "ErrorCode": record.error_code,
-        "ErrorMessage": record.error_message,
-        "ClientIpHash": record.client_ip_hash,
-        "InviteCode": record.invite_code,
-        "Libraries": json.dumps(list(record.libraries)),
-    }
+    return _ENTITY.to_entity(record, partition=PARTITION, row_key=row_key)
 
 
-def _record_from(entity: dict[str, Any]) -> InviteRecord:
-    return InviteRecord(
-        id=entity["RowKey"],
-        created_at=utc_datetime(entity.get("CreatedAt")) or datetime.fromtimestamp(0, UTC),
-        identifier_submitted=entity.get("IdentifierSubmitted", ""),
-        identifier_normalized=entity.get("IdentifierNormalized", ""),
-        identifier_kind=entity.get("IdentifierKind", ""),
-        outcome=InviteOutcome(entity.get("Outcome", InviteOutcome.PLEX_ERROR)),
-        error_code=entity.get("ErrorCode", ""),
-        error_message=entity.get("ErrorMessage", ""),
-        client_ip_hash=entity.get("ClientIpHash", ""),
-        invite_code=entity.get("InviteCode", ""),
-        libraries=tuple(json.loads(entity.get("Libraries") or "[]")),
-    )
+def _record_from(entity: Mapping[str, Any]) -> InviteRecord:
+    return _ENTITY.from_entity(entity)

@@ -16,9 +16,11 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.plex.errors import PlexError, PlexErrorKind
 from shared.plex.gateway import ConnectionState, PlexGateway
+from shared.storage import registry
+from shared.storage.entities import EntityMapper
 
-PARTITION = "settings"
-ROW = "plexstatus"
+PARTITION = registry.PLEX_STATUS.partition.name
+ROW = registry.PLEX_STATUS.key
 CHECK_INTERVAL_SECONDS = 300.0
 RECHECK_AFTER_ERROR_SECONDS = 30.0
 PROBE_INTERVAL_SECONDS = 60.0
@@ -143,27 +145,11 @@ class PlexStatusMonitor:
             entity = self._table().get_entity(PARTITION, ROW)
         except ResourceNotFoundError:
             return PlexStatus()
-        token_valid = entity.get("TokenValid")
-        return PlexStatus(
-            server_name=entity.get("ServerName", ""),
-            token_valid=None if token_valid is None else bool(token_valid),
-            last_error=entity.get("LastError", ""),
-            last_error_kind=entity.get("LastErrorKind", ""),
-            last_error_at=entity.get("LastErrorAt"),
-            checked_at=entity.get("CheckedAt"),
-            token_fingerprint=entity.get("TokenFingerprint", ""),
-        )
+        return _ENTITY.from_entity(entity)
 
     def _write(self, status: PlexStatus) -> None:
-        entity: dict[str, object] = {
-            "PartitionKey": PARTITION,
-            "RowKey": ROW,
-            "ServerName": status.server_name,
-            "LastError": status.last_error,
-            "LastErrorKind": status.last_error_kind,
-            "TokenFingerprint": status.token_fingerprint,
-        }
-        for name, value in (("TokenValid", status.token_valid), ("LastErrorAt", status.last_error_at), ("CheckedAt", status.checked_at)):
-            if value is not None:
-                entity[name] = value
-        self._table().upsert_entity(entity, mode=UpdateMode.REPLACE)
+        self._table().upsert_entity(_ENTITY.to_entity(status, partition=PARTITION, row_key=ROW), mode=UpdateMode.REPLACE)
+
+
+# Properties: ServerName, LastError, LastErrorKind, TokenFingerprint, and TokenValid, LastErrorAt and CheckedAt when known.
+_ENTITY = EntityMapper(PlexStatus)
