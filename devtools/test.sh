@@ -7,4 +7,6 @@ bash devtools/setup.sh --browser
 echo "ruff:"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "mypy:"
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

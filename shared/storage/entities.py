@@ -71,7 +71,8 @@ class EntityMapper(Generic[T]):
         self._defaults = {f.name: f for f in dataclasses.fields(cls)}
         names = dict(names or {})
         hints = typing.get_type_hints(cls)
-        unknown = (set(names) | set(self._missing) | set(skip) | {row_key, etag}) - set(self._defaults) - {None}
+        keys = {key for key in (row_key, etag) if key is not None}
+        unknown = (set(names) | set(self._missing) | set(skip) | keys) - set(self._defaults)
         if unknown:
             raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
         not_stored = {row_key, etag, *skip}
@@ -154,7 +155,7 @@ def _describe(name: str, prop: str, hint: Any) -> _Field:
         origin in _SCALARS or origin in (datetime, dict) or issubclass(origin, Enum) or dataclasses.is_dataclass(origin)
     ):
         raise TypeError(f"{name}: can't store a {hint!r}")
-    embedded = EntityMapper(origin) if dataclasses.is_dataclass(origin) else None
+    embedded = EntityMapper(origin) if isinstance(origin, type) and dataclasses.is_dataclass(origin) else None
     return _Field(name, prop, origin, optional, item, embedded)
 
 
