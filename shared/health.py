@@ -13,6 +13,9 @@ from shared.storage import registry
 from shared.storage import tables as table_names
 from shared.storage.tables import Tables
 
+# Never written: querying it shows that storage answers.
+PARTITION = registry.HEALTH_PROBE.name
+
 
 @dataclass(frozen=True)
 class DependencyHealth:
@@ -45,7 +48,7 @@ class HealthMonitor:
     def _storage(self) -> DependencyHealth:
         try:
             table = self._tables().client(table_names.SETTINGS)
-            next(iter(table.query_entities("PartitionKey eq @pk", parameters={"pk": registry.HEALTH_PROBE.name}, results_per_page=1)), None)
+            next(iter(table.query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION}, results_per_page=1)), None)
         except SetupRequired as exc:
             return DependencyHealth("unconfigured", exc.message)
         except AzureError as exc:
