@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what Helpr needs locally: a Python 3.11 virtualenv with the app's locked packages and the dev group,
 # Azurite and the Static Web Apps CLI from npm, and (with --browser) Debian's Chromium for the page tests.
+# --fast: only the Python virtualenv (enough for the unit tests: no Node, apt, Chromium or checkov).
 # Safe to run again: each step is skipped when it is already up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 want_browser=0
-[ "${1:-}" = "--browser" ] && want_browser=1
+python_only=0
+case "${1:-}" in
+  --browser) want_browser=1 ;;
+  --fast) python_only=1 ;;
+  "") ;;
+  *) echo "usage: devtools/setup.sh [--browser | --fast]" >&2; exit 2 ;;
+esac
 
 find_python() {
   for candidate in "${PYTHON:-}" python3.11 python3; do
@@ -38,6 +45,11 @@ if ! stamp_ok .venv/.helpr-requirements "$req_hash"; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --group dev
   echo "$req_hash" > .venv/.helpr-requirements
+fi
+
+if [ "$python_only" = 1 ]; then
+  echo "Setup complete in $root (Python only)"
+  exit 0
 fi
 
 # The Python worker's indexing code in .venv-worker (azure-functions-runtime needs Python 3.13). The local

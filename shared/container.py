@@ -43,6 +43,7 @@ from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_
 from shared.retention import Retention
 from shared.storage import tables
 from shared.storage.side_by_side import SideBySide
+from shared.storage.tables import Tables
 
 
 def _utc_now() -> datetime:
@@ -66,6 +67,8 @@ class Overrides:
     # Stores on other tables, e.g. behind a fault proxy.
     invite_log: InviteLog | None = None
     grants: GrantStore | None = None
+    # The app's tables through another client, e.g. one that counts what storage sends back.
+    tables: Tables | None = None
 
 
 class Container:
@@ -84,6 +87,8 @@ class Container:
 
     @cached_property
     def tables(self) -> tables.Tables:
+        if self.overrides.tables is not None:
+            return self.overrides.tables
         return tables.Tables(tables.build_table_service(self.settings), self.settings.table_prefix)
 
     def _table(self, name: str) -> TableClient:
@@ -156,13 +161,15 @@ class Container:
             limits=self.request_limits,
             idempotency=IdempotencyStore(lambda: self._table(tables.IDEMPOTENCY)),
             plex_status=self.plex_status,
-            admissions=Admissions(
-                self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE"), clock=self._now
-            ),
+            admissions=self.admissions,
             grants=self.grants,
             side_by_side=self.side_by_side,
         )
         return InviteService(deps, idempotency_window_seconds=self.settings.idempotency_window_seconds, clock=self._now)
+
+    @cached_property
+    def admissions(self) -> Admissions:
+        return Admissions(self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE"), clock=self._now)
 
     @cached_property
     def retry_policy(self) -> RetryPolicy:

@@ -1,78 +1,79 @@
-"""Shared fixtures: real Azurite, the Plex simulator over real HTTP, and the full local stack."""
+"""Fixtures and the test categories. Nothing here needs Node, Chromium or Azurite until a test asks for it:
+the services start in session fixtures and Playwright is imported by the browser fixture.
+
+Categories (pyproject.toml registers them; `pytest -m unit` is the fast lane):
+  unit         pure Python in this process: no processes, sockets or local servers
+  integration  Azurite, the Plex simulator, local functions hosts or other local servers
+  browser      the pages in headless Chromium through the Static Web Apps emulator
+  infra        the Bicep, checkov, shellcheck and the deploy script
+A test is `browser` when it uses the browser, `integration` when it uses the local services, and `unit`
+otherwise, unless its module or itself is marked; a unit test that opens a socket or starts a process fails.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import time
+import socket
+import subprocess
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import NamedTuple
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from azure.data.tables import TableServiceClient
-from playwright.sync_api import Browser, sync_playwright
 
-from devtools.plex_simulator import DEMO_OWNER_TOKEN, SimulatorClient
-from devtools.stack import ROOT, LocalStack, azurite_connection_string, free_port
-from shared.access.grants import GrantStore
-from shared.access.tiers import TierStore
-from shared.config.runtime_settings import RuntimeSettings
-from shared.config.settings import RateLimitSettings
-from shared.invites.admissions import Admissions
-from shared.invites.counters import InviteCounters
-from shared.invites.idempotency import IdempotencyStore
-from shared.invites.links import InviteLinks
-from shared.invites.log import InviteLog
-from shared.invites.service import InviteDependencies, InviteService
-from shared.limits.rate_limits import RateLimiter
-from shared.limits.request_limits import RequestLimits
+from devtools.plex_simulator import SimulatorClient
+from devtools.stack import free_port
+from shared.container import Container
 from shared.plex.gateway import PlexGateway
-from shared.plex.retry import RetryingInviter, RetryPolicy
-from shared.plex.status import PlexStatusMonitor
-from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_plex_identity
-from shared.storage.side_by_side import SideBySide
-from shared.storage.tables import ACCESS, ALL_TABLES, COUNTERS, IDEMPOTENCY, INVITE_LINKS, INVITE_LOG, RATE_LIMITS, SETTINGS, Tables
+from shared.storage.tables import Tables
+from tests.support import stacks
+from tests.support.containers import Stores, make_container, stores_of
+from tests.support.stacks import AppStack, Services
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps dialling out on this closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TEST_CLIENT_IDENTIFIER = "helpr-tests"
-HTTP_INVITE_CODE = "open-sesame-2026"
-ADMIN_USERNAME = "owner"
-ADMIN_PASSWORD = "correct horse battery staple"
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CATEGORIES = ("unit", "integration", "browser", "infra")
+BROWSER_FIXTURES = {"browser"}
+SERVICE_FIXTURES = {"backing_services", "app_stack"}
 
 
-@dataclass
-class Services:
-    simulator: SimulatorClient
-    azurite_connection_string: str
-    run_prefix: str
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        marked = [name for name in CATEGORIES if item.get_closest_marker(name)]
+        if len(marked) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked {' and '.join(marked)}: give it one category")
+        if marked:
+            continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        elif fixtures & SERVICE_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_stay_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a unit test must not open connections or start processes: mark it integration")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
+# -- the local services, once per run ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def backing_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """One Plex simulator and one Azurite for the whole run; tables get a unique prefix per run."""
-    stack = LocalStack(tmp_path_factory.mktemp("logs-backing"))
-    try:
-        simulator = stack.start_simulator(free_port())
-        azurite_port = free_port()
-        stack.start_azurite(azurite_port)
-        yield Services(SimulatorClient(simulator.url), azurite_connection_string(azurite_port), f"t{uuid.uuid4().hex[:8]}")
-    finally:
-        stack.stop()
+    with stacks.backing_services(tmp_path_factory.mktemp("logs-backing")) as services:
+        yield services
 
 
 @pytest.fixture
@@ -95,179 +96,55 @@ def tables(table_service: TableServiceClient, backing_services: Services) -> Ite
     created.delete_all()
 
 
-def make_gateway(
-    simulator: SimulatorClient,
-    *,
-    token: str | Callable[[], str] = DEMO_OWNER_TOKEN,
-    timeout: float = 5.0,
-    server_name: str = "",
-    clock: Callable[[], float] = time.time,
-) -> PlexGateway:
-    pin_plex_identity(TEST_CLIENT_IDENTIFIER, "Helpr")
-    recorder = LastResponseRecorder()
-    return PlexGateway(
-        token=token if callable(token) else lambda: token,
-        session=build_plex_session(simulator.base_url, recorder),
-        recorder=recorder,
-        timeout_seconds=timeout,
-        server_name=server_name,
-        clock=clock,
-    )
+# -- the app's code in this process, wired by its own container ------------------------------------------
 
 
 @pytest.fixture
-def gateway(simulator: SimulatorClient) -> PlexGateway:
-    return make_gateway(simulator)
-
-
-SERVICE_NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
-# Small on purpose: a submission must never wait on a pool its own tasks fill.
-TEST_SIDE_BY_SIDE = SideBySide(ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-storage"))
-NO_LIMITS = RateLimitSettings(0, 0, 0, 0, 0)
-
-
-class Stores(NamedTuple):
-    log: InviteLog
-    counters: InviteCounters
-    runtime: RuntimeSettings
-    tables: Tables
+def app_env(backing_services: Services, tables: Tables) -> dict[str, str]:
+    """This test's app settings and secrets (assign one to change it): its own tables, the simulator, no limits."""
+    return stacks.in_process_settings(backing_services, tables.prefix)
 
 
 @pytest.fixture
-def stores(tables):
-    return Stores(
-        InviteLog(lambda: tables.client(INVITE_LOG)),
-        InviteCounters(lambda: tables.client(COUNTERS), side_by_side=TEST_SIDE_BY_SIDE),
-        RuntimeSettings(lambda: tables.client(SETTINGS)),
-        tables,
-    )
+def container(app_env: dict[str, str], tables: Tables) -> Container:
+    return make_container(app_env, tables=tables)
 
 
-def make_service(gateway, stores, invite_code="", *, invite_log=None, grants=None, limits=NO_LIMITS, budget=2.0, clock=lambda: SERVICE_NOW):
-    log, counters, runtime, tables = stores
-    deps = InviteDependencies(
-        gateway=lambda: gateway,
-        inviter=RetryingInviter(lambda: gateway, RetryPolicy(budget_seconds=budget, base_delay_seconds=0.05)),
-        invite_log=invite_log or log,
-        counters=counters,
-        runtime_settings=runtime,
-        limits=RequestLimits(RateLimiter(lambda: tables.client(RATE_LIMITS)), limits),
-        idempotency=IdempotencyStore(lambda: tables.client(IDEMPOTENCY)),
-        plex_status=PlexStatusMonitor(lambda: tables.client(SETTINGS), lambda: gateway),
-        admissions=Admissions(
-            InviteLinks(lambda: tables.client(INVITE_LINKS), clock=clock),
-            TierStore(lambda: tables.client(ACCESS), runtime),
-            runtime,
-            lambda: invite_code,
-            clock=clock,
-        ),
-        grants=grants or GrantStore(lambda: tables.client(ACCESS)),
-        side_by_side=TEST_SIDE_BY_SIDE,
-    )
-    return InviteService(deps, clock=clock)
+@pytest.fixture
+def gateway(container: Container) -> PlexGateway:
+    return container.plex_gateway()
 
 
-@contextlib.contextmanager
-def host_pair(
-    backing_services: Services, table_service: TableServiceClient, log_dir: Path, **settings: str
-) -> Iterator[tuple[list[str], Tables]]:
-    """Two functions host processes sharing Azurite and the simulator, as two instances in Azure."""
-    prefix = f"{backing_services.run_prefix}pair{uuid.uuid4().hex[:4]}"
-    env = {
-        "AzureWebJobsStorage": backing_services.azurite_connection_string,
-        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
-        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
-        "TABLE_PREFIX": prefix,
-        "INVITE_CODE": "",
-        **settings,
-    }
-    stack = LocalStack(log_dir)
-    tables = Tables(table_service, prefix)
-    try:
-        urls = []
-        for name in ("host-a", "host-b"):
-            port = free_port()
-            stack.start_functions(port, env, name=name)
-            urls.append(f"http://127.0.0.1:{port}")
-        tables.ensure()
-        yield urls, tables
-    finally:
-        stack.stop()
-        tables.delete_all()
+@pytest.fixture
+def stores(container: Container, tables: Tables) -> Stores:
+    return stores_of(container, tables)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@dataclass
-class AppStack:
-    site_url: str
-    functions_url: str
-    env: dict[str, str]
-    tables: Tables
-    simulator: SimulatorClient
-    log_dir: Path
+# -- the functions host behind the Static Web Apps emulator ------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def app_stack(backing_services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppStack]:
     """The functions host (with an invite code configured) behind the real SWA emulator."""
-    log_dir = tmp_path_factory.mktemp("logs-app")
-    stack = LocalStack(log_dir)
-    from werkzeug.security import generate_password_hash
-
-    prefix = f"{backing_services.run_prefix}app"
-    functions_port, site_port = free_port(), free_port()
-    env = {
-        "SITE_ORIGIN": f"http://127.0.0.1:{site_port}",
-        "ADMIN_USERNAME": ADMIN_USERNAME,
-        # A hash as the old Flask app (Werkzeug) wrote it.
-        "ADMIN_PASSWORD_HASH": generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:100000"),
-        "SESSION_SIGNING_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
-        "DATA_ENCRYPTION_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
-        "AzureWebJobsStorage": backing_services.azurite_connection_string,
-        "PLEX_TOKEN": DEMO_OWNER_TOKEN,
-        "PLEX_API_BASE_URL": backing_services.simulator.base_url,
-        "PLEX_CLIENT_IDENTIFIER": TEST_CLIENT_IDENTIFIER,
-        "PLEX_TIMEOUT_SECONDS": "2",
-        "INVITE_CODE": HTTP_INVITE_CODE,
-        "SERVER_DISPLAY_NAME": "",
-        "TABLE_PREFIX": prefix,
-        # Every test client is 127.0.0.1: the limits have tests of their own.
-        "RATE_LIMIT_INVITES_PER_MINUTE": "0",
-        "RATE_LIMIT_INVITES_PER_HOUR": "0",
-        "RATE_LIMIT_API_PER_HOUR": "0",
-        "RATE_LIMIT_API_PER_DAY": "0",
-        # Room for one retry after a 2 s Plex timeout even on a busy machine.
-        "PLEX_RETRY_BUDGET_SECONDS": "4",
-    }
-    app_tables = Tables(TableServiceClient.from_connection_string(backing_services.azurite_connection_string), prefix)
-    try:
-        stack.start_functions(functions_port, env)
-        stack.start_swa(site_port, functions_port)
-        yield AppStack(
-            f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{functions_port}", env, app_tables, backing_services.simulator, log_dir
-        )
-    finally:
-        stack.stop()
-        app_tables.delete_all()
+    env = stacks.app_settings(backing_services, f"{backing_services.run_prefix}app", free_port())
+    with stacks.app_stack(backing_services, tmp_path_factory.mktemp("logs-app"), env) as stack:
+        yield stack
 
 
 @pytest.fixture
 def app(app_stack: AppStack) -> AppStack:
     """The app stack with the simulator reset and every table emptied."""
     app_stack.simulator.reset()
-    app_stack.tables.ensure()
-    for table in ALL_TABLES:
-        client = app_stack.tables.client(table)
-        for entity in client.list_entities():
-            client.delete_entity(entity["PartitionKey"], entity["RowKey"])
+    stacks.empty_tables(app_stack.tables)
     return app_stack
 
 
-__all__ = ["HTTP_INVITE_CODE", "ROOT", "TEST_CLIENT_IDENTIFIER", "make_gateway"]
+# -- the browser ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from tests.support.browser import launch_chromium
+
+    with launch_chromium() as launched:
+        yield launched

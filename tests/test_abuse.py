@@ -8,7 +8,8 @@ import requests
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
 from shared.storage.tables import INVITE_LOG
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE, host_pair
+from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+from tests.support.stacks import host_pair
 
 BURST = 200
 PER_MINUTE = 5

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from shared.access.grants import GrantStatus, GrantStore
-from shared.access.tiers import TierStore
-from shared.access.users import UserAccess
-from shared.config.runtime_settings import RuntimeSettings
-from shared.storage.tables import ACCESS, INVITE_LINKS, INVITE_LOG, SETTINGS
-from tests.conftest import host_pair, make_gateway
-from tests.test_admin_api import Admin
+from shared.access.grants import GrantStatus
+from shared.storage.tables import INVITE_LINKS, INVITE_LOG
+from tests.support.admin_client import Admin
+from tests.support.constants import NO_RATE_LIMIT_SETTINGS
+from tests.support.containers import make_container
+from tests.support.stacks import host_pair
+from tests.support.waiting import wait_until
 
 MOVIES, TV, KIDS = 118181361, 118181362, 118181364
 
@@ -139,14 +139,7 @@ def test_a_one_day_guest_is_removed_by_the_expiry_run_once_the_clock_moves(admin
     use(app, create_link(admin, accessDays=1)["code"], "alice")
     use(app, create_link(admin)["code"], "bob")  # no access duration
     now = [datetime.now(UTC)]
-    gateway = make_gateway(app.simulator)
-    runtime = RuntimeSettings(lambda: app.tables.client(SETTINGS))
-    access = UserAccess(
-        GrantStore(lambda: app.tables.client(ACCESS)),
-        TierStore(lambda: app.tables.client(ACCESS), runtime),
-        lambda: gateway,
-        clock=lambda: now[0],
-    )
+    access = make_container(app.env, tables=app.tables, now=lambda: now[0]).user_access  # the app's settings, on a clock the test moves
     assert access.expire_due().removed == [], "nothing is due yet"
     now[0] += timedelta(days=1, minutes=1)
     # Two runs at once, as on two instances: each share is removed exactly once.
@@ -167,25 +160,20 @@ def test_an_email_with_slash_hash_and_question_mark_is_listed_and_its_access_end
     users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
     assert users[email]["status"] == "active" and users[email]["expiresAt"]
     later = datetime.now(UTC) + timedelta(days=1, minutes=1)
-    gateway = make_gateway(app.simulator)
-    runtime = RuntimeSettings(lambda: app.tables.client(SETTINGS))
-    tiers = TierStore(lambda: app.tables.client(ACCESS), runtime)
-    access = UserAccess(GrantStore(lambda: app.tables.client(ACCESS)), tiers, lambda: gateway, clock=lambda: later)
+    access = make_container(app.env, tables=app.tables, now=lambda: later).user_access
     assert access.expire_due().removed == [email]
     assert app.simulator.state()["shares"] == []
 
 
 def test_the_expiry_timer_runs_on_the_local_host(admin, app):
     use(app, create_link(admin, accessDays=1)["code"], "alice")
-    grants = GrantStore(lambda: app.tables.client(ACCESS))
+    grants = make_container(app.env, tables=app.tables).grants
     grant = grants.get("alice")
     grants.record(replace(grant, expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     # As on the real host: 202 at once, and the function runs in the background.
     response = requests.post(f"{app.functions_url}/admin/functions/expire_access", json={"input": ""}, timeout=30)
     assert response.status_code == 202
-    deadline = time.monotonic() + 10
-    while app.simulator.state()["shares"] and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: not app.simulator.state()["shares"], interval=0.2)
     assert app.simulator.state()["shares"] == []
     assert grants.get("alice").status == GrantStatus.EXPIRED
 
@@ -197,10 +185,7 @@ def test_the_host_api_needs_a_body_and_a_known_function(app):
 
 @pytest.fixture
 def two_hosts(backing_services, table_service, tmp_path):
-    no_limits = dict.fromkeys(
-        ("RATE_LIMIT_INVITES_PER_MINUTE", "RATE_LIMIT_INVITES_PER_HOUR", "RATE_LIMIT_API_PER_HOUR", "RATE_LIMIT_API_PER_DAY"), "0"
-    )
-    with host_pair(backing_services, table_service, tmp_path, **no_limits) as pair:
+    with host_pair(backing_services, table_service, tmp_path, **NO_RATE_LIMIT_SETTINGS) as pair:
         yield pair
 
 

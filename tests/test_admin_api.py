@@ -2,56 +2,16 @@
 
 import csv
 import io
-import json
 import time
 
 import pyotp
 import pytest
 import requests
 
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+from tests.support.admin_client import Admin
+from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
 
-COOKIE = "__Host-helpr-session"
 MOVIES, TV = 118181361, 118181362
-
-
-class Admin:
-    """A browser-like client: keeps the session cookie and sends the site's Origin and the CSRF header."""
-
-    def __init__(self, app):
-        self.app = app
-        self.cookie = ""
-        self.csrf = ""
-
-    def call(self, method, path, body=None, *, origin=None, csrf=True, cookie=None, params=None):
-        headers = {"Origin": self.app.site_url if origin is None else origin}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        if csrf and self.csrf:
-            headers["X-CSRF-Token"] = self.csrf
-        sent_cookie = self.cookie if cookie is None else cookie
-        if sent_cookie:
-            headers["Cookie"] = f"{COOKIE}={sent_cookie}"
-        response = requests.request(
-            method,
-            f"{self.app.site_url}/api/{path}",
-            data=None if body is None else json.dumps(body),
-            headers=headers,
-            params=params,
-            timeout=30,
-        )
-        return response
-
-    def login(self, password=ADMIN_PASSWORD, **extra):
-        response = self.call("POST", "manage/login", {"username": ADMIN_USERNAME, "password": password, **extra}, csrf=False)
-        if response.status_code == 200:
-            self.cookie = response.cookies.get(COOKIE) or _cookie_value(response.headers["Set-Cookie"])
-            self.csrf = response.json()["csrfToken"]
-        return response
-
-
-def _cookie_value(header):
-    return header.split(";", 1)[0].split("=", 1)[1]
 
 
 def invite(app, identifier):

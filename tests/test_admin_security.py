@@ -10,39 +10,36 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from shared.admin.accounts import AdminAccounts
-from shared.admin.auth import AdminAuth, AuthError, AuthFailure, LoginAttempt
-from shared.admin.devices import DeviceTokens
-from shared.admin.secret_box import SecretBox
+from shared.admin.auth import AuthError, AuthFailure, LoginAttempt
 from shared.admin.sessions import SessionStore
-from shared.admin.throttle import LoginThrottle
 from shared.storage.tables import ADMIN
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, host_pair
-from tests.test_admin_api import COOKIE, Admin
+from tests.support.admin_client import COOKIE, Admin
+from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.support.containers import make_container
+from tests.support.stacks import host_pair
 
 ORIGIN = "http://portal.test"
 DEVICE_COOKIE = "__Host-helpr-device"
 SIGNING_KEY = "s" * 64
 
 
-def make_auth(tables, password_hash, *, clock=time.time):
-    return AdminAuth(
-        admin_username=ADMIN_USERNAME,
-        password_hash=lambda: password_hash[0],
-        site_origin=lambda: ORIGIN,
-        sessions=SessionStore(lambda: tables.client(ADMIN), lambda: SIGNING_KEY),
-        throttle=LoginThrottle(lambda: tables.client(ADMIN), clock=clock),
-        accounts=AdminAccounts(lambda: tables.client(ADMIN), SecretBox(lambda: "e" * 64)),
-        devices=DeviceTokens(lambda: SIGNING_KEY),
+def make_auth(app_env, tables, password_hash):
+    """The container's admin sign-in over this test's tables; its secrets are read from app_env on every use."""
+    app_env.update(
+        SITE_ORIGIN=ORIGIN,
+        ADMIN_USERNAME=ADMIN_USERNAME,
+        ADMIN_PASSWORD_HASH=password_hash,
+        SESSION_SIGNING_KEY=SIGNING_KEY,
+        DATA_ENCRYPTION_KEY="e" * 64,
     )
+    return make_container(app_env, tables=tables).admin_auth
 
 
-def test_a_changed_password_hash_ends_every_session(tables):
-    password_hash = [generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000")]
-    auth = make_auth(tables, password_hash)
+def test_a_changed_password_hash_ends_every_session(app_env, tables):
+    auth = make_auth(app_env, tables, generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000"))
     signed_in = auth.login(LoginAttempt(ADMIN_USERNAME, ADMIN_PASSWORD), ORIGIN)
     assert auth.authenticate(signed_in.session_token).username == ADMIN_USERNAME
-    password_hash[0] = generate_password_hash("a brand new password", method="pbkdf2:sha256:1000")
+    app_env["ADMIN_PASSWORD_HASH"] = generate_password_hash("a brand new password", method="pbkdf2:sha256:1000")
     with pytest.raises(AuthError) as ended:
         auth.authenticate(signed_in.session_token)
     assert ended.value.failure is AuthFailure.NOT_AUTHENTICATED
@@ -60,9 +57,9 @@ def test_a_session_nobody_uses_for_an_hour_ends(tables):
     assert store.resolve(token) is None
 
 
-def test_a_wrong_username_costs_what_the_stored_hash_costs(tables):
+def test_a_wrong_username_costs_what_the_stored_hash_costs(app_env, tables):
     # With a cheap stored hash a wrong name must be as cheap: a fixed expensive decoy would tell names apart.
-    auth = make_auth(tables, [generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1")])
+    auth = make_auth(app_env, tables, generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1"))
     started = time.perf_counter()
     with pytest.raises(AuthError):
         auth.login(LoginAttempt("not-the-admin", ADMIN_PASSWORD, client_ip="203.0.113.1"), ORIGIN)
@@ -186,7 +183,7 @@ def test_the_totp_secret_and_recovery_codes_are_unreadable_in_storage(admin, app
     assert Admin(app).login(recoveryCode=codes[3]).status_code == 200
 
 
-def test_a_second_factor_stored_before_encryption_still_works_once(tables):
+def test_a_second_factor_stored_before_encryption_still_works_once(tables, app_env):
     import hashlib
 
     from shared.admin import totp
@@ -204,7 +201,7 @@ def test_a_second_factor_stored_before_encryption_still_works_once(tables):
             "RecoveryCodeHashes": json.dumps([hashlib.sha256(totp.normalize_recovery_code(code).encode()).hexdigest()]),
         }
     )
-    auth = make_auth(tables, [generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000")])
+    auth = make_auth(app_env, tables, generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000"))
     assert auth.login(LoginAttempt(ADMIN_USERNAME, ADMIN_PASSWORD, totp_code=pyotp.TOTP(secret).now()), ORIGIN).session
     assert auth.login(LoginAttempt(ADMIN_USERNAME, ADMIN_PASSWORD, recovery_code=code), ORIGIN).session
     with pytest.raises(AuthError):

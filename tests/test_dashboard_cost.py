@@ -7,13 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from azure.data.tables import TableServiceClient
 
-from shared.admin.dashboard import Dashboard
-from shared.config.runtime_settings import RuntimeSettings
 from shared.invites.counters import InviteCounters
-from shared.invites.log import PARTITION, InviteLog, InviteOutcome, row_key_for
-from shared.plex.libraries import LibraryCatalog
-from shared.plex.status import PlexStatusMonitor
-from shared.storage.tables import COUNTERS, INVITE_LOG, SETTINGS, Tables
+from shared.invites.log import PARTITION, InviteOutcome, row_key_for
+from shared.storage.tables import COUNTERS, INVITE_LOG, Tables
+from tests.support.containers import make_container
 
 
 class EntityCounter:
@@ -52,7 +49,7 @@ def fill_log(tables, rows, now):
         client.submit_transaction(batch)
 
 
-def dashboard_cost(backing_services, gateway, simulator, log_rows):
+def dashboard_cost(backing_services, app_env, gateway, simulator, log_rows):
     counter = EntityCounter()
     service = TableServiceClient.from_connection_string(backing_services.azurite_connection_string, raw_response_hook=counter)
     tables = Tables(service, f"{backing_services.run_prefix}cost{uuid.uuid4().hex[:6]}")
@@ -64,13 +61,7 @@ def dashboard_cost(backing_services, gateway, simulator, log_rows):
         counters = InviteCounters(lambda: tables.client(COUNTERS), pick_shard=lambda: next(shards))
         for n in range(12):
             counters.record(InviteOutcome.INVITED if n % 3 else InviteOutcome.USER_NOT_FOUND, now - timedelta(hours=n * 7))
-        runtime = RuntimeSettings(lambda: tables.client(SETTINGS))
-        dashboard = Dashboard(
-            counters=counters,
-            invite_log=InviteLog(lambda: tables.client(INVITE_LOG)),
-            catalog=LibraryCatalog(lambda: tables.client(SETTINGS), runtime, lambda: gateway),
-            plex_status=PlexStatusMonitor(lambda: tables.client(SETTINGS), lambda: gateway),
-        )
+        dashboard = make_container(app_env, tables=tables, plex_gateway=gateway).dashboard
         dashboard.build()  # warms the library list and the Plex status
         counter.entities = counter.requests = 0
         simulator.reset_counts()
@@ -83,8 +74,8 @@ def dashboard_cost(backing_services, gateway, simulator, log_rows):
         tables.delete_all()
 
 
-def test_dashboard_reads_the_same_number_of_entities_with_100_and_10000_log_rows(backing_services, gateway, simulator):
-    small = dashboard_cost(backing_services, gateway, simulator, 100)
-    large = dashboard_cost(backing_services, gateway, simulator, 10_000)
+def test_dashboard_reads_the_same_number_of_entities_with_100_and_10000_log_rows(backing_services, app_env, gateway, simulator):
+    small = dashboard_cost(backing_services, app_env, gateway, simulator, 100)
+    large = dashboard_cost(backing_services, app_env, gateway, simulator, 10_000)
     assert small == large, (small, large)
     print(f"dashboard storage cost: {small[0]} entities in {small[1]} requests")

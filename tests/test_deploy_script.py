@@ -17,6 +17,8 @@ from devtools.stack import ROOT
 from shared.admin.passwords import verify_password
 from shared.config.settings import KEY_VAULT_SECRETS
 
+pytestmark = pytest.mark.infra
+
 FUNCTION_APP = "func-helprtest-abc123"
 OUTPUTS = {
     "siteUrl": "https://site-helprtest.example.net",

@@ -7,9 +7,9 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.browser
 
 COOKIE = "__Host-helpr-session"
 KIDS_MOVIES = 118181364

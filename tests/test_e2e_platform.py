@@ -6,15 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from azure.data.tables import TableServiceClient
 from playwright.sync_api import Browser, Page, expect
 
-from devtools.stack import LocalStack, free_port
-from shared.storage.tables import ALL_TABLES, Tables
-from tests.conftest import AppStack
-from tests.test_admin_api import Admin
+from devtools.stack import free_port
+from tests.support import stacks
+from tests.support.admin_client import Admin
+from tests.support.stacks import AppStack, Services
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.browser
 
 KIDS_MOVIES = 118181364
 SHARE_POST = "/api/servers/*/shared_servers"
@@ -22,31 +21,18 @@ POST_ENDPOINT = "POST /api/servers/{machineId}/shared_servers"
 
 
 @pytest.fixture(scope="module")
-def open_stack(app_stack: AppStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppStack]:
+def open_stack(backing_services: Services, app_stack: AppStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppStack]:
     """The app with no global invite code: guests need no code, but an invite link still carries one."""
-    functions_port, site_port = free_port(), free_port()
     prefix = f"{app_stack.env['TABLE_PREFIX']}open{uuid.uuid4().hex[:4]}"
-    env = app_stack.env | {"INVITE_CODE": "", "TABLE_PREFIX": prefix, "SITE_ORIGIN": f"http://127.0.0.1:{site_port}"}
-    log_dir = tmp_path_factory.mktemp("logs-open")
-    stack = LocalStack(log_dir)
-    tables = Tables(TableServiceClient.from_connection_string(env["AzureWebJobsStorage"]), prefix)
-    try:
-        stack.start_functions(functions_port, env)
-        stack.start_swa(site_port, functions_port)
-        yield AppStack(f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{functions_port}", env, tables, app_stack.simulator, log_dir)
-    finally:
-        stack.stop()
-        tables.delete_all()
+    env = app_stack.env | {"INVITE_CODE": "", "TABLE_PREFIX": prefix, "SITE_ORIGIN": f"http://127.0.0.1:{free_port()}"}
+    with stacks.app_stack(backing_services, tmp_path_factory.mktemp("logs-open"), env) as stack:
+        yield stack
 
 
 @pytest.fixture
 def open_app(open_stack: AppStack) -> Iterator[AppStack]:
     open_stack.simulator.reset()
-    open_stack.tables.ensure()
-    for table in ALL_TABLES:
-        client = open_stack.tables.client(table)
-        for entity in client.list_entities():
-            client.delete_entity(entity["PartitionKey"], entity["RowKey"])
+    stacks.empty_tables(open_stack.tables)
     yield open_stack
     open_stack.simulator.reset()  # the simulator is shared: leave no fault behind
 

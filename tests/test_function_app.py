@@ -16,6 +16,7 @@ from devtools.stack import ROOT
 from functions.http import client_ip
 
 
+@pytest.mark.integration  # a fresh Python process
 def test_function_app_imports_with_no_settings_and_lists_every_route():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEX_", "AzureWebJobs", "TABLE", "INVITE"))}
     script = (
@@ -101,6 +102,7 @@ def _call(route: str, method: str = "GET", body: bytes = b"", headers: dict[str,
     return handler(func.HttpRequest(method, f"http://localhost/api/{route}", headers=headers or {}, body=body))
 
 
+@pytest.mark.integration  # storage is tried at the development address
 def test_missing_plex_token_gets_a_setup_required_answer_naming_it(monkeypatch):
     from shared.container import reset_container
 

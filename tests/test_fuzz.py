@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.invites.validation import MAX_IDENTIFIER_LENGTH, IdentifierKind, InvalidInput, parse_identifier
-from tests.conftest import HTTP_INVITE_CODE
+from tests.support.constants import HTTP_INVITE_CODE
 
 FUZZ_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_values = st.recursive(

@@ -4,12 +4,11 @@ from devtools.plex_simulator import DEMO_OWNER_TOKEN
 from shared.health import HealthMonitor
 from shared.plex.status import PlexStatusMonitor
 from shared.storage.tables import SETTINGS
-from tests.conftest import make_gateway
 
 
-def test_status_is_checked_once_per_interval_and_shared_by_instances(simulator, tables):
+def test_status_is_checked_once_per_interval_and_shared_by_instances(simulator, tables, container):
     now = [1_000_000.0]
-    gateway = make_gateway(simulator, clock=lambda: now[0])
+    gateway = container.with_overrides(plex_clock=lambda: now[0]).plex_gateway()
 
     def monitor():
         return PlexStatusMonitor(

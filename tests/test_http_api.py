@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import HTTP_INVITE_CODE, ROOT
+from devtools.stack import ROOT
+from tests.support.constants import HTTP_INVITE_CODE
 
 SHARE_POST = "/api/servers/*/shared_servers"
 

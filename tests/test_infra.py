@@ -17,6 +17,8 @@ from pycep import BicepParser
 from devtools.stack import ROOT
 from shared.config.settings import APP_SETTINGS, KEY_VAULT_SECRETS, LOCAL_ONLY_SETTINGS
 
+pytestmark = pytest.mark.infra
+
 INFRA = ROOT / "infra"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 BICEP_FILES = sorted(INFRA.rglob("*.bicep"))

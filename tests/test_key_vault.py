@@ -6,6 +6,9 @@ from devtools.keyvault_standin import KeyVaultStandIn
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
 from shared.config.secrets import CachedSecrets, KeyVaultSecrets
 from shared.plex.errors import PlexError, PlexErrorKind
+from tests.support.containers import make_container, make_gateway
+
+pytestmark = pytest.mark.integration  # a local TLS vault and Azure's credential chain
 
 
 @pytest.fixture
@@ -59,12 +62,10 @@ def test_missing_secret_reads_as_not_configured(vault):
 
 
 def test_rotating_the_plex_token_in_the_vault_mends_invites_without_a_restart(vault, simulator):
-    from tests.conftest import make_gateway
-
     vault.set_secret("plex-token", "expired-token")
     now = [0.0]
     cached = vault_secrets(vault, lambda: now[0])
-    gateway = make_gateway(simulator, token=lambda: cached.read("PLEX_TOKEN"))  # as the container wires it
+    gateway = make_gateway(simulator, secrets=cached)
     with pytest.raises(PlexError) as caught:
         gateway.invite("alice", [])
     assert caught.value.kind is PlexErrorKind.INVALID_TOKEN
@@ -75,22 +76,12 @@ def test_rotating_the_plex_token_in_the_vault_mends_invites_without_a_restart(va
     assert [s["username"] for s in simulator.state()["shares"]] == ["alice"]
 
 
-def test_the_invite_code_comes_from_the_vault_and_a_rotated_one_applies_without_a_restart(vault, tables):
-    from shared.access.tiers import TierStore
-    from shared.config.runtime_settings import RuntimeSettings
-    from shared.invites.admissions import Admissions, InviteCodeRejected
-    from shared.invites.links import InviteLinks
-    from shared.storage.tables import ACCESS, INVITE_LINKS, SETTINGS
+def test_the_invite_code_comes_from_the_vault_and_a_rotated_one_applies_without_a_restart(vault, app_env, tables):
+    from shared.invites.admissions import InviteCodeRejected
 
     now = [0.0]
     cached = vault_secrets(vault, lambda: now[0])
-    runtime = RuntimeSettings(lambda: tables.client(SETTINGS))
-    admissions = Admissions(  # as the container wires it
-        InviteLinks(lambda: tables.client(INVITE_LINKS)),
-        TierStore(lambda: tables.client(ACCESS), runtime),
-        runtime,
-        lambda: cached.read("INVITE_CODE"),
-    )
+    admissions = make_container(app_env, tables=tables, secrets=cached).admissions
     assert not admissions.code_required(), "no invite-code secret: no global code"
 
     vault.set_secret("invite-code", "first-code")

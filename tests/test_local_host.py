@@ -22,6 +22,8 @@ from devtools.host_rules import FunctionMetadata, Parameter, find_route, load_fu
 from devtools.local_host import INDEX_CACHE, WORKER_INDEX, WORKER_PYTHON, index_cache_key
 from devtools.stack import ROOT, LocalStack, free_port
 
+pytestmark = pytest.mark.integration  # real host processes and the worker's indexing code
+
 NO_WORKER = (
     f"The worker indexing check could not run: {WORKER_PYTHON} is missing. Install Python 3.13 (pyenv install 3.13, "
     "or set PYTHON313=/path/to/python3.13) and run devtools/setup.sh, which builds .venv-worker."

@@ -11,7 +11,8 @@ from devtools.plex_simulator import DEMO_MACHINE_ID, DEMO_OWNER_TOKEN
 from shared.plex.errors import PlexError, PlexErrorKind
 from shared.plex.gateway import PlexShare, SharingPermissions, parse_shares
 from shared.plex.transport import LastResponseRecorder, build_plex_session
-from tests.conftest import TEST_CLIENT_IDENTIFIER, make_gateway
+from tests.support.constants import TEST_CLIENT_IDENTIFIER
+from tests.support.containers import make_gateway
 
 SHARE_POST = "/api/servers/*/shared_servers"
 SHARE_ENDPOINT = "POST /api/servers/{machineId}/shared_servers"
@@ -124,6 +125,7 @@ def test_slow_reply_times_out_as_unavailable(simulator):
     assert time.monotonic() - started < 1.4
 
 
+@pytest.mark.integration  # connects to a closed local port
 def test_unreachable_plex_tv_is_unavailable():
     from devtools.plex_simulator import SimulatorClient
     from devtools.stack import free_port

@@ -11,13 +11,11 @@ from devtools.fault_proxy import FaultProxy
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
 from shared.access.grants import GrantStore
 from shared.config.settings import RateLimitSettings
-from shared.invites.links import InviteLinks
 from shared.invites.log import InviteLog, InviteOutcome
 from shared.invites.service import IdempotencyKeyReused, InviteSubmission
 from shared.limits.request_limits import RateLimited
-from shared.storage.tables import ACCESS, INVITE_LINKS, INVITE_LOG, Tables
-from tests.conftest import SERVICE_NOW, make_gateway
-from tests.test_invite_service import make_service
+from shared.storage.tables import ACCESS, INVITE_LOG, Tables
+from tests.support.containers import make_service
 
 SHARE_POST = "/api/servers/*/shared_servers"
 POST_ENDPOINT = "POST /api/servers/{machineId}/shared_servers"
@@ -27,9 +25,9 @@ def posts(simulator):
     return simulator.counts()["endpoints"].get(POST_ENDPOINT, 0)
 
 
-def test_double_submit_makes_one_plex_post_and_one_log_row(simulator, gateway, stores):
+def test_double_submit_makes_one_plex_post_and_one_log_row(simulator, container, gateway, stores):
     simulator.add_fault(SHARE_POST, None, delay_seconds=0.5)  # the second click lands while the first is at Plex
-    service = make_service(gateway, stores)
+    service = make_service(container)
     gateway.libraries()
     simulator.reset_counts()
     barrier = threading.Barrier(2)
@@ -47,8 +45,8 @@ def test_double_submit_makes_one_plex_post_and_one_log_row(simulator, gateway, s
     assert len(simulator.state()["shares"]) == 1
 
 
-def test_repeat_within_the_window_returns_the_first_result_without_plex(simulator, gateway, stores):
-    service = make_service(gateway, stores)
+def test_repeat_within_the_window_returns_the_first_result_without_plex(simulator, container, stores):
+    service = make_service(container)
     service.submit(InviteSubmission("bob", None, ""))
     simulator.reset_counts()
     again = service.submit(InviteSubmission("  BOB ", None, ""))
@@ -57,8 +55,8 @@ def test_repeat_within_the_window_returns_the_first_result_without_plex(simulato
     assert len(stores.log.recent(10)) == 1
 
 
-def test_idempotency_key_reused_for_another_identifier_is_refused(simulator, gateway, stores):
-    service = make_service(gateway, stores)
+def test_idempotency_key_reused_for_another_identifier_is_refused(simulator, container):
+    service = make_service(container)
     key = uuid.uuid4().hex
     service.submit(InviteSubmission("carol", None, "", key))
     assert service.submit(InviteSubmission("carol", None, "", key)).replayed
@@ -66,22 +64,22 @@ def test_idempotency_key_reused_for_another_identifier_is_refused(simulator, gat
         service.submit(InviteSubmission("dave_p", None, "", key))
 
 
-def test_lost_answer_is_checked_against_the_share_list_not_posted_again(simulator, gateway, stores):
+def test_lost_answer_is_checked_against_the_share_list_not_posted_again(simulator, container, gateway):
     gateway.libraries()
     simulator.add_fault(SHARE_POST, 502, after_processing=True)
     simulator.reset_counts()
-    result = make_service(gateway, stores).submit(InviteSubmission("dave_p", None, ""))
+    result = make_service(container).submit(InviteSubmission("dave_p", None, ""))
     assert result.outcome is InviteOutcome.INVITED
     assert posts(simulator) == 1, "the share existed, so the invite was not sent twice"
     assert simulator.counts()["endpoints"]["GET /api/v2/shared_servers/owned/{pending|accepted}"] >= 1
     assert [s["username"] for s in simulator.state()["shares"]] == ["dave_p"]
 
 
-def test_a_lost_answer_that_plex_tv_cannot_confirm_is_reported_as_unconfirmed_not_as_not_sent(simulator, gateway, stores):
+def test_a_lost_answer_that_plex_tv_cannot_confirm_is_reported_as_unconfirmed_not_as_not_sent(simulator, container, gateway, stores):
     gateway.libraries()
     simulator.add_fault(SHARE_POST, 502, method="POST", after_processing=True)
     simulator.add_fault("/api/v2/shared_servers/owned/*", 503, times=0)
-    service = make_service(gateway, stores, budget=0.5)
+    service = make_service(container, budget=0.5)
     result = service.submit(InviteSubmission("dave_p", None, ""))
     assert result.outcome is InviteOutcome.PLEX_UNCONFIRMED
     assert "didn't confirm" in result.message and "no invite was sent" not in result.message
@@ -94,28 +92,28 @@ def test_a_lost_answer_that_plex_tv_cannot_confirm_is_reported_as_unconfirmed_no
     assert len(simulator.state()["shares"]) == 1
 
 
-def test_a_failure_the_share_list_disproves_still_says_no_invite_was_sent(simulator, gateway, stores):
+def test_a_failure_the_share_list_disproves_still_says_no_invite_was_sent(simulator, container, gateway):
     gateway.libraries()
     simulator.add_fault(SHARE_POST, 502, method="POST", times=0)  # refused, never carried out
-    result = make_service(gateway, stores, budget=0.3).submit(InviteSubmission("dave_p", None, ""))
+    result = make_service(container, budget=0.3).submit(InviteSubmission("dave_p", None, ""))
     assert result.outcome is InviteOutcome.PLEX_UNAVAILABLE
     assert "no invite was sent" in result.message
     assert simulator.state()["shares"] == []
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(429, "0"), (503, None), (520, None)])
-def test_transient_faults_are_retried(simulator, gateway, stores, status, retry_after):
+def test_transient_faults_are_retried(simulator, container, gateway, status, retry_after):
     gateway.libraries()
     simulator.add_fault(SHARE_POST, status, times=2, retry_after=retry_after)
-    result = make_service(gateway, stores).submit(InviteSubmission("alice", None, ""))
+    result = make_service(container).submit(InviteSubmission("alice", None, ""))
     assert result.outcome is InviteOutcome.INVITED
     assert len(simulator.state()["shares"]) == 1
 
 
-def test_retries_stop_at_the_budget_and_the_failure_is_logged(simulator, gateway, stores):
+def test_retries_stop_at_the_budget_and_the_failure_is_logged(simulator, container, gateway, stores):
     gateway.libraries()
     simulator.add_fault(SHARE_POST, 503, times=0)
-    service = make_service(gateway, stores, budget=1.0)
+    service = make_service(container, budget=1.0)
     result = service.submit(InviteSubmission("alice", None, ""))
     assert result.outcome is InviteOutcome.PLEX_UNAVAILABLE
     assert posts(simulator) >= 2
@@ -124,19 +122,18 @@ def test_retries_stop_at_the_budget_and_the_failure_is_logged(simulator, gateway
     assert service.submit(InviteSubmission("alice", None, "")).outcome is InviteOutcome.INVITED, "a failure is not replayed"
 
 
-def test_retry_after_beyond_the_budget_gives_up_at_once(simulator, gateway, stores):
+def test_retry_after_beyond_the_budget_gives_up_at_once(simulator, container, gateway):
     gateway.libraries()
     simulator.add_fault(SHARE_POST, 429, times=0, retry_after="120")
-    result = make_service(gateway, stores, budget=2.0).submit(InviteSubmission("alice", None, ""))
+    result = make_service(container, budget=2.0).submit(InviteSubmission("alice", None, ""))
     assert result.outcome is InviteOutcome.PLEX_RATE_LIMITED
     assert result.retry_after == 120
     assert posts(simulator) == 1
 
 
-def test_invalid_token_opens_the_breaker_and_a_rotated_token_closes_it(simulator, stores):
-    token = ["revoked-token"]
-    gateway = make_gateway(simulator, token=lambda: token[0])
-    service = make_service(gateway, stores)
+def test_invalid_token_opens_the_breaker_and_a_rotated_token_closes_it(simulator, app_env, container, stores):
+    app_env["PLEX_TOKEN"] = "revoked-token"
+    service = make_service(container)
     assert service.submit(InviteSubmission("alice", None, "")).outcome is InviteOutcome.INVALID_OWNER_TOKEN
     simulator.reset_counts()
     paused = service.submit(InviteSubmission("bob", None, ""))
@@ -144,12 +141,12 @@ def test_invalid_token_opens_the_breaker_and_a_rotated_token_closes_it(simulator
     assert "paused" in paused.message and "owner" in paused.message
     assert simulator.plex_tv_requests() == 0, "plex.tv is not asked again while the breaker is open"
     assert [e.outcome for e in stores.log.recent(10)] == [InviteOutcome.INVALID_OWNER_TOKEN] * 2
-    token[0] = DEMO_OWNER_TOKEN
+    app_env["PLEX_TOKEN"] = DEMO_OWNER_TOKEN
     assert service.submit(InviteSubmission("carol", None, "")).outcome is InviteOutcome.INVITED
 
 
-def test_rate_limits_per_ip_and_per_identifier(simulator, gateway, stores):
-    service = make_service(gateway, stores, limits=RateLimitSettings(3, 0, 0, 0, 2))
+def test_rate_limits_per_ip_and_per_identifier(simulator, container, stores):
+    service = make_service(container, limits=RateLimitSettings(3, 0, 0, 0, 2))
     for name in ("alice", "bob", "carol"):
         service.submit(InviteSubmission(name, None, "203.0.113.1"))
     with pytest.raises(RateLimited) as caught:
@@ -177,19 +174,19 @@ def flaky_storage(backing_services):
     proxy.stop()
 
 
-def test_a_write_whose_answer_was_lost_is_retried_into_exactly_one_row(simulator, gateway, stores, flaky_storage):
+def test_a_write_whose_answer_was_lost_is_retried_into_exactly_one_row(simulator, container, flaky_storage):
     proxy, tables = flaky_storage
     log = InviteLog(lambda: tables.client(INVITE_LOG))
     proxy.fail("POST", rf"/{tables.name(INVITE_LOG)}", times=1, forward_first=True)
-    result = make_service(gateway, stores, invite_log=log).submit(InviteSubmission("alice", None, ""))
+    result = make_service(container, invite_log=log).submit(InviteSubmission("alice", None, ""))
     assert result.outcome is InviteOutcome.INVITED
     assert len(log.recent(10)) == 1
 
 
-def test_log_entries_survive_a_storage_outage_through_the_outbox(simulator, gateway, stores, flaky_storage):
+def test_log_entries_survive_a_storage_outage_through_the_outbox(simulator, container, flaky_storage):
     proxy, tables = flaky_storage
     log = InviteLog(lambda: tables.client(INVITE_LOG))
-    service = make_service(gateway, stores, invite_log=log)
+    service = make_service(container, invite_log=log)
     proxy.fail("POST", rf"/{tables.name(INVITE_LOG)}", times=0)
     result = service.submit(InviteSubmission("alice", None, ""))
     assert result.outcome is InviteOutcome.INVITED, "the guest gets the truth"
@@ -200,9 +197,9 @@ def test_log_entries_survive_a_storage_outage_through_the_outbox(simulator, gate
     assert sorted(e.identifier_normalized for e in log.recent(10)) == ["alice", "bob"]
 
 
-def test_more_concurrent_submissions_than_pool_threads_all_finish(simulator, gateway, stores):
+def test_more_concurrent_submissions_than_pool_threads_all_finish(simulator, container, gateway, stores):
     # The shared pool has 4 threads; each submission runs several storage writes side by side on it.
-    service = make_service(gateway, stores)
+    service = make_service(container)
     gateway.libraries()
     with ThreadPoolExecutor(24) as clients:
         results = list(clients.map(lambda i: service.submit(InviteSubmission(f"guest{i}@example.com", None, "")), range(24)))
@@ -211,13 +208,13 @@ def test_more_concurrent_submissions_than_pool_threads_all_finish(simulator, gat
     assert len(stores.log.recent(50)) == 24
 
 
-def test_time_limited_access_that_cannot_be_recorded_is_withdrawn_not_left_in_place(simulator, gateway, stores, flaky_storage):
+def test_time_limited_access_that_cannot_be_recorded_is_withdrawn_not_left_in_place(simulator, container, flaky_storage):
     proxy, tables = flaky_storage
-    links = InviteLinks(lambda: stores.tables.client(INVITE_LINKS), clock=lambda: SERVICE_NOW)
+    links = container.invite_links
     link = links.create(tier_id="default", max_uses=1, expires_at=None, access_days=7, note="a week")
     grants = GrantStore(lambda: tables.client(ACCESS))
     proxy.fail("PUT", rf"/{tables.name(ACCESS)}", times=0)
-    service = make_service(gateway, stores, grants=grants)
+    service = make_service(container, grants=grants)
     result = service.submit(InviteSubmission("alice", link.code, ""))
     assert result.outcome is InviteOutcome.NOT_RECORDED
     assert "nothing was shared" in result.message
@@ -228,9 +225,9 @@ def test_time_limited_access_that_cannot_be_recorded_is_withdrawn_not_left_in_pl
     assert grants.get("alice").expires_at is not None
 
 
-def test_an_email_that_table_keys_cannot_hold_is_recorded_and_found(simulator, gateway, stores):
-    service = make_service(gateway, stores)
+def test_an_email_that_table_keys_cannot_hold_is_recorded_and_found(simulator, container):
+    service = make_service(container)
     email = "a/b#c?d@example.com"
     assert service.submit(InviteSubmission(email, None, "")).outcome is InviteOutcome.INVITED
-    grant = GrantStore(lambda: stores.tables.client(ACCESS)).get(email)
+    grant = container.grants.get(email)
     assert grant is not None and grant.identifier == email
