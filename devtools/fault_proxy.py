@@ -11,7 +11,8 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from devtools.http_base import LocalHandler, LocalServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -25,17 +26,12 @@ class ProxyFault:
     hits: int = 0
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     server: FaultProxy
-    protocol_version = "HTTP/1.1"
+    methods = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "MERGE"})
 
-    def do_GET(self) -> None:
-        self._relay()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_MERGE = do_GET
-
-    def _relay(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def respond(self) -> None:
+        body = self.read_body()
         fault = self.server.take_fault(self.command, self.path)
         if fault is None or fault.forward_first:
             status, headers, payload = self._forward(body)
@@ -54,30 +50,15 @@ class _Handler(BaseHTTPRequestHandler):
             return error.code, dict(error.headers.items()), error.read()
 
     def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            if name.lower() not in _HOP_BY_HOP:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.send(status, [(name, value) for name, value in headers.items() if name.lower() not in _HOP_BY_HOP], payload)
 
 
-class FaultProxy(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FaultProxy(LocalServer):
     def __init__(self, target: str) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.target = target.rstrip("/")
         self._faults: list[ProxyFault] = []
         self._lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def fail(self, method: str, path_pattern: str, *, times: int = 1, forward_first: bool = False) -> None:
         with self._lock:
@@ -96,11 +77,3 @@ class FaultProxy(ThreadingHTTPServer):
                         self._faults.remove(fault)
                     return fault
         return None
-
-    def start(self) -> FaultProxy:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()

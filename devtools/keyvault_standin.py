@@ -17,7 +17,6 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from devtools.http_base import LocalHandler, LocalServer
 
 _SECRET_PATH = re.compile(r"/secrets/(?P<name>[0-9A-Za-z-]+)(?:/(?P<version>[0-9a-f]*))?/?")
 
@@ -63,19 +64,13 @@ class VaultState:
         self.lock = threading.Lock()
 
 
-class _VaultHandler(BaseHTTPRequestHandler):
-    server: _VaultServer
-    protocol_version = "HTTP/1.1"
+class _VaultHandler(LocalHandler):
+    server: _StateServer
+    methods = frozenset({"GET", "PUT"})
 
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
+    def respond(self) -> None:
         state = self.server.state
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         auth = self.headers.get("Authorization") or ""
         token = auth.removeprefix("Bearer ").strip()
         if token not in state.tokens:
@@ -112,72 +107,49 @@ class _VaultHandler(BaseHTTPRequestHandler):
         )
 
     def _send(self, status: int, data: object, challenge: str | None = None) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        headers = [("Content-Type", "application/json; charset=utf-8")]
         if challenge:
-            self.send_header("WWW-Authenticate", challenge)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+            headers.append(("WWW-Authenticate", challenge))
+        self.send(status, headers, json.dumps(data).encode())
 
 
-class _IdentityHandler(BaseHTTPRequestHandler):
-    server: _IdentityServer
-    protocol_version = "HTTP/1.1"
+class _IdentityHandler(LocalHandler):
+    server: _StateServer
+    methods = frozenset({"GET"})
 
-    def do_GET(self) -> None:
+    def respond(self) -> None:
         state = self.server.state
         query = parse_qs(urlsplit(self.path).query)
         if self.headers.get("X-IDENTITY-HEADER") != state.identity_header or not query.get("resource"):
-            payload = json.dumps({"error": "invalid_request"}).encode()
-            self.send_response(400)
+            self.send(400, [("Content-Type", "application/json")], json.dumps({"error": "invalid_request"}).encode())
         else:
             token = secrets.token_urlsafe(24)
             with state.lock:
                 state.tokens.add(token)
-            payload = json.dumps(
-                {
-                    "access_token": token,
-                    "expires_on": str(int(time.time()) + 3600),
-                    "resource": query["resource"][0],
-                    "token_type": "Bearer",
-                }
-            ).encode()
-            self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+            payload = {
+                "access_token": token,
+                "expires_on": str(int(time.time()) + 3600),
+                "resource": query["resource"][0],
+                "token_type": "Bearer",
+            }
+            self.send(200, [("Content-Type", "application/json")], json.dumps(payload).encode())
 
 
-class _VaultServer(ThreadingHTTPServer):
-    daemon_threads = True
-    state: VaultState
-
-
-class _IdentityServer(ThreadingHTTPServer):
-    daemon_threads = True
-    state: VaultState
+class _StateServer(LocalServer):
+    def __init__(self, handler: type[LocalHandler], state: VaultState) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.state = state
 
 
 class KeyVaultStandIn:
     def __init__(self, directory: Path) -> None:
         self.cert_path, key_path = make_certificate(directory)
         self.state = VaultState(secrets={}, tokens=set(), identity_header=secrets.token_hex(16))
-        self._vault = _VaultServer(("127.0.0.1", 0), _VaultHandler)
-        self._vault.state = self.state
+        self._vault = _StateServer(_VaultHandler, self.state)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_path, key_path)
         self._vault.socket = context.wrap_socket(self._vault.socket, server_side=True)
-        self._identity = _IdentityServer(("127.0.0.1", 0), _IdentityHandler)
-        self._identity.state = self.state
+        self._identity = _StateServer(_IdentityHandler, self.state)
 
     @property
     def vault_url(self) -> str:
@@ -197,10 +169,9 @@ class KeyVaultStandIn:
 
     def start(self) -> KeyVaultStandIn:
         for server in (self._vault, self._identity):
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            server.start()
         return self
 
     def stop(self) -> None:
         for server in (self._vault, self._identity):
-            server.shutdown()
-            server.server_close()
+            server.stop()

@@ -28,14 +28,12 @@ import inspect
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
@@ -44,6 +42,7 @@ import azure.functions as func
 from azure.functions.timer import TimerRequest
 
 from devtools.host_rules import FunctionMetadata, HostError, HttpRoute, LoadedFunctions, decode_path, find_route, load_functions
+from devtools.http_base import LocalHandler, LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_PYTHON = ROOT / ".venv-worker" / "bin" / "python"
@@ -169,14 +168,8 @@ class Loaded:
     handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
-class FunctionsHost(ThreadingHTTPServer):
-    daemon_threads = True
-    # The default backlog of 5 resets connections under a burst of concurrent clients.
-    request_queue_size = 128
-
+class FunctionsHost(LocalServer):
     def __init__(self, address: tuple[str, int], loaded: Loaded, custom_headers: Mapping[str, str]) -> None:
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
         self.loaded = loaded
         self.custom_headers = dict(custom_headers)
@@ -243,17 +236,9 @@ def response_parts(response: func.HttpResponse) -> tuple[list[tuple[str, str]], 
     return list(collapsed.values()), list(cookies)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     server: FunctionsHost
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle's algorithm on, a kept-alive connection then
-    # waits for the client's delayed ACK (about 40 ms on Linux) before the body is sent.
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_GET
+    methods = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"})
 
     def _read_body(self) -> bytes | None:
         """The body the function gets, or None when the request was refused (the answer is already sent)."""
@@ -276,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self.rfile.read(size + 2)
 
-    def _dispatch(self) -> None:
+    def respond(self) -> None:
         started = time.perf_counter()
         if len(self.path.encode()) > MAX_URL_BYTES:
             self.close_connection = True
@@ -341,19 +326,10 @@ class _Handler(BaseHTTPRequestHandler):
         threading.Thread(target=_run_in_background, args=(function, loaded.handlers[function.name]), daemon=True).start()
 
     def _send(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-        self.send_response(status)
         present = {name.lower() for name, _ in headers}
         # CustomHttpHeadersMiddleware: TryAdd ignoring case, so the function's own header wins; 404/500 get them too.
         extra = [(n, v) for n, v in self.server.custom_headers.items() if n.lower() not in present]
-        for name, value in headers + extra:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # one line per request is logged in _dispatch
+        self.send(status, headers + extra, payload)  # one line per request is logged in respond()
 
 
 def _run_in_background(function: FunctionMetadata, handler: Callable[..., Any]) -> None:

@@ -9,10 +9,10 @@ import re
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
+from devtools.http_base import LocalHandler, LocalServer
 from devtools.plex_sim.control import CONTROL_PREFIX, control
 from devtools.plex_sim.plextv import PlexTv
 from devtools.plex_sim.pms import PMS_PREFIX, MediaServer
@@ -153,28 +153,13 @@ def _fault_reply(fault: Fault) -> Reply:
     return Reply(fault.status, f"<html><body><h1>{fault.status} Error</h1></body></html>", HTML, headers)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     server: SimulatorServer
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; without this a kept-alive client waits ~40 ms for a delayed ACK.
-    disable_nagle_algorithm = True
+    methods = frozenset({"GET", "POST", "PUT", "DELETE"})
 
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def _dispatch(self) -> None:
+    def respond(self) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         if parts.path.startswith(CONTROL_PREFIX):
             try:
                 status, data = control(self.server.state, self.command, parts.path[len(CONTROL_PREFIX) :], body)
@@ -187,27 +172,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, response_headers, text)
 
     def _send(self, status: int, headers: dict[str, str], text: str) -> None:
-        payload = text.encode("utf-8")
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
-            reason = "Unknown"
-        self.send_response(status, reason)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
+            reason = "Unknown"  # plex.tv's odd statuses (520, 522) still get a reason phrase
+        self.send(status, headers.items(), text.encode("utf-8"), reason=reason)
 
 
-class SimulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default of 5 resets connections under load
-
+class SimulatorServer(LocalServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> None:
         super().__init__((host, port), _Handler)
         self.verbose = verbose
@@ -216,8 +188,7 @@ class SimulatorServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return self.url
 
 
 def main() -> None:
