@@ -60,9 +60,9 @@ def rate_limit_overrides(app_settings: Mapping[str, str]) -> dict[str, str]:
 
 
 def start_simulator(stack: LocalStack, port: int, latency_s: float) -> Service:
-    """The Plex simulator with the injected latency, as devtools.bench_simulator runs it (TCP_NODELAY on)."""
+    """The Plex simulator with the injected latency."""
     url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "devtools.bench_simulator", "--port", str(port), "--latency", str(latency_s)]
+    args = [sys.executable, "-m", "devtools.plex_simulator", "--port", str(port), "--latency", str(latency_s)]
     return stack._spawn("plex-simulator", args, url, ready_url=url + "/__sim/counts", timeout=30)
 
 

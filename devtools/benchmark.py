@@ -4,7 +4,8 @@
 
 Starts the Plex simulator (with injected plex.tv latency), Azurite and local functions hosts, talks to
 the hosts over HTTP on 127.0.0.1, prints one table plus PASS/MISS lines, and writes the results as
-JSON and Markdown (the run before is kept as previous.*, so a change can be compared with it).
+JSON and Markdown. The run before is moved to previous.*, which git ignores (only latest.* is committed;
+history holds the runs before), and latest.md compares the two.
 """
 
 from __future__ import annotations
@@ -304,7 +305,7 @@ class OtherCpu:
         t = os.times()
         return t.user + t.system + t.children_user + t.children_system
 
-    def stop(self, wall_seconds: float) -> float | None:
+    def stop(self) -> float | None:
         busy, own = self._busy(), self._own()
         if busy is None or self._start[0] is None:
             return None
@@ -393,8 +394,8 @@ def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
         "guest behind the platform's front end; with 'no address' none is sent, so every invite counts against the same "
         "rate-limit entity. Afterwards the invite log rows and the simulator's shares for those identifiers are counted. "
         "The hosts, Azurite, the simulator and the clients all share the machine's cores.",
-        "- The simulator is started with TCP_NODELAY (`devtools/bench_simulator.py`): it writes headers and body separately, "
-        "and with Nagle's algorithm on, each response on a kept-alive connection would wait about 40 ms for a delayed ACK.",
+        "- The local servers (`devtools/http_base.py`) set TCP_NODELAY: they write headers and body separately, and with "
+        "Nagle's algorithm on, each response on a kept-alive connection would wait about 40 ms for a delayed ACK.",
         "- Storage is Azurite, in memory, on the same machine: absolute storage times differ from Azure Table Storage.",
         "",
     ]
@@ -484,7 +485,7 @@ def run(args: argparse.Namespace, argv: Sequence[str], out: Callable[[str], None
         signal.signal(signal.SIGTERM, previous_handlers[0])
         signal.signal(signal.SIGINT, previous_handlers[1])
     wall = progress.elapsed()
-    host["otherCpuSeconds"] = other_cpu.stop(wall)
+    host["otherCpuSeconds"] = other_cpu.stop()
     host["otherCpuShare"] = None if host["otherCpuSeconds"] is None else host["otherCpuSeconds"] / (wall * (os.cpu_count() or 1))
     report = {
         "version": 1,

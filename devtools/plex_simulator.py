@@ -23,7 +23,6 @@ from devtools.plex_sim import (
     main,
 )
 from devtools.plex_sim.plextv import ALREADY_SHARING
-from devtools.plex_sim.server import _Handler
 
 __all__ = [
     "ALREADY_SHARING",
@@ -41,7 +40,6 @@ __all__ = [
     "SimulatorClient",
     "SimulatorServer",
     "SimulatorState",
-    "_Handler",
     "main",
 ]
 

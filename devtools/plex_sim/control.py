@@ -103,9 +103,6 @@ class SimulatorClient:
     def plex_tv_requests(self) -> int:
         return int(self.counts()["plexTv"])
 
-    def set_latency(self, seconds: float) -> None:
-        self._call("POST", "/latency", {"seconds": seconds})
-
     def add_fault(
         self,
         path: str,
@@ -135,9 +132,6 @@ class SimulatorClient:
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
-
-    def add_account(self, username: str, email: str, verified: bool = True) -> dict[str, Any]:
-        return self._call("POST", "/accounts", {"username": username, "email": email, "verified": verified})
 
     def set_owner(self, **fields: object) -> None:
         self._call("POST", "/owner", fields)
