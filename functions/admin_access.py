@@ -6,14 +6,16 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
+from functions import inputs
 from functions.admin_http import admin_only
-from functions.http import RequestError, api_endpoint, iso_utc, json_response, read_json_object
+from functions.http import api_endpoint, iso_utc, json_response, read_json_object
 from shared.access.grants import Grant
-from shared.access.tiers import Tier, TierError
-from shared.access.users import PortalUser, UserAccessError
+from shared.access.tiers import Tier
+from shared.access.users import PortalUser
 from shared.admin.sessions import AdminSession
 from shared.container import get_container
-from shared.invites.links import InviteLink, InviteLinkError
+from shared.errors import DomainError
+from shared.invites.links import InviteLink
 from shared.plex.gateway import SharingPermissions
 
 bp = func.Blueprint()
@@ -43,19 +45,15 @@ def list_invite_links(req: func.HttpRequest, session: AdminSession) -> func.Http
 def create_invite_link(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     body = read_json_object(req)
     container = get_container()
-    tier_id = _text(body, "tierId") or "default"
-    try:
-        tier = container.tiers.get(tier_id)
-        link = container.invite_links.create(
-            tier_id=tier.id,
-            max_uses=_int(body, "maxUses", 1),
-            expires_at=_datetime(body, "expiresAt"),
-            access_days=_int(body, "accessDays", 0),
-            note=_text(body, "note"),
-            code=_text(body, "code"),
-        )
-    except (InviteLinkError, TierError) as exc:
-        raise RequestError(400, exc.code, exc.message, field=getattr(exc, "field", None)) from None
+    tier = container.tiers.get(inputs.text(body, "tierId") or "default")
+    link = container.invite_links.create(
+        tier_id=tier.id,
+        max_uses=inputs.whole_number(body, "maxUses", 1),
+        expires_at=inputs.moment(body, "expiresAt"),
+        access_days=inputs.whole_number(body, "accessDays", 0),
+        note=inputs.text(body, "note"),
+        code=inputs.text(body, "code"),
+    )
     return json_response(_link(link, {tier.id: tier.name}), 201)
 
 
@@ -71,9 +69,7 @@ def delete_invite_link(req: func.HttpRequest, session: AdminSession) -> func.Htt
 @api_endpoint
 @admin_only(changes_state=True)
 def set_code_required(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    required = read_json_object(req).get("required")
-    if not isinstance(required, bool):
-        raise RequestError(400, "invalid_field", "required must be true or false.", field="required")
+    required = inputs.flag(read_json_object(req), "required")
     container = get_container()
     container.runtime_settings.set_invite_code_required(required)
     return json_response({"codeRequired": container.invite_service.invite_code_required()})
@@ -94,13 +90,13 @@ def list_tiers(req: func.HttpRequest, session: AdminSession) -> func.HttpRespons
 @admin_only(changes_state=True)
 def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     body = read_json_object(req)
-    section_ids = body.get("sectionIds")
-    if not isinstance(section_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in section_ids):
-        raise RequestError(400, "invalid_section_ids", "sectionIds must be a list of library ids.", field="sectionIds")
+    section_ids = inputs.library_ids(body)
     container = get_container()
     known = {library.id for library in container.library_catalog.view().items}
     if known and not set(section_ids) <= known:
-        raise RequestError(400, "unknown_library", "Some of those libraries aren't on the server. Refresh the list and choose again.")
+        raise DomainError(
+            "unknown_library", "Some of those libraries aren't on the server. Refresh the list and choose again.", field="sectionIds"
+        )
     permissions = SharingPermissions(
         allow_sync=body.get("allowSync") is True,
         allow_camera_upload=body.get("allowCameraUpload") is True,
@@ -108,11 +104,8 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
     )
     tier_id = req.route_params.get("tier_id") or ""
     if req.method == "PUT" and not tier_id:
-        raise RequestError(400, "tier_id_required", "Say which tier to change: PUT /api/manage/tiers/{id}.")
-    try:
-        tier = container.tiers.save(_text(body, "name"), section_ids, permissions, tier_id=tier_id)
-    except TierError as exc:
-        raise RequestError(400, exc.code, exc.message) from None
+        raise DomainError("tier_id_required", "Say which tier to change: PUT /api/manage/tiers/{id}.")
+    tier = container.tiers.save(inputs.text(body, "name"), section_ids, permissions, tier_id=tier_id)
     return json_response(_tier(tier), 200 if tier_id else 201)
 
 
@@ -120,10 +113,7 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
 @api_endpoint
 @admin_only(changes_state=True)
 def delete_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    try:
-        get_container().tiers.delete(req.route_params.get("tier_id", ""))
-    except TierError as exc:
-        raise RequestError(400, exc.code, exc.message) from None
+    get_container().tiers.delete(req.route_params.get("tier_id", ""))
     return json_response({})
 
 
@@ -142,10 +132,7 @@ def list_users(req: func.HttpRequest, session: AdminSession) -> func.HttpRespons
 @api_endpoint
 @admin_only(changes_state=True)
 def revoke_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    try:
-        grant = get_container().user_access.revoke(req.route_params.get("identifier", ""))
-    except UserAccessError as exc:
-        raise RequestError(409, exc.code, exc.message) from None
+    grant = get_container().user_access.revoke(req.route_params.get("identifier", ""))
     return json_response(_grant(grant))
 
 
@@ -156,47 +143,15 @@ def change_user(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
     body = read_json_object(req)
     identifier = req.route_params.get("identifier", "")
     access = get_container().user_access
-    try:
-        grant = None
-        if "tierId" in body:
-            grant = access.change_tier(identifier, _text(body, "tierId"))
-        if "extendDays" in body:
-            grant = access.extend(identifier, _int(body, "extendDays", 0))
-    except (UserAccessError, TierError) as exc:
-        raise RequestError(409, exc.code, exc.message) from None
+    grant = access.change_tier(identifier, inputs.text(body, "tierId")) if "tierId" in body else None
+    if "extendDays" in body:
+        grant = access.extend(identifier, inputs.whole_number(body, "extendDays", 0))
     if grant is None:
-        raise RequestError(400, "nothing_to_change", "Send tierId, extendDays, or both.")
+        raise DomainError("nothing_to_change", "Send tierId, extendDays, or both.")
     return json_response(_grant(grant))
 
 
 # -- shapes ------------------------------------------------------------------------
-
-
-def _text(body: dict[str, object], name: str) -> str:
-    value = body.get(name) or ""
-    if not isinstance(value, str) or len(value) > 500:
-        raise RequestError(400, "invalid_field", f"{name} must be text of at most 500 characters.", field=name)
-    return value.strip()
-
-
-def _int(body: dict[str, object], name: str, default: int) -> int:
-    value = body.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:
-        raise RequestError(400, "invalid_field", f"{name} must be a whole number of 0 or more.", field=name)
-    return value
-
-
-def _datetime(body: dict[str, object], name: str) -> datetime | None:
-    value = body.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise RequestError(400, "invalid_field", f"{name} must be a date and time like 2026-12-31T23:59:00Z.", field=name) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _link(link: InviteLink, tier_names: dict[str, str]) -> dict[str, object]:

@@ -6,34 +6,15 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from functions.admin_http import (
-    DEVICE_COOKIE,
-    admin_only,
-    auth_error_response,
-    cleared_session_cookie,
-    device_cookie,
-    read_cookie,
-    session_cookie,
-)
-from functions.http import RequestError, api_endpoint, client_ip, iso_utc, json_response, read_json_object
-from shared.admin.auth import AuthError, LoginAttempt
+from functions import inputs
+from functions.admin_http import admin_only
+from functions.cookies import DEVICE_COOKIE, cleared_session_cookie, device_cookie, read_cookie, session_cookie
+from functions.http import api_endpoint, client_ip, iso_utc, json_response, read_json_object
+from shared.admin.auth import LoginAttempt
 from shared.admin.sessions import AdminSession
 from shared.container import get_container
 
 bp = func.Blueprint()
-
-MAX_FIELD_LENGTH = 1024
-
-
-def _text(body: dict[str, object], name: str, *, required: bool = False) -> str:
-    value = body.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str) or len(value) > MAX_FIELD_LENGTH:
-        raise RequestError(400, "invalid_field", f"{name} must be text of at most {MAX_FIELD_LENGTH} characters.", field=name)
-    if required and not value:
-        raise RequestError(400, "field_required", f"Enter your {name}.", field=name)
-    return value
 
 
 def _session_body(session: AdminSession, totp_enabled: bool) -> dict[str, object]:
@@ -51,17 +32,14 @@ def admin_login(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
     container = get_container()
     attempt = LoginAttempt(
-        username=_text(body, "username", required=True),
-        password=_text(body, "password", required=True),
-        totp_code=_text(body, "totpCode"),
-        recovery_code=_text(body, "recoveryCode"),
+        username=inputs.text(body, "username", required=True),
+        password=inputs.secret(body, "password", required=True),
+        totp_code=inputs.text(body, "totpCode"),
+        recovery_code=inputs.secret(body, "recoveryCode"),
         client_ip=client_ip(req, container.settings.trusted_proxy_hops),
         device_token=read_cookie(req, DEVICE_COOKIE),
     )
-    try:
-        signed_in = container.admin_auth.login(attempt, req.headers.get("Origin") or "", req.headers.get("Referer") or "")
-    except AuthError as exc:
-        return auth_error_response(exc)
+    signed_in = container.admin_auth.login(attempt, req.headers.get("Origin") or "", req.headers.get("Referer") or "")
     session = signed_in.session
     max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
     response = json_response(
@@ -100,11 +78,8 @@ def admin_session(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
 @admin_only(changes_state=True)
 def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     # While two-step sign-in is on, setting up a new authenticator needs a current or recovery code.
-    code = _text(read_json_object(req), "code") if req.get_body() else ""
-    try:
-        enrolment = get_container().admin_auth.start_totp_enrolment(session, code)
-    except AuthError as exc:
-        raise _wrong_code(exc) from None
+    code = inputs.secret(read_json_object(req), "code") if req.get_body() else ""
+    enrolment = get_container().admin_auth.start_totp_enrolment(session, code)
     return json_response({"secret": enrolment.secret, "otpauthUri": enrolment.uri, "qrSvg": enrolment.qr_svg})
 
 
@@ -112,11 +87,8 @@ def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpR
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    code = _text(read_json_object(req), "code", required=True)
-    try:
-        recovery_codes, session = get_container().admin_auth.confirm_totp_enrolment(session, code)
-    except AuthError as exc:
-        raise _wrong_code(exc) from None
+    code = inputs.text(read_json_object(req), "code", required=True)
+    recovery_codes, _ = get_container().admin_auth.confirm_totp_enrolment(session, code)
     return json_response({"recoveryCodes": recovery_codes})
 
 
@@ -124,14 +96,6 @@ def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.Htt
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_totp_disable(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    code = _text(read_json_object(req), "code", required=True)
-    try:
-        get_container().admin_auth.disable_totp(session, code)
-    except AuthError as exc:
-        raise _wrong_code(exc) from None
+    code = inputs.secret(read_json_object(req), "code", required=True)
+    get_container().admin_auth.disable_totp(session, code)
     return json_response({})
-
-
-def _wrong_code(exc: AuthError) -> RequestError:
-    # A wrong code while signed in is a form error, not a lost session.
-    return RequestError(400, str(exc.failure), exc.message, field=exc.field)

@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
+from functions import inputs
 from functions.admin_http import admin_only
-from functions.http import RequestError, api_endpoint, iso_utc, json_response, read_json_object
+from functions.http import api_endpoint, iso_utc, json_response, read_json_object
 from shared.admin.sessions import AdminSession
 from shared.container import get_container
+from shared.errors import DomainError
 from shared.invites.counters import InviteTotals
 from shared.invites.export import invites_csv
 from shared.invites.log import InviteOutcome, InviteRecord
-from shared.plex.libraries import InvalidLibrarySelection, LibraryView
+from shared.plex.libraries import LibraryView
 from shared.plex.status import PlexStatus
 
 bp = func.Blueprint()
@@ -52,7 +54,7 @@ def admin_dashboard(req: func.HttpRequest, session: AdminSession) -> func.HttpRe
 def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     outcome = (req.params.get("outcome") or "").strip()
     if outcome and outcome not in set(InviteOutcome):
-        raise RequestError(400, "invalid_outcome", f"Unknown outcome {outcome[:40]!r}. Use one of: {', '.join(InviteOutcome)}.")
+        raise DomainError("invalid_outcome", f"Unknown outcome {outcome[:40]!r}. Use one of: {', '.join(InviteOutcome)}.")
     prefix = (req.params.get("identifier") or "").strip().lower()[:254]
     invite_log = get_container().invite_log
     if req.params.get("format") == "csv":
@@ -76,13 +78,7 @@ def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    ids = read_json_object(req).get("sectionIds")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise RequestError(400, "invalid_section_ids", "sectionIds must be a list of library ids.", field="sectionIds")
-    try:
-        view = get_container().library_catalog.select(ids)
-    except InvalidLibrarySelection as exc:
-        raise RequestError(400, exc.code, exc.message, field="sectionIds") from None
+    view = get_container().library_catalog.select(inputs.library_ids(read_json_object(req)))
     return json_response({"libraries": _libraries(view)})
 
 
@@ -100,7 +96,7 @@ def _limit(raw: str | None) -> int:
     if not raw:
         return 50
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise RequestError(400, "invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+        raise DomainError("invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return int(raw)
 
 
@@ -118,7 +114,7 @@ def _decode_cursor(raw: str | None) -> dict[str, str] | None:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         cursor = None
     if not isinstance(cursor, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cursor.items()):
-        raise RequestError(400, "invalid_cursor", "That page link is no longer valid. Start again from the first page.")
+        raise DomainError("invalid_cursor", "That page link is no longer valid. Start again from the first page.")
     return cursor
 
 

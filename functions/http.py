@@ -6,6 +6,7 @@ import contextvars
 import functools
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -16,9 +17,10 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
-from shared.config.settings import SetupRequired
+from functions.cookies import cleared_session_cookie
+from shared.errors import DomainError, ErrorKind
 from shared.limits.client_address import client_from_forwarded_for
-from shared.plex.errors import PlexError, PlexErrorKind
+from shared.plex.errors import PlexError
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("helpr.requests")
@@ -156,14 +158,13 @@ def _run(handler: Callable[[func.HttpRequest], func.HttpResponse], req: func.Htt
         return handler(req)
     except RequestError as exc:
         return error_response(exc.status, exc.code, exc.message, field=exc.field, headers=exc.headers)
-    except SetupRequired as exc:
-        log.error("Setup required: missing %s", ", ".join(exc.missing))
-        return error_response(503, "setup_required", exc.message)
     except PlexError as exc:
         log.warning("Plex failed in %s: %s", handler.__name__, exc.kind)
-        code, message = _PLEX_ERROR_ANSWERS.get(exc.kind, _PLEX_ERROR_ANSWERS[PlexErrorKind.UNEXPECTED])
-        retry_after = str(max(1, round(exc.retry_after))) if exc.retry_after else "60"
-        return error_response(503, code, message.format(detail=exc.detail), headers={"Retry-After": retry_after})
+        return domain_error_response(exc.as_domain_error())
+    except DomainError as exc:
+        if exc.kind is ErrorKind.UNAVAILABLE:
+            log.error("%s in %s: %s", exc.code, handler.__name__, exc.message)
+        return domain_error_response(exc)
     except AzureError as exc:
         log.error("Table Storage failed: %s", type(exc).__name__)
         return error_response(
@@ -177,16 +178,28 @@ def _run(handler: Callable[[func.HttpRequest], func.HttpResponse], req: func.Htt
         return error_response(500, "internal_error", "Something went wrong on our side. Please try again in a minute.")
 
 
-# What the admin reads when a call needed plex.tv and didn't get an answer it could use.
-_PLEX_ERROR_ANSWERS: dict[PlexErrorKind, tuple[str, str]] = {
-    PlexErrorKind.INVALID_TOKEN: (
-        "plex_token_rejected",
-        "plex.tv rejected the owner's Plex token. Put a new token in Key Vault (plex-token) or PLEX_TOKEN, then try again.",
-    ),
-    PlexErrorKind.UNAVAILABLE: ("plex_unreachable", "{detail}. Nothing was changed; try again in a minute."),
-    PlexErrorKind.RATE_LIMITED: ("plex_rate_limited", "plex.tv is rate-limiting requests. Nothing was changed; try again in a minute."),
-    PlexErrorKind.UNEXPECTED: ("plex_error", "plex.tv answered something unexpected: {detail}"),
+# The one place a domain error becomes an HTTP status.
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.UNPROCESSABLE: 422,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UNAVAILABLE: 503,
 }
+
+
+def domain_error_response(exc: DomainError) -> func.HttpResponse:
+    headers: dict[str, str] = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    elif exc.kind is ErrorKind.UNAVAILABLE and exc.code != "setup_required":
+        headers["Retry-After"] = "60"
+    if exc.kind is ErrorKind.UNAUTHENTICATED and exc.code == "not_authenticated":
+        headers["Set-Cookie"] = cleared_session_cookie()  # the browser's cookie is no good any more
+    return error_response(STATUS_BY_KIND[exc.kind], exc.code, exc.message, field=exc.field, headers=headers)
 
 
 def client_ip(req: func.HttpRequest, trusted_hops: int) -> str:

@@ -6,11 +6,10 @@ import azure.functions as func
 
 from functions.http import api_endpoint, client_ip, error_response, json_response, note_outcome, read_json_object
 from shared.container import get_container
+from shared.errors import DomainError
 from shared.invites.log import InviteOutcome
 from shared.invites.service import InviteResult, InviteSubmission
-from shared.invites.validation import InvalidInput
 from shared.limits.rate_limits import retry_after_header
-from shared.limits.request_limits import RateLimited
 
 bp = func.Blueprint()
 
@@ -45,21 +44,14 @@ def create_invite(req: func.HttpRequest) -> func.HttpResponse:
     container = get_container()
     idempotency_key = (req.headers.get("Idempotency-Key") or "").strip()
     if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        return error_response(400, "invalid_idempotency_key", f"Idempotency-Key may have at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.")
+        raise DomainError("invalid_idempotency_key", f"Idempotency-Key may have at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.")
     submission = InviteSubmission(
         body.get("identifier"),
         body.get("inviteCode"),
         client_ip(req, container.settings.trusted_proxy_hops),
         idempotency_key,
     )
-    try:
-        result = container.invite_service.submit(submission)
-    except InvalidInput as exc:
-        status = 422 if exc.code == "idempotency_key_reused" else 400
-        return error_response(status, exc.code, exc.message, field=exc.field)
-    except RateLimited as exc:
-        return error_response(429, "rate_limited", exc.message, headers={"Retry-After": retry_after_header(exc.retry_after)})
-    return _response_for(result)
+    return _response_for(container.invite_service.submit(submission))
 
 
 def _response_for(result: InviteResult) -> func.HttpResponse:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import azure.functions as func
-from azure.core.exceptions import AzureError
 
-from functions.http import api_endpoint, client_ip, error_response, json_response
+from functions.http import api_endpoint, client_ip, json_response
 from shared.container import Container, get_container
-from shared.limits.rate_limits import retry_after_header
-from shared.limits.request_limits import RateLimited
 from shared.plex.errors import PlexError
 
 bp = func.Blueprint()
@@ -23,12 +20,7 @@ _OPENAPI = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")
 def site_config(req: func.HttpRequest) -> func.HttpResponse:
     container = get_container()
     settings = container.settings
-    try:
-        container.request_limits.check_api_call(client_ip(req, settings.trusted_proxy_hops))
-    except RateLimited as exc:
-        return error_response(429, "rate_limited", exc.message, headers={"Retry-After": retry_after_header(exc.retry_after)})
-    except AzureError:
-        pass  # fails open: the form's config reveals nothing and sends nothing to Plex
+    container.request_limits.check_api_call(client_ip(req, settings.trusted_proxy_hops))
     return json_response(
         {
             "serverName": settings.server_display_name or _plex_server_name(container),

@@ -13,6 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.errors import DomainError, ErrorKind
 from shared.storage import registry
 from shared.storage.entities import EntityMapper
 
@@ -48,8 +49,14 @@ class Grant:
     row_key: str = ""  # where it is stored: rows written before keys were hashed keep theirs
 
 
-class GrantConflict(Exception):
+class GrantConflict(DomainError):
     """Someone else changed the grant first."""
+
+    default_kind = ErrorKind.CONFLICT
+
+    def __init__(self, identifier: str) -> None:
+        super().__init__("changed_meanwhile", "This person's access was changed at the same moment. Reload the list and try again.")
+        self.identifier = identifier
 
 
 class GrantStore:

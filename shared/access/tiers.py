@@ -12,6 +12,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.config.runtime_settings import RuntimeSettings
+from shared.errors import DomainError
 from shared.plex.gateway import SharingPermissions
 from shared.storage import registry
 from shared.storage.entities import EntityMapper
@@ -21,11 +22,8 @@ DEFAULT_TIER_ID = "default"
 MAX_NAME_LENGTH = 60
 
 
-class TierError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class TierError(DomainError):
+    """A tier that doesn't exist, or a change a tier can't take."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class TierStore:
         try:
             return _tier_from(self._table().get_entity(PARTITION, tier_id))
         except ResourceNotFoundError:
-            raise TierError("unknown_tier", "That tier doesn't exist any more. Choose another one.") from None
+            raise TierError("unknown_tier", "That tier doesn't exist any more. Choose another one.", field="tierId") from None
 
     def list(self) -> list[Tier]:
         named = [_tier_from(e) for e in self._table().query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION})]

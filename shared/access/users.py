@@ -10,17 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 from shared.access.grants import Grant, GrantConflict, GrantStatus, GrantStore
 from shared.access.tiers import TierStore
+from shared.errors import DomainError, ErrorKind
 from shared.plex.errors import PlexError
 from shared.plex.gateway import PlexGateway, PlexShare
 
 log = logging.getLogger(__name__)
 
 
-class UserAccessError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class UserAccessError(DomainError):
+    """What can't be done to a person's access now (no active access, no share left)."""
+
+    default_kind = ErrorKind.CONFLICT
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class UserAccess:
 
     def extend(self, identifier: str, days: int) -> Grant:
         if not 1 <= days <= 3650:
-            raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.")
+            raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.", kind=ErrorKind.INVALID, field="extendDays")
         grant = self._active(identifier)
         base = max(grant.expires_at or self._clock(), self._clock())
         return self._grants.update(replace(grant, expires_at=base + timedelta(days=days)))

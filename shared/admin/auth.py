@@ -17,6 +17,7 @@ from shared.admin.passwords import UnsupportedHash, decoy_for, verify_password
 from shared.admin.sessions import AdminSession, SessionStore
 from shared.admin.throttle import LoginThrottle, login_subjects
 from shared.config.settings import SetupRequired
+from shared.errors import DomainError, ErrorKind
 
 TOTP_ISSUER = "Helpr"
 
@@ -31,13 +32,29 @@ class AuthFailure(StrEnum):
     CSRF_TOKEN_INVALID = "csrf_token_invalid"
 
 
-class AuthError(Exception):
-    def __init__(self, failure: AuthFailure, message: str, *, retry_after: float | None = None, field: str | None = None) -> None:
-        super().__init__(message)
+_KIND_BY_FAILURE = {
+    AuthFailure.INVALID_CREDENTIALS: ErrorKind.UNAUTHENTICATED,
+    AuthFailure.SECOND_FACTOR_REQUIRED: ErrorKind.UNAUTHENTICATED,
+    AuthFailure.INVALID_SECOND_FACTOR: ErrorKind.UNAUTHENTICATED,
+    AuthFailure.NOT_AUTHENTICATED: ErrorKind.UNAUTHENTICATED,
+    AuthFailure.TOO_MANY_ATTEMPTS: ErrorKind.RATE_LIMITED,
+    AuthFailure.ORIGIN_MISMATCH: ErrorKind.FORBIDDEN,
+    AuthFailure.CSRF_TOKEN_INVALID: ErrorKind.FORBIDDEN,
+}
+
+
+class AuthError(DomainError):
+    def __init__(
+        self,
+        failure: AuthFailure,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        field: str | None = None,
+        kind: ErrorKind | None = None,
+    ) -> None:
+        super().__init__(str(failure), message, kind=kind or _KIND_BY_FAILURE[failure], field=field, retry_after=retry_after)
         self.failure = failure
-        self.message = message
-        self.retry_after = retry_after
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -219,6 +236,7 @@ class AdminAuth:
                     AuthFailure.INVALID_SECOND_FACTOR,
                     "Enter a current code from your authenticator app, or a recovery code, to set up a new one.",
                     field="code",
+                    kind=ErrorKind.INVALID,  # a form error while signed in, not a lost session
                 )
             state = proven
         secret = totp.new_secret()
@@ -235,6 +253,7 @@ class AdminAuth:
                 AuthFailure.INVALID_SECOND_FACTOR,
                 "That code doesn't match. Scan the QR code again and enter the current code.",
                 field="code",
+                kind=ErrorKind.INVALID,
             )
         recovery_codes = totp.new_recovery_codes()
         saved = self._accounts.save(
@@ -254,7 +273,12 @@ class AdminAuth:
         state = self._accounts.second_factor(session.username)
         used = self._use_second_factor(state, *_code_kinds(code)) if state.enabled else None
         if used is None:
-            raise AuthError(AuthFailure.INVALID_SECOND_FACTOR, "That code isn't valid, so two-step sign-in stays on.", field="code")
+            raise AuthError(
+                AuthFailure.INVALID_SECOND_FACTOR,
+                "That code isn't valid, so two-step sign-in stays on.",
+                field="code",
+                kind=ErrorKind.INVALID,
+            )
         saved = self._accounts.save(session.username, SecondFactor(session_epoch=used.session_epoch + 1, etag=used.etag))
         return self._sessions.rebind(session, self._credential_version(self._stored_hash(), saved))
 

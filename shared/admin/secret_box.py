@@ -16,13 +16,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.config.settings import SetupRequired
+from shared.errors import DomainError, ErrorKind
 
 _PREFIX = "v1:"
 MIN_KEY_LENGTH = 32
 
 
-class UnreadableSecret(Exception):
+class UnreadableSecret(DomainError):
     """Stored ciphertext that this key can't open (the key was changed, or the value was tampered with)."""
+
+    default_kind = ErrorKind.UNAVAILABLE
+
+    def __init__(self, message: str) -> None:
+        super().__init__("secret_unreadable", message)
 
 
 class SecretBox:
@@ -44,7 +50,10 @@ class SecretBox:
         try:
             return AESGCM(self._derive(b"helpr totp secret v1")).decrypt(raw[:12], raw[12:], _PREFIX.encode()).decode()
         except InvalidTag:
-            raise UnreadableSecret("the stored TOTP secret can't be decrypted with DATA_ENCRYPTION_KEY") from None
+            raise UnreadableSecret(
+                "The stored two-step sign-in secret can't be decrypted with DATA_ENCRYPTION_KEY: was the key changed? "
+                "Put the old key back, or turn two-step sign-in off by hand (see Troubleshooting in the README)."
+            ) from None
 
     def code_hash(self, normalized_code: str) -> str:
         return hmac.new(self._derive(b"helpr recovery codes v1"), normalized_code.encode(), hashlib.sha256).hexdigest()

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.errors import DomainError, ErrorKind
+
 DEFAULT_CLIENT_IDENTIFIER = "helpr-invite-portal"
 DEFAULT_PRODUCT = "Helpr"
 DEFAULT_TABLE_PREFIX = "helpr"
@@ -56,13 +58,14 @@ KEY_VAULT_SECRETS: dict[str, str] = {
 }
 
 
-class SetupRequired(Exception):
+class SetupRequired(DomainError):
     """A setting the app cannot run without is missing or malformed."""
 
+    default_kind = ErrorKind.UNAVAILABLE
+
     def __init__(self, missing: list[str], message: str) -> None:
-        super().__init__(message)
+        super().__init__("setup_required", message)
         self.missing = missing
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.errors import DomainError, ErrorKind
 from shared.storage import registry
 
 PARTITION = registry.IDEMPOTENCY_KEYS.name
@@ -37,8 +38,18 @@ class Replay:
     payload: dict[str, Any]
 
 
-class StillRunning(Exception):
+class StillRunning(DomainError):
     """The first request with this key is still being handled."""
+
+    default_kind = ErrorKind.CONFLICT
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "still_running",
+            "Your earlier request is still being handled. Wait a moment, then check whether it went through before sending again.",
+            retry_after=5.0,
+        )
+        self.key = key
 
 
 class IdempotencyStore:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity
 
+from shared.errors import DomainError
 from shared.storage import compare_and_set, registry
 from shared.storage.compare_and_set import Contended, Keep, Write
 from shared.storage.entities import EntityMapper
@@ -24,12 +25,9 @@ _CHOSEN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,63}")
 MAX_NOTE_LENGTH = 500
 
 
-class InviteLinkError(ValueError):
+class InviteLinkError(DomainError):
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+        super().__init__(code, message, field=field)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from azure.core.exceptions import AzureError
 from shared.access.grants import Grant, GrantStatus, GrantStore
 from shared.access.tiers import Tier
 from shared.config.runtime_settings import RuntimeSettings
+from shared.errors import ErrorKind
 from shared.invites.admissions import Admission, Admissions, InviteCodeRejected
 from shared.invites.counters import CounterContention, InviteCounters
 from shared.invites.idempotency import Claim, IdempotencyStore, Replay
@@ -67,6 +68,8 @@ class InviteResult:
 
 
 class IdempotencyKeyReused(InvalidInput):
+    default_kind = ErrorKind.UNPROCESSABLE
+
     def __init__(self) -> None:
         super().__init__(
             "Idempotency-Key",

@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.errors import DomainError
+
 MAX_IDENTIFIER_LENGTH = 254
 MAX_USERNAME_LENGTH = 64
 MAX_INVITE_CODE_LENGTH = 128
@@ -28,14 +30,11 @@ class Identifier:
     kind: IdentifierKind
 
 
-class InvalidInput(ValueError):
+class InvalidInput(DomainError):
     """Input that must not reach Plex; `field` names the form field to fix."""
 
     def __init__(self, field: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
-        self.message = message
+        super().__init__(code, message, field=field)
 
 
 def parse_identifier(raw: object) -> Identifier:

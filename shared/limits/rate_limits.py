@@ -11,6 +11,7 @@ from typing import Any
 
 from azure.data.tables import TableClient, TableEntity
 
+from shared.errors import DomainError, ErrorKind
 from shared.storage import compare_and_set, registry
 from shared.storage.compare_and_set import Contended, Keep, Write
 
@@ -37,8 +38,14 @@ class RateDecision:
     limit: Limit | None = None
 
 
-class RateLimitContention(Exception):
+class RateLimitContention(DomainError):
     """The subject's entity stayed contended; the request is refused rather than let through."""
+
+    default_kind = ErrorKind.RATE_LIMITED
+
+    def __init__(self, subject: str) -> None:
+        super().__init__("rate_limited", "Too many requests at once. Please try again in a moment.", retry_after=1.0)
+        self.subject = subject
 
 
 def subject_key(kind: str, value: str) -> str:

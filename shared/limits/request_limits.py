@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from azure.core.exceptions import AzureError
+
 from shared.config.settings import RateLimitSettings
+from shared.errors import DomainError, ErrorKind
 from shared.limits.rate_limits import Limit, RateDecision, RateLimiter, subject_key
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
-class RateLimited(Exception):
+class RateLimited(DomainError):
+    default_kind = ErrorKind.RATE_LIMITED
+
     def __init__(self, decision: RateDecision, message: str) -> None:
-        super().__init__(message)
-        self.retry_after = decision.retry_after
-        self.message = message
+        super().__init__("rate_limited", message, retry_after=decision.retry_after)
 
 
 @dataclass
@@ -26,8 +29,12 @@ class RequestLimits:
         return _enabled(Limit("ApiHour", self.settings.api_per_hour, HOUR), Limit("ApiDay", self.settings.api_per_day, DAY))
 
     def check_api_call(self, client_ip: str) -> None:
-        """Public, non-invite calls (the form's config) count against the IP's API limits."""
-        self._check(subject_key("ip", client_ip or "unknown"), self._api(), "Too many requests from your network.")
+        """Public, non-invite calls (the form's config) count against the IP's API limits. Fails open
+        when storage is down: the form's config reveals nothing and sends nothing to Plex."""
+        try:
+            self._check(subject_key("ip", client_ip or "unknown"), self._api(), "Too many requests from your network.")
+        except AzureError:
+            return
 
     def check_invite_address(self, client_ip: str) -> None:
         """Counts an invite submission against the client address's limits."""

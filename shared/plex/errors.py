@@ -9,6 +9,8 @@ from enum import StrEnum
 import requests
 from plexapi import exceptions as plex_exceptions
 
+from shared.errors import DomainError, ErrorKind
+
 
 class PlexErrorKind(StrEnum):
     INVALID_TOKEN = "invalid_token"
@@ -29,6 +31,22 @@ class PlexError(Exception):
         self.retry_after = retry_after
         # True when an invite POST went out and its fate is unknown (timeout, 5xx): check before sending again.
         self.invite_may_exist = False
+
+    def as_domain_error(self) -> DomainError:
+        """What the admin is told when a call needed plex.tv and got no answer it could use: nothing changed."""
+        code, message = _ADMIN_ANSWERS.get(self.kind, _ADMIN_ANSWERS[PlexErrorKind.UNEXPECTED])
+        return DomainError(code, message.format(detail=self.detail), kind=ErrorKind.UNAVAILABLE, retry_after=self.retry_after)
+
+
+_ADMIN_ANSWERS: dict[PlexErrorKind, tuple[str, str]] = {
+    PlexErrorKind.INVALID_TOKEN: (
+        "plex_token_rejected",
+        "plex.tv rejected the owner's Plex token. Put a new token in Key Vault (plex-token) or PLEX_TOKEN, then try again.",
+    ),
+    PlexErrorKind.UNAVAILABLE: ("plex_unreachable", "{detail}. Nothing was changed; try again in a minute."),
+    PlexErrorKind.RATE_LIMITED: ("plex_rate_limited", "plex.tv is rate-limiting requests. Nothing was changed; try again in a minute."),
+    PlexErrorKind.UNEXPECTED: ("plex_error", "plex.tv answered something unexpected: {detail}"),
+}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.config.runtime_settings import LibrarySelection, RuntimeSettings
+from shared.errors import DomainError
 from shared.plex.errors import PlexError
 from shared.plex.gateway import PlexGateway, PlexLibrary
 from shared.storage import registry
@@ -20,11 +21,9 @@ ROW = registry.LIBRARY_CACHE.key
 CACHE_TTL_SECONDS = 3600.0
 
 
-class InvalidLibrarySelection(ValueError):
+class InvalidLibrarySelection(DomainError):
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message, field="sectionIds")
 
 
 @dataclass(frozen=True)
