@@ -10,6 +10,8 @@ if [ "${1:-}" = "--fast" ]; then
   echo "ruff:"
   .venv/bin/ruff check .
   .venv/bin/ruff format --check .
+  echo "import layers:"
+  .venv/bin/lint-imports --no-cache
   # mypy (about 12 s without its cache) runs beside the unit tests; both must pass.
   mypy_log=$(mktemp)
   .venv/bin/mypy >"$mypy_log" 2>&1 &
@@ -25,6 +27,8 @@ bash devtools/setup.sh --browser
 echo "ruff:"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "import layers:"
+.venv/bin/lint-imports --no-cache
 echo "mypy:"
 .venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

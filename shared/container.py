@@ -89,7 +89,9 @@ class Container:
     def tables(self) -> tables.Tables:
         if self.overrides.tables is not None:
             return self.overrides.tables
-        return tables.Tables(tables.build_table_service(self.settings), self.settings.table_prefix)
+        self.settings.require_storage()
+        service = tables.build_table_service(self.settings.storage_connection_string, self.settings.table_service_uri)
+        return tables.Tables(service, self.settings.table_prefix)
 
     def _table(self, name: str) -> TableClient:
         return self.tables.client(name)

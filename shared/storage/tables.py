@@ -11,7 +11,6 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
 from requests.adapters import HTTPAdapter
 
-from shared.config.settings import Settings
 from shared.storage import registry
 
 # Table names (what each holds: shared.storage.registry).
@@ -26,9 +25,9 @@ ACCESS = registry.ACCESS_TABLE.name  # tiers and the people who got access
 ALL_TABLES = registry.REGISTRY.table_names()
 
 
-def build_table_service(settings: Settings, **client_options: Any) -> TableServiceClient:
-    """A Tables client; `client_options` are the SDK's keyword options and override the defaults below."""
-    settings.require_storage()
+def build_table_service(connection_string: str, endpoint: str, **client_options: Any) -> TableServiceClient:
+    """A Tables client from a connection string (local runs) or an endpoint reached with the managed
+    identity (Azure). `client_options` are the SDK's keyword options and override the defaults below."""
     # Bounded SDK retries: a dead storage endpoint must fail fast enough to answer the guest.
     client_options = {
         "retry_total": 2,
@@ -38,11 +37,11 @@ def build_table_service(settings: Settings, **client_options: Any) -> TableServi
         "transport": _pooled_transport(),
         **client_options,
     }
-    if settings.storage_connection_string:
-        return TableServiceClient.from_connection_string(settings.storage_connection_string, **client_options)
+    if connection_string:
+        return TableServiceClient.from_connection_string(connection_string, **client_options)
     from azure.identity import DefaultAzureCredential
 
-    return TableServiceClient(endpoint=settings.table_service_uri, credential=DefaultAzureCredential(), **client_options)
+    return TableServiceClient(endpoint=endpoint, credential=DefaultAzureCredential(), **client_options)
 
 
 def _pooled_transport() -> RequestsTransport:
