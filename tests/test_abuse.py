@@ -10,6 +10,7 @@ from devtools.plex_simulator import DEMO_OWNER_TOKEN
 from shared.storage.tables import INVITE_LOG
 from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
 from tests.support.stacks import host_pair
+from tests.support.waiting import wait_until
 
 BURST = 200
 PER_MINUTE = 5
@@ -123,13 +124,12 @@ def test_each_response_carries_its_correlation_id_and_the_log_line_has_it(app):
     response = requests.post(f"{app.site_url}/api/invites", json={"identifier": "alice", "inviteCode": HTTP_INVITE_CODE}, timeout=30)
     correlation_id = response.headers["X-Correlation-Id"]
     assert len(correlation_id) >= 8
-    deadline = time.time() + 5
-    while time.time() < deadline:
+
+    def log_line():
         text = (app.log_dir / "functions.log").read_text(errors="replace")
-        line = next((line for line in text.splitlines() if correlation_id in line), "")
-        if line:
-            break
-        time.sleep(0.1)
+        return next((line for line in text.splitlines() if correlation_id in line), "")
+
+    line = wait_until(log_line, timeout=5)
     assert '"outcome": "invited"' in line and '"status": 201' in line and "durationMs" in line
 
 

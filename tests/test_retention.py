@@ -22,6 +22,7 @@ from shared.limits import rate_limits
 from shared.limits.rate_limits import Limit, RateLimiter
 from shared.retention import ABANDONED_CLAIM_SECONDS, Retention, RetentionReport
 from shared.storage.tables import ADMIN, IDEMPOTENCY, INVITE_LOG, RATE_LIMITS, Tables
+from tests.support.waiting import wait_until
 
 # A UTC midnight, so minute, hour and day windows all start together.
 START = float(int(time.time() // 86400 - 1) * 86400)
@@ -204,10 +205,9 @@ def test_the_retention_timer_runs_on_the_local_host(app):
     # As on the real host: the call carries {"input": ""}, answers 202 at once and the run may still be going.
     response = requests.post(f"{app.functions_url}/admin/functions/delete_expired_rows", json={"input": ""}, timeout=30)
     assert response.status_code == 202
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if row_keys(limits, rate_limits.PARTITION) == {"kept"} and not row_keys(app.tables.client(ADMIN), admin_sessions.PARTITION):
-            break
-        time.sleep(0.2)
+    wait_until(
+        lambda: row_keys(limits, rate_limits.PARTITION) == {"kept"} and not row_keys(app.tables.client(ADMIN), admin_sessions.PARTITION),
+        interval=0.2,
+    )
     assert row_keys(limits, rate_limits.PARTITION) == {"kept"}
     assert row_keys(app.tables.client(ADMIN), admin_sessions.PARTITION) == set()
