@@ -4,6 +4,9 @@ It is the test double and the demo backend:
     state.py    the owner, server, sections, accounts, shares, faults and counts
     wire.py     requests and replies, XML/JSON format negotiation, plex.tv's error bodies
     plextv.py   plex.tv's routes (v2: XML unless Accept asks for JSON; v1: XML)
+    signin.py   guest sign-in: PINs, the stand-in for the app.plex.tv auth page (GET /auth, where a demo guest
+                signs in as a demo account and is sent to forwardUrl), and the guest token's calls (user, accept
+                a share, watch-state sync, online media opt-outs, sign out)
     pms.py      the Plex Media Server's routes, under /pms
     control.py  the /__sim/ control API and SimulatorClient
     server.py   routing, latency and fault injection, token checks, the HTTP server and main()
@@ -24,6 +27,11 @@ and inject latency and faults:
     POST /__sim/accounts         {"username", "email", "verified"}: a Plex account that can be invited
     POST /__sim/owner            {"token": "...", "shareLimit": 100}: rotate/expire the token, change the limit
     POST /__sim/shares/{id}/accept
+    POST /__sim/pins/expire      every PIN expires now (the guest took too long on the auth page)
+
+Faults of the sign-in flow: an expired PIN (/__sim/pins/expire), a sign-in abandoned (the auth page's "Go back
+without signing in" link), accept refused (a fault on POST /api/v2/shared_servers/*/accept), and 410 Gone on the
+removed PUT /api/invites/requests/{id} (plexapi's acceptInvite).
 """
 
 from devtools.plex_sim.control import CONTROL_PREFIX, SimulatorClient

@@ -21,8 +21,10 @@ def control(state: SimulatorState, method: str, path: str, body: bytes) -> tuple
         if method == "GET" and path == "/state":
             return 200, state.snapshot()
         if method == "GET" and path == "/counts":
-            plex_tv = sum(n for name, n in state.counts.items() if not name.startswith("PMS"))
-            return 200, {"endpoints": dict(state.counts), "plexTv": plex_tv, "pms": sum(state.counts.values()) - plex_tv}
+            # "APP ..." is the auth page a guest's browser opens (app.plex.tv), not a request the portal sends.
+            plex_tv = sum(n for name, n in state.counts.items() if not name.startswith(("PMS", "APP")))
+            pms = sum(n for name, n in state.counts.items() if name.startswith("PMS"))
+            return 200, {"endpoints": dict(state.counts), "plexTv": plex_tv, "pms": pms}
         if method == "POST" and path == "/counts/reset":
             state.counts.clear()
             return 200, {}
@@ -60,6 +62,11 @@ def control(state: SimulatorState, method: str, path: str, body: bytes) -> tuple
             if "shareLimit" in payload:
                 state.share_limit = int(payload["shareLimit"])
             return 200, {"shareLimit": state.share_limit}
+        if method == "POST" and path == "/pins/expire":
+            # Fault: every PIN expires now (the guest took too long on the auth page).
+            for pin in state.pins.values():
+                pin.expires_at = 0.0
+            return 200, {"expired": len(state.pins)}
         accept = re.fullmatch(r"/shares/(\d+)/accept", path)
         if method == "POST" and accept:
             share = state.shares.get(int(accept.group(1)))
@@ -135,6 +142,9 @@ class SimulatorClient:
 
     def set_owner(self, **fields: object) -> None:
         self._call("POST", "/owner", fields)
+
+    def expire_pins(self) -> None:
+        self._call("POST", "/pins/expire")
 
     def accept_share(self, share_id: int) -> dict[str, Any]:
         return self._call("POST", f"/shares/{share_id}/accept")

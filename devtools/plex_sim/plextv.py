@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from devtools.plex_sim.signin import user_object
 from devtools.plex_sim.state import Share, SimulatorState
 from devtools.plex_sim.wire import (
     BAD_REQUEST,
     NOT_FOUND,
+    UNAUTHENTICATED,
     Reply,
     Request,
     element,
@@ -40,24 +42,11 @@ class PlexTv:
     # -- v2, negotiated ------------------------------------------------------------
 
     def user(self, request: Request) -> Reply:
-        # Fields: plexapi myplex.py MyPlexAccount._loadData; scrobbleTypes, <subscription> and <profile> must exist
-        # (plex-api.md). Assumption: the JSON form carries the same fields with the children as objects.
-        owner = self.state.owner
-        data: dict[str, Any] = {
-            "id": owner.id,
-            "uuid": owner.uuid,
-            "username": owner.username,
-            "title": owner.username,
-            "email": owner.email,
-            "authToken": self.state.owner_token,
-            "scrobbleTypes": "",
-            "home": False,
-            "restricted": False,
-            "mailingListActive": False,
-            "subscription": {"active": True, "status": "Active", "plan": "lifetime"},
-            "profile": {"autoSelectAudio": True},
-        }
-        return negotiated(request, 200, "user", data)
+        # The owner's account for the owner token, a signed-in guest's for theirs (plex-api.md "Guest sign-in", step 3).
+        account = self.state.account_for_token(request.token)
+        if account is None:
+            raise v2_error(request, 401, *UNAUTHENTICATED)
+        return negotiated(request, 200, "user", user_object(self.state, account, request.token))
 
     def resources(self, request: Request) -> Reply:
         # <resources><resource ...><connections><connection/></connections></resource></resources>: plex-api.md and

@@ -16,6 +16,7 @@ from devtools.http_base import LocalHandler, LocalServer
 from devtools.plex_sim.control import CONTROL_PREFIX, control
 from devtools.plex_sim.plextv import PlexTv
 from devtools.plex_sim.pms import PMS_PREFIX, MediaServer
+from devtools.plex_sim.signin import AUTH_PAGE, AUTH_SIGN_IN, GuestSignIn
 from devtools.plex_sim.state import Fault, SimulatorState
 from devtools.plex_sim.wire import (
     HTML,
@@ -31,9 +32,25 @@ from devtools.plex_sim.wire import (
     xml_document,
 )
 
-# "v2": XML, or JSON when Accept asks for it; "v1": plex.tv XML only; "pms": the media server (XML).
-Kind = Literal["v2", "v1", "pms"]
+# "v2": XML, or JSON when Accept asks for it; "v1": plex.tv XML only; "pms": the media server (XML); "page": the
+# stand-in for the app.plex.tv auth page (HTML, no token).
+Kind = Literal["v2", "v1", "pms", "page"]
 Route = tuple[str, re.Pattern[str], str, Kind, Callable[..., Reply]]
+# Who may call a route, beside the default (the owner token; the server token for the PMS):
+# PIN routes are anonymous (plex-api.md: only the client identifier), the auth page too, and the routes below take
+# any account's token (the owner's or a signed-in guest's).
+ANONYMOUS_ROUTES = frozenset({"POST /api/v2/pins", "GET /api/v2/pins/{id}", "APP GET /auth", "APP POST /auth/sign-in"})
+ANY_ACCOUNT_ROUTES = frozenset(
+    {
+        "GET /api/v2/user",
+        "POST /api/v2/shared_servers/{id}/accept",
+        "DELETE /api/v2/users/signout",
+        "PUT /api/v2/user/view_state_sync",
+        "GET /api/v2/user/{uuid}/settings/opt_outs",
+        "POST /api/v2/user/{uuid}/settings/opt_outs",
+        "PUT /api/invites/requests/{id}",
+    }
+)
 
 
 class PlexSimulator:
@@ -43,7 +60,37 @@ class PlexSimulator:
         self.state = state
         tv = PlexTv(state, base_url_getter, PMS_PREFIX)
         pms = MediaServer(state)
+        guest = GuestSignIn(state)
         self.routes: list[Route] = [
+            ("POST", re.compile(r"/api/v2/pins/?"), "POST /api/v2/pins", "v2", guest.create_pin),
+            ("GET", re.compile(r"/api/v2/pins/(?P<pid>\d+)/?"), "GET /api/v2/pins/{id}", "v2", guest.check_pin),
+            ("GET", re.compile(AUTH_PAGE + "/?"), "APP GET /auth", "page", guest.auth_page),
+            ("POST", re.compile(AUTH_SIGN_IN), "APP POST /auth/sign-in", "page", guest.auth_sign_in),
+            (
+                "POST",
+                re.compile(r"/api/v2/shared_servers/(?P<sid>\d+)/accept/?"),
+                "POST /api/v2/shared_servers/{id}/accept",
+                "v2",
+                guest.accept_share,
+            ),
+            ("DELETE", re.compile(r"/api/v2/users/signout/?"), "DELETE /api/v2/users/signout", "v2", guest.sign_out),
+            ("PUT", re.compile(r"/api/v2/user/view_state_sync/?"), "PUT /api/v2/user/view_state_sync", "v2", guest.view_state_sync),
+            (
+                "GET",
+                re.compile(r"/api/v2/user/(?P<uuid>[^/]+)/settings/opt_outs/?"),
+                "GET /api/v2/user/{uuid}/settings/opt_outs",
+                "v2",
+                guest.opt_outs,
+            ),
+            (
+                "POST",
+                re.compile(r"/api/v2/user/(?P<uuid>[^/]+)/settings/opt_outs/?"),
+                "POST /api/v2/user/{uuid}/settings/opt_outs",
+                "v2",
+                guest.set_opt_out,
+            ),
+            # plexapi 4.18 acceptInvite(): 410 Gone since 2025-07 (plex-api.md; python-plexapi #1536; Wizarr #672).
+            ("PUT", re.compile(r"/api/invites/requests/\d+/?"), "PUT /api/invites/requests/{id}", "v1", tv.gone),
             ("GET", re.compile(r"/api/v2/user/?"), "GET /api/v2/user", "v2", tv.user),
             ("GET", re.compile(r"/api/v2/resources/?"), "GET /api/v2/resources", "v2", tv.resources),
             ("GET", re.compile(r"/api/servers/(?P<mid>[^/]+)/?"), "GET /api/servers/{machineId}", "v1", tv.server_sections),
@@ -119,9 +166,13 @@ class PlexSimulator:
             with state.lock:
                 if state.generation != generation:
                     return Reply(503, "<html><body>Simulator was reset</body></html>", HTML)
-                expected = state.server_token if kind == "pms" else state.owner_token
-                if request.token != expected:
-                    raise _unauthorized(kind, request)
+                if name in ANY_ACCOUNT_ROUTES:
+                    if state.account_for_token(request.token) is None:
+                        raise _unauthorized(kind, request)
+                elif name not in ANONYMOUS_ROUTES:
+                    expected = state.server_token if kind == "pms" else state.owner_token
+                    if request.token != expected:
+                        raise _unauthorized(kind, request)
                 reply = handler(request, **match.groupdict())
         except PlexError as error:
             return error.reply
@@ -131,7 +182,7 @@ class PlexSimulator:
 
 
 def _unauthorized(kind: Kind, request: Request) -> PlexError:
-    if kind == "v2":
+    if kind in ("v2", "page"):
         return v2_error(request, 401, *UNAUTHENTICATED)
     if kind == "v1":
         return v1_unauthorized()

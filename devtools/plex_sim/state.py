@@ -23,6 +23,9 @@ class Account:
     email: str
     verified: bool = True
     uuid: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # What the guest sign-in flow may change on the account (plexapi enableViewStateSync / AccountOptOut.optOut).
+    view_state_sync: bool = False
+    opt_outs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,6 +52,20 @@ class Share:
     @property
     def pending(self) -> bool:
         return self.accepted_at is None
+
+
+@dataclass
+class Pin:
+    """A sign-in PIN (POST /api/v2/pins), claimed by the account that signs in on the auth page."""
+
+    id: int
+    code: str
+    client_identifier: str
+    product: str
+    created_at: float
+    expires_at: float
+    auth_token: str = ""  # the guest's token once they signed in on the auth page
+    account_id: int | None = None
 
 
 @dataclass
@@ -110,6 +127,12 @@ class SimulatorState:
             self.counts: Counter[str] = Counter()
             self.client_identifiers: Counter[str] = Counter()
             self._ids = itertools.count(50001)
+            self.pins: dict[int, Pin] = {}
+            # Tokens handed to guests who signed in, by token: the account's id. Signing out removes it.
+            self.guest_tokens: dict[str, int] = {}
+            # Every guest token ever issued (even signed out), so tests can look for it where it must not be.
+            self.issued_guest_tokens: list[str] = []
+            self.pin_lifetime_seconds = 1800.0
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -117,6 +140,15 @@ class SimulatorState:
     def find_account(self, identifier: str) -> Account | None:
         wanted = identifier.lower()
         return next((a for a in self.accounts if wanted in (a.username.lower(), a.email.lower())), None)
+
+    def account_by_id(self, account_id: int | None) -> Account | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def account_for_token(self, token: str) -> Account | None:
+        """The owner for the owner token, a guest for a live guest token, else None."""
+        if token and token == self.owner_token:
+            return self.owner
+        return self.account_by_id(self.guest_tokens.get(token)) if token else None
 
     def section_ids(self) -> set[int]:
         return {s.id for s in self.sections}
@@ -139,6 +171,9 @@ class SimulatorState:
                 "sections": [asdict(s) for s in self.sections],
                 "accounts": [asdict(a) for a in self.accounts],
                 "shares": [asdict(s) | {"pending": s.pending} for s in self.shares.values()],
+                "pins": [asdict(p) for p in self.pins.values()],
+                "guestTokens": list(self.guest_tokens),
+                "issuedGuestTokens": list(self.issued_guest_tokens),
                 "shareLimit": self.share_limit,
                 "latencySeconds": self.latency_seconds,
                 "faults": [asdict(f) for f in self.faults],
