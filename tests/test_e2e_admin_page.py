@@ -7,6 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.support.admin_page import open_view
 from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
 
 pytestmark = pytest.mark.browser
@@ -72,6 +73,7 @@ def test_wrong_password_shows_an_error_and_keeps_the_form(app, page):
 
 def test_change_libraries_and_the_next_invite_uses_them(app, page):
     sign_in(page, app)
+    open_view(page, "settings")
     boxes = page.locator("#libraries-form input[name=library]")
     expect(boxes).to_have_count(4)
     expect(page.locator("#libraries-form input[name=library]:checked")).to_have_count(4)  # nothing chosen yet: all
@@ -100,6 +102,7 @@ def test_sign_out_everywhere_ends_this_and_every_other_browser(app, page, contex
     other_page = other.new_page()
     sign_in(other_page, app)
     sign_in(page, app)
+    open_view(page, "settings")
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#logout-everywhere-button")
     expect(page.locator("#login-section")).to_be_visible()
@@ -132,6 +135,7 @@ def test_full_log_page_filters(app, page):
 
 def test_invite_link_made_on_the_dashboard_admits_one_guest_then_is_used_up(app, page, browser):
     sign_in(page, app)
+    open_view(page, "invites")
     page.fill("#link-max-uses", "1")
     page.fill("#link-note", "for Alice")
     page.click("#create-link-button")
@@ -156,6 +160,7 @@ def test_invite_link_made_on_the_dashboard_admits_one_guest_then_is_used_up(app,
 def test_revoke_from_the_users_panel_removes_the_share(app, page):
     invite(app, "carol")
     sign_in(page, app)
+    open_view(page, "users")
     row = page.locator("#users-table [data-identifier='carol']")
     expect(row).to_be_visible()
     page.on("dialog", lambda dialog: dialog.accept())

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from devtools.stack import free_port
 from tests.support import stacks
 from tests.support.admin_client import Admin
+from tests.support.admin_page import open_view
 from tests.support.stacks import AppStack, Services
 
 pytestmark = pytest.mark.browser
@@ -104,6 +105,7 @@ def test_a_lost_plex_answer_ends_in_one_share_one_post_and_a_guest_told_they_are
 def test_the_users_panel_shows_pending_then_accepted_from_plex_tvs_xml_and_revoke_ends_the_share(open_app, new_page):
     requests.post(f"{open_app.site_url}/api/invites", json={"identifier": "carol"}, timeout=30)
     page = sign_in(open_app, new_page())
+    open_view(page, "users")
     row = page.locator("#users-table [data-identifier='carol']")
     expect(row).to_contain_text("Invite pending")
     open_app.simulator.accept_share(share_of(open_app, "carol")["id"])
@@ -129,13 +131,16 @@ def test_with_plex_tv_unreachable_the_dashboard_refresh_and_users_panel_say_so(o
     open_app.simulator.add_fault("*", 503, times=0)
     page = sign_in(open_app, new_page())
 
+    open_view(page, "settings")
     page.click("#refresh-libraries")
     expect(page.locator("#libraries-status")).to_contain_text("Couldn't refresh the list")
     expect(page.locator("#libraries-status")).to_contain_text("plex.tv answered 503")
+    open_view(page, "overview")
     expect(page.locator("#plex-token-state")).to_contain_text("plex.tv could not be reached")
     expect(page.locator("#plex-token-state")).not_to_contain_text("Working")
     expect(page.locator("#plex-last-error")).to_contain_text("503")
 
+    open_view(page, "users")
     expect(page.locator("#users-status")).to_contain_text("Couldn't read who accepted from plex.tv")
     expect(page.locator("#users-table [data-identifier='carol']")).to_contain_text("Unknown")
 
