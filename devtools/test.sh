@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: lint, unit, Azurite and simulator integration, Chromium
-# end-to-end and the deployment checks. Extra arguments go to pytest (e.g. devtools/test.sh -k invites).
+# end-to-end and the deployment checks; then the admin app's tsc --noEmit, Biome (lint + format) and node --test.
+# Extra arguments go to pytest (e.g. devtools/test.sh -k invites).
 # --fast: only the Python virtualenv, ruff, mypy and the unit tests (no Node, apt or browser; seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +32,8 @@ echo "import layers:"
 .venv/bin/lint-imports --no-cache
 echo "mypy:"
 .venv/bin/mypy
+echo "admin app: tsc, biome, node --test:"
+devtools/node_modules/.bin/tsc -p devtools/tsconfig.json
+devtools/node_modules/.bin/biome check
+node --test tests/js/ >/dev/null || node --test tests/js/
 exec .venv/bin/python -m pytest "$@"
