@@ -4,13 +4,14 @@ import logging
 
 import azure.functions as func
 
-from functions import admin_access, admin_auth, admin_dashboard, expiry, invites, maintenance, site
+from functions import admin_access, admin_auth, admin_dashboard, expiry, invites, maintenance, plex_sign_in, site
 
 # The Azure SDKs log every storage and vault request at INFO; keep the logs to what matters.
 logging.getLogger("azure").setLevel(logging.WARNING)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(invites.bp)
+app.register_functions(plex_sign_in.bp)
 app.register_functions(site.bp)
 app.register_functions(admin_auth.bp)
 app.register_functions(admin_dashboard.bp)

@@ -13,6 +13,7 @@ from shared.access.grants import Grant
 from shared.access.tiers import Tier
 from shared.access.users import PortalUser
 from shared.admin.sessions import AdminSession
+from shared.config.runtime_settings import SignInMode
 from shared.container import get_container
 from shared.errors import DomainError
 from shared.invites.links import InviteLink
@@ -34,6 +35,7 @@ def list_invite_links(req: func.HttpRequest, session: AdminSession) -> func.Http
         {
             "codeRequired": container.invite_service.invite_code_required(),
             "globalCodeSet": bool(container.secrets.read("INVITE_CODE")),
+            "signInMode": str(container.runtime_settings.sign_in_mode()),
             "items": [_link(link, tier_names) for link in container.invite_links.list()],
         }
     )
@@ -53,6 +55,7 @@ def create_invite_link(req: func.HttpRequest, session: AdminSession) -> func.Htt
         access_days=inputs.whole_number(body, "accessDays", 0),
         note=inputs.text(body, "note"),
         code=inputs.text(body, "code"),
+        requires_sign_in=body.get("requiresSignIn") is True,
     )
     return json_response(_link(link, {tier.id: tier.name}), 201)
 
@@ -73,6 +76,27 @@ def set_code_required(req: func.HttpRequest, session: AdminSession) -> func.Http
     container = get_container()
     container.runtime_settings.set_invite_code_required(required)
     return json_response({"codeRequired": container.invite_service.invite_code_required()})
+
+
+@bp.route(route="manage/sign-in-mode", methods=["GET"])
+@api_endpoint
+@admin_only(changes_state=False)
+def get_sign_in_mode(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    return json_response({"mode": str(get_container().runtime_settings.sign_in_mode())})
+
+
+@bp.route(route="manage/sign-in-mode", methods=["PUT"])
+@api_endpoint
+@admin_only(changes_state=True)
+def set_sign_in_mode(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    raw = inputs.text(read_json_object(req), "mode", required=True)
+    try:
+        mode = SignInMode(raw)
+    except ValueError:
+        choices = ", ".join(str(m) for m in SignInMode)
+        raise DomainError("invalid_sign_in_mode", f"mode must be one of: {choices}.", field="mode") from None
+    get_container().runtime_settings.set_sign_in_mode(mode)
+    return json_response({"mode": str(mode)})
 
 
 # -- tiers ---------------------------------------------------------------------------
@@ -105,7 +129,14 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
     tier_id = req.route_params.get("tier_id") or ""
     if req.method == "PUT" and not tier_id:
         raise DomainError("tier_id_required", "Say which tier to change: PUT /api/manage/tiers/{id}.")
-    tier = container.tiers.save(inputs.text(body, "name"), section_ids, permissions, tier_id=tier_id)
+    tier = container.tiers.save(
+        inputs.text(body, "name"),
+        section_ids,
+        permissions,
+        tier_id=tier_id,
+        sync_watch_state=body.get("syncWatchState") is True,
+        opt_out_online_media=body.get("optOutOnlineMedia") is True,
+    )
     return json_response(_tier(tier), 200 if tier_id else 201)
 
 
@@ -170,6 +201,7 @@ def _link(link: InviteLink, tier_names: dict[str, str]) -> dict[str, object]:
         "note": link.note,
         "createdAt": iso_utc(link.created_at),
         "status": status,
+        "requiresSignIn": link.requires_sign_in,
     }
 
 
@@ -181,6 +213,8 @@ def _tier(tier: Tier) -> dict[str, object]:
         "allowSync": tier.permissions.allow_sync,
         "allowCameraUpload": tier.permissions.allow_camera_upload,
         "allowChannels": tier.permissions.allow_channels,
+        "syncWatchState": tier.sync_watch_state,
+        "optOutOnlineMedia": tier.opt_out_online_media,
         "isDefault": tier.is_default,
     }
 

@@ -12,6 +12,9 @@ from shared.admin.devices import DEVICE_LIFETIME_SECONDS
 SESSION_COOKIE = "__Host-helpr-session"
 # Marks a browser that signed in before (see shared.admin.devices); it is not a session.
 DEVICE_COOKIE = "__Host-helpr-device"
+# A guest's Plex sign-in in progress: the signed PIN id (see shared.invites.plex_sign_in). Lax, not Strict: the guest
+# comes back from app.plex.tv by a top-level navigation; nothing reads it on a cross-site request anyway (POST only).
+PLEX_PIN_COOKIE = "__Host-helpr-plex-pin"
 
 
 def read_cookie(req: func.HttpRequest, name: str) -> str:
@@ -34,3 +37,11 @@ def cleared_session_cookie() -> str:
 
 def device_cookie(token: str) -> str:
     return f"{DEVICE_COOKIE}={token}; Path=/; Max-Age={DEVICE_LIFETIME_SECONDS}; HttpOnly; Secure; SameSite=Strict"
+
+
+def plex_pin_cookie(value: str, max_age_seconds: int) -> str:
+    return f"{PLEX_PIN_COOKIE}={value}; Path=/; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=Lax"
+
+
+def cleared_plex_pin_cookie() -> str:
+    return plex_pin_cookie("", 0)

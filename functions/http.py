@@ -17,8 +17,9 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
-from functions.cookies import cleared_session_cookie
+from functions.cookies import cleared_plex_pin_cookie, cleared_session_cookie
 from shared.errors import DomainError, ErrorKind
+from shared.invites.plex_sign_in import SignInError
 from shared.limits.client_address import client_from_forwarded_for
 from shared.plex.errors import PlexError
 
@@ -199,6 +200,8 @@ def domain_error_response(exc: DomainError) -> func.HttpResponse:
         headers["Retry-After"] = "60"
     if exc.kind is ErrorKind.UNAUTHENTICATED and exc.code == "not_authenticated":
         headers["Set-Cookie"] = cleared_session_cookie()  # the browser's cookie is no good any more
+    if isinstance(exc, SignInError) and exc.ends_sign_in:
+        headers["Set-Cookie"] = cleared_plex_pin_cookie()  # this Plex sign-in is over; a new one starts afresh
     return error_response(STATUS_BY_KIND[exc.kind], exc.code, exc.message, field=exc.field, headers=headers)
 
 

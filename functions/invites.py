@@ -51,15 +51,18 @@ def create_invite(req: func.HttpRequest) -> func.HttpResponse:
         client_ip(req, container.settings.trusted_proxy_hops),
         idempotency_key,
     )
-    return _response_for(container.invite_service.submit(submission))
+    return invite_response(container.invite_service.submit(submission))
 
 
-def _response_for(result: InviteResult) -> func.HttpResponse:
+def invite_response(result: InviteResult, extra: dict[str, object] | None = None) -> func.HttpResponse:
+    """The answer to an invite, typed or signed in with Plex (which adds `extra` to a success)."""
     status = _STATUS_BY_OUTCOME[result.outcome]
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     if result.outcome.succeeded:
         response = json_response(
-            {"outcome": str(result.outcome), "message": result.message, "libraries": list(result.libraries)}, status, headers
+            {"outcome": str(result.outcome), "message": result.message, "libraries": list(result.libraries), **(extra or {})},
+            status,
+            headers,
         )
     else:
         retry_after = result.retry_after if result.retry_after is not None else _DEFAULT_RETRY_AFTER_SECONDS.get(result.outcome)

@@ -25,6 +25,8 @@ def site_config(req: func.HttpRequest) -> func.HttpResponse:
         {
             "serverName": settings.server_display_name or _plex_server_name(container),
             "inviteCodeRequired": container.invite_service.invite_code_required(),
+            # "plex" (sign in with Plex only), "plex_or_typed" or "typed" (a username or email only).
+            "signInMode": str(container.runtime_settings.sign_in_mode()),
             "demoMode": bool(settings.plex_api_base_url),
         }
     )

@@ -32,6 +32,7 @@ from shared.invites.counters import InviteCounters
 from shared.invites.idempotency import IdempotencyStore
 from shared.invites.links import InviteLinks
 from shared.invites.log import InviteLog
+from shared.invites.plex_sign_in import PlexSignIn, PlexSignInConfig
 from shared.invites.service import InviteDependencies, InviteService
 from shared.limits.rate_limits import RateLimiter
 from shared.limits.request_limits import RequestLimits
@@ -42,6 +43,7 @@ from shared.plex.status import PlexStatusMonitor
 from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_plex_identity
 from shared.retention import Retention
 from shared.storage import tables
+from shared.plex.guest import GuestPlex
 from shared.storage.side_by_side import SideBySide
 from shared.storage.tables import Tables
 
@@ -186,6 +188,25 @@ class Container:
         return TierStore(lambda: self._table(tables.ACCESS), self.runtime_settings)
 
     @cached_property
+    def guest_plex(self) -> GuestPlex:
+        """plex.tv calls made with a signed-in guest's token, on the gateway's session."""
+        return GuestPlex(self.plex_gateway().session, self.settings.plex_timeout_seconds)
+
+    @cached_property
+    def plex_sign_in(self) -> PlexSignIn:
+        settings = self.settings
+        return PlexSignIn(
+            config=PlexSignInConfig(settings.plex_client_identifier, settings.plex_product, settings.plex_auth_base_url),
+            guest=self.guest_plex,
+            gateway=self.plex_gateway,
+            invites=self.invite_service,
+            admissions=self.admissions,
+            runtime_settings=self.runtime_settings,
+            tiers=self.tiers,
+            limits=self.request_limits,
+            signing_key=self._session_signing_key,
+        )
+
     def grants(self) -> GrantStore:
         if self.overrides.grants is not None:
             return self.overrides.grants

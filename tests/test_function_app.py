@@ -50,6 +50,8 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/totp/confirm", ["POST"]),
         ("manage/totp/disable", ["POST"]),
         ("manage/totp/setup", ["POST"]),
+        ("manage/sign-in-mode", ["GET"]),
+        ("manage/sign-in-mode", ["PUT"]),
         ("manage/users", ["GET"]),
         ("manage/users/{identifier}", ["PATCH"]),
         ("manage/users/{identifier}/revoke", ["POST"]),
@@ -61,6 +63,8 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
 
 def test_route_templates_match_like_the_functions_host():
     invites = RouteTemplate.parse("api/invites")
+        ("signin/plex", ["POST"]),
+        ("signin/plex/complete", ["POST"]),
     assert invites.match("/api/invites") == {}
     assert invites.match("/API/Invites/") == {}, "literals ignore case; one trailing / is fine"
     assert invites.match("/api/invites/extra") is None

@@ -140,6 +140,7 @@ def test_invite_links_keep_their_properties(tables):
         "Note": "hi",
         "CreatedAt": NOW,
         "ExpiresAt": NOW + timedelta(days=2),
+        "RequiresSignIn": False,
     }
     assert types_of(row)["MaxUses"] == "int"
     links.create(tier_id="t1", max_uses=0, expires_at=None, access_days=0, note="", code="NO-EXPIRY")
@@ -148,6 +149,7 @@ def test_invite_links_keep_their_properties(tables):
     table.create_entity({"PartitionKey": "invite", "RowKey": "OLDROW", "TierId": "t2", "MaxUses": 1, "Uses": 1, "CreatedAt": NOW})
     old = links.get("OLDROW")
     assert (old.tier_id, old.max_uses, old.uses, old.expires_at, old.access_days, old.note) == ("t2", 1, 1, None, 0, "")
+    assert old.requires_sign_in is False
 
 
 def test_grants_keep_their_properties(tables):
@@ -197,6 +199,8 @@ def test_tiers_keep_their_properties(tables):
         "AllowSync": True,
         "AllowCameraUpload": False,
         "AllowChannels": True,
+        "SyncWatchState": False,
+        "OptOutOnlineMedia": False,
     }
     assert tiers.get(tier.id) == tier
     table.create_entity({"PartitionKey": "tier", "RowKey": "old", "Name": "Old", "SectionIds": "[5]"})

@@ -32,6 +32,9 @@ class Tier:
     name: str
     section_ids: tuple[int, ...]  # empty: every library (the default tier before a choice is made)
     permissions: SharingPermissions = field(default_factory=SharingPermissions)
+    # For guests who sign in with Plex (their token is needed): turn on watch-state sync, opt out of online media.
+    sync_watch_state: bool = False
+    opt_out_online_media: bool = False
 
     @property
     def is_default(self) -> bool:
@@ -58,7 +61,16 @@ class TierStore:
         named = [_tier_from(e) for e in self._table().query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION})]
         return [self.get(DEFAULT_TIER_ID), *sorted(named, key=lambda tier: tier.name.lower())]
 
-    def save(self, name: str, section_ids: Sequence[int], permissions: SharingPermissions, tier_id: str = "") -> Tier:
+    def save(
+        self,
+        name: str,
+        section_ids: Sequence[int],
+        permissions: SharingPermissions,
+        tier_id: str = "",
+        *,
+        sync_watch_state: bool = False,
+        opt_out_online_media: bool = False,
+    ) -> Tier:
         name = re.sub(r"\s+", " ", name).strip()
         if not name or len(name) > MAX_NAME_LENGTH:
             raise TierError("invalid_tier_name", f"Give the tier a name of 1 to {MAX_NAME_LENGTH} characters.")
@@ -68,7 +80,14 @@ class TierStore:
             raise TierError("default_tier_fixed", "The default tier follows the library choice above; edit that instead.")
         if tier_id:
             self.get(tier_id)  # must exist
-        tier = Tier(tier_id or uuid.uuid4().hex[:12], name, tuple(dict.fromkeys(section_ids)), permissions)
+        tier = Tier(
+            tier_id or uuid.uuid4().hex[:12],
+            name,
+            tuple(dict.fromkeys(section_ids)),
+            permissions,
+            sync_watch_state=sync_watch_state,
+            opt_out_online_media=opt_out_online_media,
+        )
         self._table().upsert_entity(_ENTITY.to_entity(tier, partition=PARTITION), mode=UpdateMode.REPLACE)
         return tier
 

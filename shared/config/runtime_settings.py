@@ -7,6 +7,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
@@ -18,6 +19,28 @@ PARTITION = registry.SETTINGS.name
 LIBRARIES = registry.LIBRARY_SELECTION.key
 IP_HASH_KEY = registry.IP_HASH_KEY.key
 CODE_REQUIRED = registry.CODE_REQUIRED.key
+SIGN_IN_MODE = registry.SIGN_IN_MODE.key
+
+
+class SignInMode(StrEnum):
+    """How guests say who they are. PLEX: only by signing in with Plex; TYPED: only by typing a username or email
+    (the portal's behaviour before Plex sign-in); PLEX_OR_TYPED: either, sign-in offered first."""
+
+    PLEX = "plex"
+    PLEX_OR_TYPED = "plex_or_typed"
+    TYPED = "typed"
+
+    @property
+    def allows_sign_in(self) -> bool:
+        return self is not SignInMode.TYPED
+
+    @property
+    def allows_typed(self) -> bool:
+        return self is not SignInMode.PLEX
+
+
+# The default keeps today's typed form working for existing deployments and links, and puts sign-in first.
+DEFAULT_SIGN_IN_MODE = SignInMode.PLEX_OR_TYPED
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,19 @@ class RuntimeSettings:
 
     def set_invite_code_required(self, required: bool) -> None:
         self._table().upsert_entity({"PartitionKey": PARTITION, "RowKey": CODE_REQUIRED, "Value": required}, mode=UpdateMode.REPLACE)
+
+    def sign_in_mode(self) -> SignInMode:
+        try:
+            value = self._table().get_entity(PARTITION, SIGN_IN_MODE).get("Value", "")
+        except ResourceNotFoundError:
+            return DEFAULT_SIGN_IN_MODE
+        try:
+            return SignInMode(value)
+        except ValueError:
+            return DEFAULT_SIGN_IN_MODE
+
+    def set_sign_in_mode(self, mode: SignInMode) -> None:
+        self._table().upsert_entity({"PartitionKey": PARTITION, "RowKey": SIGN_IN_MODE, "Value": str(mode)}, mode=UpdateMode.REPLACE)
 
     def ip_hash_key(self) -> bytes:
         """A random key made once per deployment, so logged IP hashes can't be reversed by brute force."""

@@ -11,6 +11,7 @@ from shared.errors import DomainError, ErrorKind
 DEFAULT_CLIENT_IDENTIFIER = "helpr-invite-portal"
 DEFAULT_PRODUCT = "Helpr"
 DEFAULT_TABLE_PREFIX = "helpr"
+DEFAULT_PLEX_AUTH_BASE_URL = "https://app.plex.tv"
 DEFAULT_INVITE_LOG_RETENTION_DAYS = 365
 
 # Every app setting the app's own code reads, with what it is for. The deployment (infra/) must
@@ -22,6 +23,7 @@ APP_SETTINGS: dict[str, str] = {
     "PLEX_PRODUCT": "the X-Plex-Product name",
     "PLEX_TIMEOUT_SECONDS": "timeout of each plex.tv request",
     "PLEX_API_BASE_URL": "local simulator only: where plex.tv requests go",
+    "PLEX_AUTH_BASE_URL": "local simulator only: where guests sign in instead of https://app.plex.tv (default: PLEX_API_BASE_URL)",
     "INVITE_CODE": "optional global invite code (read from Key Vault when KEY_VAULT_URL is set; empty means no code)",
     "SERVER_DISPLAY_NAME": "name shown on the guest page",
     "AzureWebJobsStorage": "storage connection string (local runs)",
@@ -41,12 +43,12 @@ APP_SETTINGS: dict[str, str] = {
     "IDEMPOTENCY_WINDOW_SECONDS": "how long a repeated submission for the same identifier returns the first result",
     "PLEX_RETRY_BUDGET_SECONDS": "total time an invite may spend retrying plex.tv",
     "INVITE_LOG_RETENTION_DAYS": "days an invite log row is kept before the maintenance timer deletes it (0 keeps it forever)",
-    "SESSION_SIGNING_KEY": "key that signs admin session cookies (Key Vault in Azure)",
+    "SESSION_SIGNING_KEY": "key that signs admin session cookies and guests' Plex sign-in cookies (Key Vault in Azure)",
     "DATA_ENCRYPTION_KEY": "key that encrypts the TOTP secret and keys the recovery-code hashes in storage (Key Vault in Azure)",
     "ADMIN_PASSWORD_HASH": "the admin password hash (Key Vault in Azure)",
 }
 # Read only on a developer's machine or in tests; a deployment never sets them.
-LOCAL_ONLY_SETTINGS = frozenset({"PLEX_API_BASE_URL", "TABLES_CONNECTION_STRING", "AzureWebJobsStorage"})
+LOCAL_ONLY_SETTINGS = frozenset({"PLEX_API_BASE_URL", "PLEX_AUTH_BASE_URL", "TABLES_CONNECTION_STRING", "AzureWebJobsStorage"})
 # Secret values: app settings locally, Key Vault secrets (named here) in Azure.
 KEY_VAULT_SECRETS: dict[str, str] = {
     "PLEX_TOKEN": "plex-token",
@@ -89,6 +91,8 @@ class Settings:
     plex_client_identifier: str
     plex_product: str
     plex_timeout_seconds: float
+    # Where a guest's browser signs in with Plex; the simulator's page in demo mode.
+    plex_auth_base_url: str
     server_display_name: str
     storage_connection_string: str
     table_service_uri: str
@@ -138,6 +142,7 @@ class Settings:
             storage_connection_string=text("TABLES_CONNECTION_STRING") or _connection_string(text("AzureWebJobsStorage")),
             table_service_uri=text("AzureWebJobsStorage__tableServiceUri"),
             table_prefix=text("TABLE_PREFIX", DEFAULT_TABLE_PREFIX),
+            plex_auth_base_url=(text("PLEX_AUTH_BASE_URL") or text("PLEX_API_BASE_URL") or DEFAULT_PLEX_AUTH_BASE_URL).rstrip("/"),
             key_vault_url=text("KEY_VAULT_URL"),
             secret_cache_ttl_seconds=seconds("SECRET_CACHE_TTL_SECONDS", "300", 86400),
             site_origin=text("SITE_ORIGIN").rstrip("/"),

@@ -40,6 +40,8 @@ class InviteLink:
     access_days: int  # 0: access doesn't expire
     note: str
     created_at: datetime
+    # The guest must sign in with Plex: a forwarded link can't be used with a typed address.
+    requires_sign_in: bool = False
 
     def usable_at(self, now: datetime) -> bool:
         return not self.expired_at(now) and not self.used_up
@@ -74,6 +76,7 @@ class InviteLinks:
         access_days: int,
         note: str,
         code: str = "",
+        requires_sign_in: bool = False,
     ) -> InviteLink:
         if code and not _CHOSEN_CODE.fullmatch(code.strip()):
             raise InviteLinkError("invalid_code", "A chosen code has 6 to 64 letters, digits, hyphens or underscores.", field="code")
@@ -92,6 +95,7 @@ class InviteLinks:
             access_days=access_days,
             note=note.strip(),
             created_at=self._clock(),
+            requires_sign_in=requires_sign_in,
         )
         try:
             self._table().create_entity(_entity_from(link))
@@ -144,7 +148,8 @@ class InviteLinks:
             raise InviteLinkError("invite_busy", "This invite is being used by many people right now. Try again in a moment.") from None
 
 
-# Properties: TierId, MaxUses, Uses, AccessDays, Note, CreatedAt, and ExpiresAt when it expires.
+# Properties: TierId, MaxUses, Uses, AccessDays, Note, CreatedAt, RequiresSignIn (False when missing: older rows), and
+# ExpiresAt when it expires.
 _ENTITY = EntityMapper(InviteLink, row_key="code")
 
 

@@ -15,7 +15,7 @@ from azure.core.exceptions import AzureError
 from shared.access.grants import Grant, GrantStatus, GrantStore
 from shared.access.tiers import Tier
 from shared.config.runtime_settings import RuntimeSettings
-from shared.errors import ErrorKind
+from shared.errors import DomainError, ErrorKind
 from shared.invites.admissions import Admission, Admissions, InviteCodeRejected
 from shared.invites.counters import CounterContention, InviteCounters
 from shared.invites.idempotency import Claim, IdempotencyStore, Replay
@@ -50,6 +50,8 @@ class InviteSubmission:
     idempotency_key: str = ""
 
 
+    # True when plex.tv said who the guest is (Plex sign-in); False for a typed username or email.
+    verified: bool = False
 @dataclass(frozen=True)
 class InviteResult:
     outcome: InviteOutcome
@@ -67,6 +69,19 @@ class InviteResult:
     replayed: bool = False
 
 
+    # The share the invite created, when plex.tv said (its id is what accepting needs), and the tier it used.
+    share_id: int | None = None
+    tier_id: str = ""
+
+
+class SignInRequired(DomainError):
+    default_kind = ErrorKind.FORBIDDEN
+
+    def __init__(self) -> None:
+        super().__init__(
+            "sign_in_required",
+            "This invite needs you to sign in with Plex, so typing a username or email isn't enough. Use the Sign in with Plex button.",
+        )
 class IdempotencyKeyReused(InvalidInput):
     default_kind = ErrorKind.UNPROCESSABLE
 
@@ -132,6 +147,7 @@ class InviteService:
         ip_hash = self._hash_ip(submission.client_ip)
 
         try:
+        typed_allowed = None if submission.verified else side_by_side.start(lambda: deps.runtime_settings.sign_in_mode().allows_typed)
             admission = deps.admissions.check(code)
         except InviteCodeRejected as rejected:
             address_checked.result()
@@ -140,6 +156,8 @@ class InviteService:
         deps.limits.check_invite_person(identifier.normalized)
 
         key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else None
+        if typed_allowed is not None and (not typed_allowed.result() or (admission.link is not None and admission.link.requires_sign_in)):
+            raise SignInRequired  # nothing claimed or written yet
         claimed = deps.idempotency.claim(key or IdempotencyStore.key_for("identifier", identifier.normalized))
         if isinstance(claimed, Replay):
             return self._replay(claimed, identifier)
@@ -164,7 +182,7 @@ class InviteService:
             admission = deps.admissions.claim(admission)
         except InviteCodeRejected as rejected:
             return _code_rejection(rejected)
-        result = self._invite(gateway, identifier, admission.tier, paused)
+        result = replace(self._invite(gateway, identifier, admission.tier, paused), tier_id=admission.tier.id)
         if result.outcome is not InviteOutcome.INVITED:
             deps.admissions.release(admission)
             return result
@@ -245,6 +263,7 @@ class InviteService:
         payload["outcome"] = InviteOutcome(payload["outcome"])
         payload["libraries"] = tuple(payload.get("libraries", ()))
         payload["replayed"] = True
+            share_id=share.share_id,
         return InviteResult(**payload)
 
     def _remember(self, claim: Claim, identifier: Identifier, result: InviteResult) -> None:

@@ -41,6 +41,8 @@ class PlexLibrary:
 class ShareResult:
     already_shared: bool
     libraries: tuple[str, ...]
+    # The new share's id (the <SharedServer id=> of the invite POST's answer), when plex.tv said it.
+    share_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,11 @@ class PlexGateway:
     def state(self) -> ConnectionState:
         return self._state
 
+    @property
+    def session(self) -> requests.Session:
+        """The plex.tv session (pinned identity, simulator redirect), for calls made with a guest's token."""
+        return self._session
+
     def ensure_configured(self) -> None:
         """Raises SetupRequired, before anything else is done, while no owner token is configured."""
         self._use_current_token()
@@ -161,7 +168,7 @@ class PlexGateway:
             titles = tuple(library.title for library in libraries)
             url = MyPlexAccount.FRIENDINVITE.format(machineId=server.machine_identifier)
             try:
-                account.query(url, self._session.post, json=body, headers={"Content-Type": "application/json"})
+                answer = account.query(url, self._session.post, json=body, headers={"Content-Type": "application/json"})
             except Exception as exc:  # noqa: BLE001 - sorted below
                 error = classify(exc, self._recorder.last)
                 if error.kind is PlexErrorKind.ALREADY_SHARED:
@@ -171,7 +178,7 @@ class PlexGateway:
                 # A 429 was refused unread; a timeout or 5xx may have been carried out.
                 error.invite_may_exist = error.kind is PlexErrorKind.UNAVAILABLE
                 raise error from None
-            return ShareResult(already_shared=False, libraries=titles)
+            return ShareResult(already_shared=False, libraries=titles, share_id=_new_share_id(answer))
 
         return self._call(send)
 
@@ -453,6 +460,14 @@ def _xml_share(element: ET.Element) -> dict[str, Any]:
         if node.tag.lower() in ("library", "section") and "id" in node.attrib
     ]
     return item
+
+
+def _new_share_id(answer: object) -> int | None:
+    """The id in the invite POST's answer: <MediaContainer><SharedServer id=.../></MediaContainer> (plex-api.md)."""
+    if not isinstance(answer, ET.Element):
+        return None
+    node = answer if answer.tag.lower() == "sharedserver" else next((e for e in answer.iter() if e.tag.lower() == "sharedserver"), None)
+    return None if node is None else _int(node.attrib.get("id"))
 
 
 def _int(value: object) -> int | None:

@@ -149,3 +149,6 @@ IP_HASH_KEY = REGISTRY.row(SETTINGS, "iphashkey", "the key that hashes logged ad
 CODE_REQUIRED = REGISTRY.row(SETTINGS, "codereq", "whether guests need an invite code", owner="shared.config.runtime_settings")
 PLEX_STATUS = REGISTRY.row(SETTINGS, "plexstatus", "what the app last knew about its Plex connection", owner="shared.plex.status")
 LIBRARY_CACHE = REGISTRY.row(SETTINGS, "librarycache", "the server's libraries as last read from plex.tv", owner="shared.plex.libraries")
+SIGN_IN_MODE = REGISTRY.row(
+    SETTINGS, "signinmode", "how guests identify themselves: Plex sign-in, typed, or either", owner="shared.config.runtime_settings"
+)
