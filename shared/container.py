@@ -37,13 +37,13 @@ from shared.invites.service import InviteDependencies, InviteService
 from shared.limits.rate_limits import RateLimiter
 from shared.limits.request_limits import RequestLimits
 from shared.plex.gateway import PlexGateway
+from shared.plex.guest import GuestPlex
 from shared.plex.libraries import LibraryCatalog
 from shared.plex.retry import RetryingInviter, RetryPolicy
 from shared.plex.status import PlexStatusMonitor
 from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_plex_identity
 from shared.retention import Retention
 from shared.storage import tables
-from shared.plex.guest import GuestPlex
 from shared.storage.side_by_side import SideBySide
 from shared.storage.tables import Tables
 
@@ -171,23 +171,6 @@ class Container:
         )
         return InviteService(deps, idempotency_window_seconds=self.settings.idempotency_window_seconds, clock=self._now)
 
-    @cached_property
-    def admissions(self) -> Admissions:
-        return Admissions(self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE"), clock=self._now)
-
-    @cached_property
-    def retry_policy(self) -> RetryPolicy:
-        return self.overrides.retry_policy or RetryPolicy(budget_seconds=self.settings.plex_retry_budget_seconds)
-
-    @cached_property
-    def invite_links(self) -> InviteLinks:
-        return InviteLinks(lambda: self._table(tables.INVITE_LINKS), clock=self._now)
-
-    @cached_property
-    def tiers(self) -> TierStore:
-        return TierStore(lambda: self._table(tables.ACCESS), self.runtime_settings)
-
-    @cached_property
     def guest_plex(self) -> GuestPlex:
         """plex.tv calls made with a signed-in guest's token, on the gateway's session."""
         return GuestPlex(self.plex_gateway().session, self.settings.plex_timeout_seconds)
@@ -207,6 +190,23 @@ class Container:
             signing_key=self._session_signing_key,
         )
 
+    @cached_property
+    def admissions(self) -> Admissions:
+        return Admissions(self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE"), clock=self._now)
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        return self.overrides.retry_policy or RetryPolicy(budget_seconds=self.settings.plex_retry_budget_seconds)
+
+    @cached_property
+    def invite_links(self) -> InviteLinks:
+        return InviteLinks(lambda: self._table(tables.INVITE_LINKS), clock=self._now)
+
+    @cached_property
+    def tiers(self) -> TierStore:
+        return TierStore(lambda: self._table(tables.ACCESS), self.runtime_settings)
+
+    @cached_property
     def grants(self) -> GrantStore:
         if self.overrides.grants is not None:
             return self.overrides.grants

@@ -43,6 +43,8 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/login", ["POST"]),
         ("manage/logout", ["POST"]),
         ("manage/session", ["GET"]),
+        ("manage/sign-in-mode", ["GET"]),
+        ("manage/sign-in-mode", ["PUT"]),
         ("manage/sign-out-everywhere", ["POST"]),
         ("manage/tiers", ["GET"]),
         ("manage/tiers/{tier_id?}", ["POST", "PUT"]),
@@ -50,12 +52,12 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/totp/confirm", ["POST"]),
         ("manage/totp/disable", ["POST"]),
         ("manage/totp/setup", ["POST"]),
-        ("manage/sign-in-mode", ["GET"]),
-        ("manage/sign-in-mode", ["PUT"]),
         ("manage/users", ["GET"]),
         ("manage/users/{identifier}", ["PATCH"]),
         ("manage/users/{identifier}/revoke", ["POST"]),
         ("openapi.json", ["GET"]),
+        ("signin/plex", ["POST"]),
+        ("signin/plex/complete", ["POST"]),
     ]
     timers = [route for kind, route, _ in json.loads(out.stdout) if kind == "timerTrigger"]
     assert timers == ["delete_expired_rows", "expire_access"]
@@ -63,8 +65,6 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
 
 def test_route_templates_match_like_the_functions_host():
     invites = RouteTemplate.parse("api/invites")
-        ("signin/plex", ["POST"]),
-        ("signin/plex/complete", ["POST"]),
     assert invites.match("/api/invites") == {}
     assert invites.match("/API/Invites/") == {}, "literals ignore case; one trailing / is fine"
     assert invites.match("/api/invites/extra") is None

@@ -88,11 +88,11 @@ class Settings:
     plex_server_name: str
     # Only the local simulator sets this; production always talks to plex.tv.
     plex_api_base_url: str
+    # Where a guest's browser signs in with Plex; the simulator's page in demo mode.
+    plex_auth_base_url: str
     plex_client_identifier: str
     plex_product: str
     plex_timeout_seconds: float
-    # Where a guest's browser signs in with Plex; the simulator's page in demo mode.
-    plex_auth_base_url: str
     server_display_name: str
     storage_connection_string: str
     table_service_uri: str
@@ -135,6 +135,7 @@ class Settings:
         return cls(
             plex_server_name=text("PLEX_SERVER_NAME"),
             plex_api_base_url=text("PLEX_API_BASE_URL").rstrip("/"),
+            plex_auth_base_url=(text("PLEX_AUTH_BASE_URL") or text("PLEX_API_BASE_URL") or DEFAULT_PLEX_AUTH_BASE_URL).rstrip("/"),
             plex_client_identifier=text("PLEX_CLIENT_IDENTIFIER", DEFAULT_CLIENT_IDENTIFIER),
             plex_product=text("PLEX_PRODUCT", DEFAULT_PRODUCT),
             plex_timeout_seconds=seconds("PLEX_TIMEOUT_SECONDS", "10", 120),
@@ -142,7 +143,6 @@ class Settings:
             storage_connection_string=text("TABLES_CONNECTION_STRING") or _connection_string(text("AzureWebJobsStorage")),
             table_service_uri=text("AzureWebJobsStorage__tableServiceUri"),
             table_prefix=text("TABLE_PREFIX", DEFAULT_TABLE_PREFIX),
-            plex_auth_base_url=(text("PLEX_AUTH_BASE_URL") or text("PLEX_API_BASE_URL") or DEFAULT_PLEX_AUTH_BASE_URL).rstrip("/"),
             key_vault_url=text("KEY_VAULT_URL"),
             secret_cache_ttl_seconds=seconds("SECRET_CACHE_TTL_SECONDS", "300", 86400),
             site_origin=text("SITE_ORIGIN").rstrip("/"),

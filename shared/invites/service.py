@@ -48,10 +48,10 @@ class InviteSubmission:
     invite_code: object
     client_ip: str
     idempotency_key: str = ""
-
-
     # True when plex.tv said who the guest is (Plex sign-in); False for a typed username or email.
     verified: bool = False
+
+
 @dataclass(frozen=True)
 class InviteResult:
     outcome: InviteOutcome
@@ -67,8 +67,6 @@ class InviteResult:
     log_code: str = ""
     # True when this is the stored answer to an earlier, identical submission.
     replayed: bool = False
-
-
     # The share the invite created, when plex.tv said (its id is what accepting needs), and the tier it used.
     share_id: int | None = None
     tier_id: str = ""
@@ -82,6 +80,8 @@ class SignInRequired(DomainError):
             "sign_in_required",
             "This invite needs you to sign in with Plex, so typing a username or email isn't enough. Use the Sign in with Plex button.",
         )
+
+
 class IdempotencyKeyReused(InvalidInput):
     default_kind = ErrorKind.UNPROCESSABLE
 
@@ -144,20 +144,20 @@ class InviteService:
         # The address's limits and whether invites are paused are read while the code is looked at.
         address_checked = side_by_side.start(lambda: deps.limits.check_invite_address(submission.client_ip))
         paused = side_by_side.start(lambda: deps.plex_status.invites_paused(fingerprint))
+        typed_allowed = None if submission.verified else side_by_side.start(lambda: deps.runtime_settings.sign_in_mode().allows_typed)
         ip_hash = self._hash_ip(submission.client_ip)
 
         try:
-        typed_allowed = None if submission.verified else side_by_side.start(lambda: deps.runtime_settings.sign_in_mode().allows_typed)
             admission = deps.admissions.check(code)
         except InviteCodeRejected as rejected:
             address_checked.result()
             return self._record(identifier, _code_rejection(rejected), ip_hash, code="")
         address_checked.result()
+        if typed_allowed is not None and (not typed_allowed.result() or (admission.link is not None and admission.link.requires_sign_in)):
+            raise SignInRequired  # nothing claimed or written yet
         deps.limits.check_invite_person(identifier.normalized)
 
         key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else None
-        if typed_allowed is not None and (not typed_allowed.result() or (admission.link is not None and admission.link.requires_sign_in)):
-            raise SignInRequired  # nothing claimed or written yet
         claimed = deps.idempotency.claim(key or IdempotencyStore.key_for("identifier", identifier.normalized))
         if isinstance(claimed, Replay):
             return self._replay(claimed, identifier)
@@ -254,6 +254,7 @@ class InviteService:
             f"Invite sent to {name}. Plex emails you an invitation: accept it, or open app.plex.tv and accept the "
             "pending invite. New Plex accounts must verify their email first.",
             libraries=share.libraries,
+            share_id=share.share_id,
         )
 
     def _replay(self, replay: Replay, identifier: Identifier) -> InviteResult:
@@ -263,7 +264,6 @@ class InviteService:
         payload["outcome"] = InviteOutcome(payload["outcome"])
         payload["libraries"] = tuple(payload.get("libraries", ()))
         payload["replayed"] = True
-            share_id=share.share_id,
         return InviteResult(**payload)
 
     def _remember(self, claim: Claim, identifier: Identifier, result: InviteResult) -> None:
