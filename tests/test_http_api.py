@@ -190,7 +190,12 @@ def test_page_loads_do_not_call_plex_while_the_token_is_rejected(app):
 def test_config_tells_the_form_what_it_needs(app):
     response = requests.get(f"{app.site_url}/api/config", timeout=30)
     assert response.status_code == 200
-    assert response.json() == {"serverName": "Helpr Demo Server", "inviteCodeRequired": True, "demoMode": True}
+    assert response.json() == {
+        "serverName": "Helpr Demo Server",
+        "inviteCodeRequired": True,
+        "demoMode": True,
+        "signInMode": "plex_or_typed",
+    }
 
 
 def test_health_reports_storage_and_plex_without_calling_plex_each_time(app):
