@@ -880,10 +880,9 @@
     els['plex-server-name'].textContent = serverName || 'Unknown';
     if (serverName) {
       els['admin-server-name'].textContent = serverName;
-      document.title = serverName + ' · Helpr admin';
-    } else {
-      document.title = 'Dashboard · Helpr admin';
     }
+    // The shell (modules/shell.js) titles the page: the view, then the server.
+    document.dispatchEvent(new CustomEvent('helpr:server-name', { detail: serverName }));
 
     var token = els['plex-token-state'];
     clearChildren(token);

@@ -6,6 +6,7 @@ import {
   DEFAULT_VIEW,
   documentTitle,
   hashFor,
+  isRouteHash,
   isViewName,
   navItems,
   VIEW_NAMES,
@@ -52,4 +53,11 @@ test('the navigation lists every view then the log, relative on the dashboard an
 test('titles name the view', () => {
   assert.equal(documentTitle('invites'), 'Invite links · Helpr admin');
   assert.equal(documentTitle('log'), 'Invite log · Helpr admin');
+  assert.equal(documentTitle('users', 'Den'), 'Users · Den · Helpr admin');
+});
+
+test('only "#/..." and an empty hash are routes, so the skip link keeps the view', () => {
+  assert.ok(isRouteHash(''));
+  assert.ok(isRouteHash('#/users'));
+  assert.ok(!isRouteHash('#dashboard-main'));
 });

@@ -41,6 +41,16 @@ export function viewFromHash(hash) {
 }
 
 /**
+ * Whether a hash names a view at all: "#dashboard-main" (the skip link's target) isn't a route, so following it
+ * keeps the view on screen.
+ * @param {string} hash
+ * @returns {boolean}
+ */
+export function isRouteHash(hash) {
+  return hash === '' || hash === '#' || hash.startsWith('#/');
+}
+
+/**
  * @param {ViewName} name
  * @returns {string}
  */
@@ -49,13 +59,14 @@ export function hashFor(name) {
 }
 
 /**
- * The document title for a view.
+ * The document title for a view: the view, then the Plex server's name once the dashboard has it.
  * @param {ViewName | 'log'} name
+ * @param {string} [serverName]
  * @returns {string}
  */
-export function documentTitle(name) {
+export function documentTitle(name, serverName = '') {
   const title = name === 'log' ? 'Invite log' : VIEW_TEXT[name].title;
-  return `${title} · Helpr admin`;
+  return serverName ? `${title} · ${serverName} · Helpr admin` : `${title} · Helpr admin`;
 }
 
 /**

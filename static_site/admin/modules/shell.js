@@ -3,10 +3,12 @@
    invite log alike, and on the dashboard the router that shows one view at a time. The view follows
    location.hash, so deep links (/admin#/users) and the back button work without a reload. */
 import { html, nothing, render } from '../vendor/lit-html.js';
-import { documentTitle, navItems, viewFromHash } from './routes.js';
+import { documentTitle, isRouteHash, navItems, viewFromHash } from './routes.js';
 
 /** @typedef {import('./routes.js').NavItem} NavItem */
 /** @typedef {import('./routes.js').ViewName} ViewName */
+
+let serverName = '';
 
 /**
  * @param {NavItem[]} items
@@ -37,7 +39,7 @@ function showView(nav, name, moveFocus) {
     if (!view.hidden) shown = view;
   }
   render(navTemplate(navItems('dashboard'), name), nav);
-  document.title = documentTitle(name);
+  document.title = documentTitle(name, serverName);
   if (moveFocus && shown) {
     shown.focus();
   }
@@ -46,7 +48,13 @@ function showView(nav, name, moveFocus) {
 /** @param {HTMLElement} nav */
 function startRouter(nav) {
   showView(nav, viewFromHash(window.location.hash), false);
+  // admin.js says when it learns the server's name (classic script: an event, not an import).
+  document.addEventListener('helpr:server-name', (event) => {
+    serverName = event instanceof CustomEvent && typeof event.detail === 'string' ? event.detail : '';
+    document.title = documentTitle(viewFromHash(window.location.hash), serverName);
+  });
   window.addEventListener('hashchange', () => {
+    if (!isRouteHash(window.location.hash)) return;
     showView(nav, viewFromHash(window.location.hash), true);
   });
 }
