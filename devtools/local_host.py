@@ -43,6 +43,7 @@ from azure.functions.timer import TimerRequest
 
 from devtools.host_rules import FunctionMetadata, HostError, HttpRoute, LoadedFunctions, decode_path, find_route, load_functions
 from devtools.http_base import LocalHandler, LocalServer
+from devtools.queue_listener import QueueListener, start_listeners
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_PYTHON = ROOT / ".venv-worker" / "bin" / "python"
@@ -173,6 +174,15 @@ class FunctionsHost(LocalServer):
         super().__init__(address, _Handler)
         self.loaded = loaded
         self.custom_headers = dict(custom_headers)
+        self.listeners: list[QueueListener] = []
+
+    def start_queue_listeners(self, host_json: Mapping[str, Any]) -> None:
+        """Queue triggers poll their queues as the host's QueueListener does (devtools/queue_listener.py)."""
+        self.listeners = start_listeners(self.loaded.others, self.loaded.handlers, host_json, _call)
+
+    def stop_queue_listeners(self) -> None:
+        for listener in self.listeners:
+            listener.stop()
 
 
 def _call(function: Callable[..., Any], **arguments: Any) -> Any:
@@ -386,7 +396,9 @@ def build_host(
 ) -> FunctionsHost:
     load_local_settings(root / "local.settings.json")
     prefix, custom_headers = load_host_config(root)
-    return FunctionsHost((host, port), load_app(root, prefix, worker_python, cache_dir), custom_headers)
+    server = FunctionsHost((host, port), load_app(root, prefix, worker_python, cache_dir), custom_headers)
+    server.start_queue_listeners(json.loads((root / "host.json").read_text(encoding="utf-8")))
+    return server
 
 
 def main() -> None:
@@ -407,10 +419,14 @@ def main() -> None:
         methods = ",".join(sorted(route.methods)) if route.methods else "all methods"
         print(f"  {route.function}: [{methods}] {base}/{route.template.text}", flush=True)
     for name, function in server.loaded.others.items():
-        print(f"  {name}: {function.trigger_type} (run it now: POST {base}/admin/functions/{name} with body {{}})", flush=True)
+        if function.trigger_type.lower() == "queuetrigger":
+            print(f"  {name}: queueTrigger on '{function.trigger.get('queueName')}'", flush=True)
+        else:
+            print(f"  {name}: {function.trigger_type} (run it now: POST {base}/admin/functions/{name} with body {{}})", flush=True)
     print(f"Local functions host listening on {base}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+    server.stop_queue_listeners()
 
 
 if __name__ == "__main__":

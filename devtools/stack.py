@@ -27,10 +27,12 @@ NODE_BIN = DEVTOOLS / "node_modules" / ".bin"
 AZURITE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
-def azurite_connection_string(port: int) -> str:
+def azurite_connection_string(port: int, queue_port: int | None = None) -> str:
+    """Azurite's tables, and its queues (notification events and their trigger) when `queue_port` is given."""
+    queues = f"QueueEndpoint=http://127.0.0.1:{queue_port}/devstoreaccount1;" if queue_port else ""
     return (
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-        f"AccountKey={AZURITE_ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+        f"AccountKey={AZURITE_ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;{queues}"
     )
 
 
@@ -114,6 +116,24 @@ class LocalStack:
             args += ["--location", str(data_dir)]
         return self._spawn("azurite", args, f"http://127.0.0.1:{port}/devstoreaccount1", timeout=60)
 
+    def start_azurite_queue(self, port: int, data_dir: Path | None = None, name: str = "azurite-queue") -> Service:
+        """Azurite's queue service: the events queue, its poison queue, and the queue trigger's polling."""
+        args = [
+            str(NODE_BIN / "azurite-queue"),
+            "--queueHost",
+            "127.0.0.1",
+            "--queuePort",
+            str(port),
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+        ]
+        if data_dir is None:
+            args.append("--inMemoryPersistence")
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            args += ["--location", str(data_dir)]
+        return self._spawn(name, args, f"http://127.0.0.1:{port}/devstoreaccount1", timeout=60)
+
     def start_functions(
         self,
         port: int,
@@ -195,11 +215,11 @@ def run(args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
-    busy = [p for p in (args.functions_port, args.site_port, args.azurite_port) if port_in_use(p)]
+    busy = [p for p in (args.functions_port, args.site_port, args.azurite_port, args.azurite_queue_port) if port_in_use(p)]
     if busy:
         sys.exit(f"Port(s) {', '.join(map(str, busy))} already in use: is Helpr already running? Stop it first.")
     env: dict[str, str] = {
-        "AzureWebJobsStorage": azurite_connection_string(args.azurite_port),
+        "AzureWebJobsStorage": azurite_connection_string(args.azurite_port, args.azurite_queue_port),
         "SITE_ORIGIN": f"http://127.0.0.1:{args.site_port}",
     }
     for name in ("SESSION_SIGNING_KEY", "DATA_ENCRYPTION_KEY"):
@@ -219,7 +239,10 @@ def run(args: argparse.Namespace) -> None:
             env["PLEX_TOKEN"] = DEMO_OWNER_TOKEN  # the simulator's public demo token, not a secret
         print("Starting Azurite (Table Storage)...", flush=True)
         # Demo data (the simulator's server, log and users) never shows up in a run with a real token.
-        stack.start_azurite(args.azurite_port, ROOT / ".local" / ("azurite-demo" if demo else "azurite"))
+        data_dir = ROOT / ".local" / ("azurite-demo" if demo else "azurite")
+        stack.start_azurite(args.azurite_port, data_dir)
+        print("Starting Azurite (Queue Storage: notifications)...", flush=True)
+        stack.start_azurite_queue(args.azurite_queue_port, data_dir / "queues")
         print("Starting the functions host...", flush=True)
         stack.start_functions(args.functions_port, env)
         print("Starting the Static Web Apps emulator...", flush=True)
@@ -253,6 +276,7 @@ def main() -> None:
     parser.add_argument("--site-port", type=int, default=4280)
     parser.add_argument("--functions-port", type=int, default=7071)
     parser.add_argument("--azurite-port", type=int, default=10002)
+    parser.add_argument("--azurite-queue-port", type=int, default=10001)
     parser.add_argument("--simulator-port", type=int, default=32500)
     run(parser.parse_args())
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.data.tables import TableClient
 
@@ -36,6 +36,12 @@ from shared.invites.plex_sign_in import PlexSignIn, PlexSignInConfig
 from shared.invites.service import InviteDependencies, InviteService
 from shared.limits.rate_limits import RateLimiter
 from shared.limits.request_limits import RequestLimits
+from shared.notify.channel_box import ChannelBox
+from shared.notify.channels import ChannelStore
+from shared.notify.delivery import Deliverer
+from shared.notify.publisher import POISON_QUEUE_NAME, QUEUE_NAME, Publisher, QueuePublisher
+from shared.notify.queue_client import build_queue_client
+from shared.notify.templates import TemplateStore
 from shared.plex.gateway import PlexGateway
 from shared.plex.guest import GuestPlex
 from shared.plex.libraries import LibraryCatalog
@@ -46,6 +52,9 @@ from shared.retention import Retention
 from shared.storage import tables
 from shared.storage.side_by_side import SideBySide
 from shared.storage.tables import Tables
+
+if TYPE_CHECKING:
+    from azure.storage.queue import QueueClient
 
 
 def _utc_now() -> datetime:
@@ -71,6 +80,8 @@ class Overrides:
     grants: GrantStore | None = None
     # The app's tables through another client, e.g. one that counts what storage sends back.
     tables: Tables | None = None
+    # Where events go instead of the Storage Queue (e.g. a list a unit test reads).
+    notifications: Publisher | None = None
 
 
 class Container:
@@ -148,7 +159,12 @@ class Container:
 
     @cached_property
     def plex_status(self) -> PlexStatusMonitor:
-        return PlexStatusMonitor(lambda: self._table(tables.SETTINGS), self.plex_gateway)
+        return PlexStatusMonitor(
+            lambda: self._table(tables.SETTINGS),
+            self.plex_gateway,
+            notifications=self.notifications,
+            unreachable_minutes=self.settings.notify_unreachable_minutes,
+        )
 
     @cached_property
     def request_limits(self) -> RequestLimits:
@@ -168,6 +184,7 @@ class Container:
             admissions=self.admissions,
             grants=self.grants,
             side_by_side=self.side_by_side,
+            notifications=self.notifications,
         )
         return InviteService(deps, idempotency_window_seconds=self.settings.idempotency_window_seconds, clock=self._now)
 
@@ -214,7 +231,44 @@ class Container:
 
     @cached_property
     def user_access(self) -> UserAccess:
-        return UserAccess(self.grants, self.tiers, self.plex_gateway, clock=self._now)
+        return UserAccess(self.grants, self.tiers, self.plex_gateway, clock=self._now, notifications=self.notifications)
+
+    @cached_property
+    def notifications(self) -> Publisher:
+        """Events go on the Storage Queue the deliver_event function reads; without a queue endpoint, nowhere."""
+        if self.overrides.notifications is not None:
+            return self.overrides.notifications
+        if not self.settings.notifications_configured:
+            return Publisher()
+        return QueuePublisher(
+            lambda: self.event_queue, lambda: self._table(tables.NOTIFY), burst_seconds=self.settings.notify_burst_seconds
+        )
+
+    @cached_property
+    def event_queue(self) -> QueueClient:
+        return build_queue_client(self.settings.queue_connection_string, self.settings.queue_service_uri, QUEUE_NAME)
+
+    @cached_property
+    def poison_queue(self) -> QueueClient:
+        return build_queue_client(self.settings.queue_connection_string, self.settings.queue_service_uri, POISON_QUEUE_NAME)
+
+    @cached_property
+    def channels(self) -> ChannelStore:
+        return ChannelStore(lambda: self._table(tables.NOTIFY), ChannelBox(lambda: self.secrets.read("DATA_ENCRYPTION_KEY")))
+
+    @cached_property
+    def message_templates(self) -> TemplateStore:
+        return TemplateStore(lambda: self._table(tables.NOTIFY))
+
+    @cached_property
+    def deliverer(self) -> Deliverer:
+        return Deliverer(
+            self.channels,
+            self.message_templates,
+            lambda: self._table(tables.NOTIFY),
+            server_name=lambda: self.settings.server_display_name or self.settings.plex_server_name,
+            burst_seconds=self.settings.notify_burst_seconds,
+        )
 
     @cached_property
     def health(self) -> HealthMonitor:

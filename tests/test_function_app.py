@@ -42,6 +42,13 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/libraries/refresh", ["POST"]),
         ("manage/login", ["POST"]),
         ("manage/logout", ["POST"]),
+        ("manage/notifications", ["GET"]),
+        ("manage/notifications/channels", ["POST"]),
+        ("manage/notifications/channels/{channelId}", ["DELETE"]),
+        ("manage/notifications/channels/{channelId}", ["PUT"]),
+        ("manage/notifications/channels/{channelId}/test", ["POST"]),
+        ("manage/notifications/templates/{kind}", ["DELETE"]),
+        ("manage/notifications/templates/{kind}", ["PUT"]),
         ("manage/session", ["GET"]),
         ("manage/sign-in-mode", ["GET"]),
         ("manage/sign-in-mode", ["PUT"]),
@@ -61,6 +68,8 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
     ]
     timers = [route for kind, route, _ in json.loads(out.stdout) if kind == "timerTrigger"]
     assert timers == ["delete_expired_rows", "expire_access"]
+    queues = [route for kind, route, _ in json.loads(out.stdout) if kind == "queueTrigger"]
+    assert queues == ["deliver_event"]
 
 
 def test_route_templates_match_like_the_functions_host():

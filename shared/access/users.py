@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from shared.access.grants import Grant, GrantConflict, GrantStatus, GrantStore
 from shared.access.tiers import TierStore
 from shared.errors import DomainError, ErrorKind
+from shared.notify.events import Event, EventKind, stable_id
+from shared.notify.publisher import Publisher
 from shared.plex.errors import PlexError
 from shared.plex.gateway import PlexGateway, PlexShare
 
@@ -52,7 +54,9 @@ class UserAccess:
         tiers: TierStore,
         gateway: Callable[[], PlexGateway],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        notifications: Publisher | None = None,
     ) -> None:
+        self._notifications = notifications or Publisher()
         self._grants = grants
         self._tiers = tiers
         self._gateway = gateway
@@ -133,7 +137,12 @@ class UserAccess:
             raise
         done = replace(claimed, status=final, removed_at=self._clock(), removal_note=note)
         log.info("Access removed: %s", note)
-        return self._grants.update(done)
+        stored = self._grants.update(done)
+        reason = "expired" if final is GrantStatus.EXPIRED else "revoked by the owner"
+        facts: dict[str, str | int | list[str]] = {"identifier": grant.identifier, "reason": reason, "invite_code": grant.invite_code}
+        event_id = f"access_ended-{grant.row_key or grant.identifier}-{int(grant.granted_at.timestamp())}"
+        self._notifications.publish(Event.create(EventKind.ACCESS_ENDED, facts, event_id=stable_id(event_id)))
+        return stored
 
 
 def _plex_status(share: PlexShare | None) -> str:

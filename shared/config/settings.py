@@ -28,6 +28,9 @@ APP_SETTINGS: dict[str, str] = {
     "SERVER_DISPLAY_NAME": "name shown on the guest page",
     "AzureWebJobsStorage": "storage connection string (local runs)",
     "AzureWebJobsStorage__tableServiceUri": "Table endpoint, with the managed identity (Azure)",
+    "AzureWebJobsStorage__queueServiceUri": "Queue endpoint, with the managed identity (Azure): notification events and their trigger",
+    "NOTIFY_BURST_SECONDS": "failed invites within this many seconds are sent as one notification",
+    "NOTIFY_UNREACHABLE_MINUTES": "plex.tv must be unreachable this long before the owner is notified",
     "TABLES_CONNECTION_STRING": "local only: a separate connection string for the app's tables",
     "TABLE_PREFIX": "prefix of the app's table names",
     "KEY_VAULT_URL": "the Key Vault that holds the secrets; without it they come from app settings",
@@ -106,6 +109,10 @@ class Settings:
     idempotency_window_seconds: float
     plex_retry_budget_seconds: float
     invite_log_retention_days: int
+    queue_connection_string: str = ""
+    queue_service_uri: str = ""
+    notify_burst_seconds: float = 60.0
+    notify_unreachable_minutes: float = 15.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -158,6 +165,11 @@ class Settings:
             idempotency_window_seconds=seconds("IDEMPOTENCY_WINDOW_SECONDS", "600", 86400),
             plex_retry_budget_seconds=seconds("PLEX_RETRY_BUDGET_SECONDS", "20", 120),
             invite_log_retention_days=count("INVITE_LOG_RETENTION_DAYS", DEFAULT_INVITE_LOG_RETENTION_DAYS, 36500),
+            # The queue trigger reads AzureWebJobsStorage too, so events go where the trigger listens.
+            queue_connection_string=_connection_string(text("AzureWebJobsStorage")),
+            queue_service_uri=text("AzureWebJobsStorage__queueServiceUri"),
+            notify_burst_seconds=seconds("NOTIFY_BURST_SECONDS", "60", 3600),
+            notify_unreachable_minutes=seconds("NOTIFY_UNREACHABLE_MINUTES", "15", 1440),
         )
 
     def require_site_origin(self) -> str:
@@ -168,6 +180,11 @@ class Settings:
                 "so admin requests can be checked against it.",
             )
         return self.site_origin
+
+    @property
+    def notifications_configured(self) -> bool:
+        connection = self.queue_connection_string
+        return bool(self.queue_service_uri or "QueueEndpoint=" in connection or "UseDevelopmentStorage" in connection)
 
     def require_storage(self) -> None:
         if not (self.storage_connection_string or self.table_service_uri):

@@ -7,7 +7,7 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from azure.core.exceptions import AzureError
@@ -22,6 +22,8 @@ from shared.invites.idempotency import Claim, IdempotencyStore, Replay
 from shared.invites.log import InviteLog, InviteOutcome, InviteRecord, row_key_for
 from shared.invites.validation import Identifier, InvalidInput, parse_identifier, parse_invite_code
 from shared.limits.request_limits import RequestLimits
+from shared.notify.events import Event, EventKind
+from shared.notify.publisher import Publisher
 from shared.plex.errors import PlexError, PlexErrorKind
 from shared.plex.gateway import PlexGateway
 from shared.plex.retry import RetryingInviter
@@ -106,6 +108,7 @@ class InviteDependencies:
     admissions: Admissions
     grants: GrantStore
     side_by_side: SideBySide
+    notifications: Publisher = field(default_factory=Publisher)
 
 
 class InviteService:
@@ -186,6 +189,12 @@ class InviteService:
         if result.outcome is not InviteOutcome.INVITED:
             deps.admissions.release(admission)
             return result
+        link = admission.link
+        if link is not None and link.used_up:
+            facts: dict[str, str | int | list[str]] = {"invite_code": link.code, "name": link.note[:80], "max_uses": link.max_uses}
+            deps.notifications.publish(
+                Event.create(EventKind.LINK_USED_UP, facts, event_id=f"link_used_up-{link.code}-{int(link.created_at.timestamp())}")
+            )
         grant = self._grant_for(identifier, admission)
         try:
             deps.grants.record(grant)
@@ -309,7 +318,22 @@ class InviteService:
                 self._outbox.append(record)
             log.error("Invite log write deferred after Plex answered (outcome=%s): %s", result.outcome, type(exc).__name__)
         log.info("Invite submission: outcome=%s kind=%s", result.outcome, identifier.kind)
+        self._announce(record, result)
         return result
+
+    def _announce(self, record: InviteRecord, result: InviteResult) -> None:
+        """The owner hears of every new guest, and of failures grouped per time window (a refused invite code is
+        the guest's to fix and says nothing to the owner)."""
+        notifications = self._deps.notifications
+        if result.outcome is InviteOutcome.INVITED:
+            facts: dict[str, str | int | list[str]] = {
+                "identifier": record.identifier_submitted.strip()[:254],
+                "libraries": ", ".join(record.libraries),
+                "invite_code": record.invite_code,
+            }
+            notifications.publish(Event.create(EventKind.GUEST_INVITED, facts, at=record.created_at, event_id=f"guest_invited-{record.id}"))
+        elif not result.outcome.succeeded and result.outcome is not InviteOutcome.CODE_REJECTED:
+            notifications.invite_failed(str(result.outcome), result.detail[:160])
 
     def _write(self, record: InviteRecord) -> None:
         # The log entry and the totals are independent writes: make them side by side.

@@ -9,11 +9,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.notify.events import Event, EventKind
+from shared.notify.publisher import Publisher
 from shared.plex.errors import PlexError, PlexErrorKind
 from shared.plex.gateway import ConnectionState, PlexGateway
 from shared.storage import registry
@@ -35,6 +37,9 @@ class PlexStatus:
     last_error_at: float | None = None
     checked_at: float | None = None
     token_fingerprint: str = ""
+    # Since when plex.tv has not answered (None while it does), and whether the owner was told.
+    unreachable_since: float | None = None
+    unreachable_announced: bool = False
 
     @property
     def failing(self) -> bool:
@@ -61,7 +66,11 @@ class PlexStatusMonitor:
         interval_seconds: float = CHECK_INTERVAL_SECONDS,
         error_interval_seconds: float = RECHECK_AFTER_ERROR_SECONDS,
         clock: Callable[[], float] = time.time,
+        notifications: Publisher | None = None,
+        unreachable_minutes: float = 15.0,
     ) -> None:
+        self._notifications = notifications or Publisher()
+        self._unreachable_seconds = unreachable_minutes * 60
         self._table = table_provider
         self._gateway = gateway
         self._interval = interval_seconds
@@ -98,7 +107,8 @@ class PlexStatusMonitor:
                 last_error_at=self._clock(),
                 checked_at=previous.checked_at,
                 token_fingerprint=token_fingerprint or previous.token_fingerprint,
-            )
+            ),
+            previous,
         )
 
     def observe_token_change(self, state: ConnectionState, error: PlexError | None) -> None:
@@ -109,7 +119,8 @@ class PlexStatusMonitor:
             self._write(
                 PlexStatus(
                     server_name=state.server_name, token_valid=True, checked_at=self._clock(), token_fingerprint=state.token_fingerprint
-                )
+                ),
+                self._read(),
             )
 
     def _stale(self, status: PlexStatus) -> bool:
@@ -120,10 +131,10 @@ class PlexStatusMonitor:
     def _check(self) -> PlexStatus:
         gateway = self._gateway()
         now = self._clock()
+        previous = self._read()
         try:
             gateway.check_connection()
         except PlexError as error:
-            previous = self._read()
             status = PlexStatus(
                 server_name=previous.server_name,
                 token_valid=False if error.kind is PlexErrorKind.INVALID_TOKEN else previous.token_valid,
@@ -137,8 +148,7 @@ class PlexStatusMonitor:
             status = PlexStatus(
                 server_name=gateway.state.server_name, token_valid=True, checked_at=now, token_fingerprint=gateway.state.token_fingerprint
             )
-        self._write(status)
-        return status
+        return self._write(status, previous)
 
     def _read(self) -> PlexStatus:
         try:
@@ -147,8 +157,48 @@ class PlexStatusMonitor:
             return PlexStatus()
         return _ENTITY.from_entity(entity)
 
-    def _write(self, status: PlexStatus) -> None:
+    def _write(self, status: PlexStatus, previous: PlexStatus) -> PlexStatus:
+        status = self._track_reachability(status, previous)
         self._table().upsert_entity(_ENTITY.to_entity(status, partition=PARTITION, row_key=ROW), mode=UpdateMode.REPLACE)
+        self._announce(status, previous)
+        return status
+
+    def _track_reachability(self, status: PlexStatus, previous: PlexStatus) -> PlexStatus:
+        unreachable = status.failing and status.last_error_kind == PlexErrorKind.UNAVAILABLE
+        if not unreachable:
+            return status if status.failing else replace(status, unreachable_since=None, unreachable_announced=False)
+        since = previous.unreachable_since or status.last_error_at or self._clock()
+        return replace(status, unreachable_since=since, unreachable_announced=previous.unreachable_announced)
+
+    def _announce(self, status: PlexStatus, previous: PlexStatus) -> None:
+        """Tells the owner when the token breaks or works again, and when plex.tv stays away too long or comes back.
+        Each episode's event id comes from the stored status, so instances that see the same change at once
+        send the same id, and delivery (once per event id and channel) posts it once."""
+        notify = self._notifications
+        episode = int(previous.checked_at or 0)
+        if status.token_valid is False and previous.token_valid is not False:
+            facts: dict[str, str | int | list[str]] = {"detail": status.last_error[:200]}
+            notify.publish(Event.create(EventKind.TOKEN_REJECTED, facts, event_id=f"token_rejected-{status.token_fingerprint}-{episode}"))
+        elif status.token_valid is True and previous.token_valid is False:
+            notify.publish(Event.create(EventKind.TOKEN_WORKING, {}, event_id=f"token_working-{previous.token_fingerprint}-{episode}"))
+        since = status.unreachable_since
+        if since is not None and not status.unreachable_announced and self._clock() - since >= self._unreachable_seconds:
+            minutes = int((self._clock() - since) // 60)
+            notify.publish(
+                Event.create(
+                    EventKind.PLEX_UNREACHABLE,
+                    {"minutes": minutes, "detail": status.last_error[:200]},
+                    event_id=f"plex_unreachable-{int(since)}",
+                )
+            )
+            self._table().upsert_entity(
+                _ENTITY.to_entity(replace(status, unreachable_announced=True), partition=PARTITION, row_key=ROW), mode=UpdateMode.REPLACE
+            )
+        if previous.unreachable_announced and previous.unreachable_since is not None and since is None:
+            minutes = int((self._clock() - previous.unreachable_since) // 60)
+            notify.publish(
+                Event.create(EventKind.PLEX_REACHABLE, {"minutes": minutes}, event_id=f"plex_reachable-{int(previous.unreachable_since)}")
+            )
 
 
 # Properties: ServerName, LastError, LastErrorKind, TokenFingerprint, and TokenValid, LastErrorAt and CheckedAt when known.

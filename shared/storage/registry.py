@@ -116,6 +116,7 @@ RATE_LIMITS_TABLE = REGISTRY.table("ratelimits", "request counts per hashed addr
 IDEMPOTENCY_TABLE = REGISTRY.table("idempotency", "one claim, then one stored result, per repeated submission")
 INVITE_LINKS_TABLE = REGISTRY.table("invitelinks", "the invites the admin created")
 ACCESS_TABLE = REGISTRY.table("access", "tiers and the people who got access")
+NOTIFY_TABLE = REGISTRY.table("notify", "the owner's notification channels, their templates, deliveries and grouped failures")
 
 # Partitions whose rows are keyed by data, each owned by one module.
 INVITE_LOG = REGISTRY.partition(
@@ -139,6 +140,21 @@ IDEMPOTENCY_KEYS = REGISTRY.partition(
 INVITE_LINKS = REGISTRY.partition(INVITE_LINKS_TABLE, "invite", "invites by code, with their use counts", owner="shared.invites.links")
 TIERS = REGISTRY.partition(ACCESS_TABLE, "tier", "named tiers by id", owner="shared.access.tiers")
 GRANTS = REGISTRY.partition(ACCESS_TABLE, "grant", "who got access, by hashed identifier", owner="shared.access.grants")
+NOTIFY_CHANNELS = REGISTRY.partition(
+    NOTIFY_TABLE, "channel", "notification channels by id: a sealed Apprise URL, events, the last result", owner="shared.notify.channels"
+)
+NOTIFY_TEMPLATES = REGISTRY.partition(
+    NOTIFY_TABLE, "template", "the owner's message templates by event kind", owner="shared.notify.templates"
+)
+NOTIFY_DELIVERIES = REGISTRY.partition(
+    NOTIFY_TABLE,
+    "delivery",
+    "one row per event and channel once delivered, so a retried message never posts twice",
+    owner="shared.notify.delivery",
+)
+NOTIFY_BURSTS = REGISTRY.partition(
+    NOTIFY_TABLE, "burst", "failed invites counted per time window, sent as one message", owner="shared.notify.publisher"
+)
 
 # The settings partition: fixed rows, each owned by one module.
 SETTINGS = REGISTRY.shared_partition(SETTINGS_TABLE, "settings", "one row per setting or cached value")

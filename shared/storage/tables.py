@@ -22,6 +22,7 @@ RATE_LIMITS = registry.RATE_LIMITS_TABLE.name
 IDEMPOTENCY = registry.IDEMPOTENCY_TABLE.name
 INVITE_LINKS = registry.INVITE_LINKS_TABLE.name
 ACCESS = registry.ACCESS_TABLE.name  # tiers and the people who got access
+NOTIFY = registry.NOTIFY_TABLE.name
 ALL_TABLES = registry.REGISTRY.table_names()
 
 

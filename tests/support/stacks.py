@@ -30,9 +30,10 @@ def backing_services(log_dir: Path) -> Iterator[Services]:
     stack = LocalStack(log_dir)
     try:
         simulator = stack.start_simulator(free_port())
-        azurite_port = free_port()
+        azurite_port, queue_port = free_port(), free_port()
         stack.start_azurite(azurite_port)
-        yield Services(SimulatorClient(simulator.url), azurite_connection_string(azurite_port), f"t{uuid.uuid4().hex[:8]}")
+        stack.start_azurite_queue(queue_port)
+        yield Services(SimulatorClient(simulator.url), azurite_connection_string(azurite_port, queue_port), f"t{uuid.uuid4().hex[:8]}")
     finally:
         stack.stop()
 

@@ -1,0 +1,65 @@
+"""Channel URLs and webhook signing keys hold credentials, so they are stored sealed: AES-GCM with a key
+derived (HKDF, its own purpose) from DATA_ENCRYPTION_KEY in Key Vault, as shared/admin/secret_box.py seals
+the admin's TOTP secret. A copy of the table alone reveals no channel."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from shared.config.settings import SetupRequired
+from shared.errors import DomainError, ErrorKind
+
+_PREFIX = "n1:"
+_PURPOSE = b"helpr notification channels v1"
+MIN_KEY_LENGTH = 32
+
+
+class UnreadableChannel(DomainError):
+    default_kind = ErrorKind.UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__(
+            "channel_unreadable",
+            "A stored notification channel can't be decrypted with DATA_ENCRYPTION_KEY: was the key changed? "
+            "Put the old key back, or delete the channel and add it again.",
+        )
+
+
+class ChannelBox:
+    def __init__(self, key: Callable[[], str]) -> None:
+        self._key = key
+
+    def seal(self, plaintext: str) -> str:
+        if not plaintext:
+            return ""
+        nonce = os.urandom(12)
+        return _PREFIX + base64.b64encode(nonce + AESGCM(self._derive()).encrypt(nonce, plaintext.encode(), _PREFIX.encode())).decode()
+
+    def open(self, stored: str) -> str:
+        if not stored:
+            return ""
+        if not stored.startswith(_PREFIX):
+            raise UnreadableChannel
+        raw = base64.b64decode(stored[len(_PREFIX) :])
+        try:
+            return AESGCM(self._derive()).decrypt(raw[:12], raw[12:], _PREFIX.encode()).decode()
+        except InvalidTag:
+            raise UnreadableChannel from None
+
+    def _derive(self) -> bytes:
+        key = self._key()
+        if len(key) < MIN_KEY_LENGTH:
+            raise SetupRequired(
+                ["DATA_ENCRYPTION_KEY"],
+                "DATA_ENCRYPTION_KEY is missing or shorter than 32 characters. Set it to a long random value "
+                "(e.g. `openssl rand -hex 32`) in Key Vault (data-encryption-key) or the app settings. "
+                "Notification channels need it.",
+            )
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(key.encode())
