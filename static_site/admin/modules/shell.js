@@ -41,7 +41,9 @@ function showView(nav, name, moveFocus) {
   render(navTemplate(navItems('dashboard'), name), nav);
   document.title = documentTitle(name, serverName);
   if (moveFocus && shown) {
-    shown.focus();
+    // A new view starts at the top, header and all, as a new page would.
+    window.scrollTo(0, 0);
+    shown.focus({ preventScroll: true });
   }
 }
 

@@ -1,0 +1,70 @@
+"""Screenshots of every admin view on a desktop and a phone, for the README: docs/screenshots/admin-<view>-<size>.png.
+
+Starts the same stack as the browser tests (Azurite, the Plex simulator, the functions host behind the Static Web
+Apps emulator), makes a few invites, a tier and a link so the views have something in them, and photographs each
+view. Run it after changing the admin pages:  .venv/bin/python -m devtools.screenshots
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import requests
+
+from devtools.stack import free_port
+from tests.support import stacks
+from tests.support.admin_client import Admin
+from tests.support.admin_page import VIEWS, open_view
+from tests.support.browser import launch_chromium
+from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+SIZES = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+}
+
+
+def fill(site_url: str, admin: Admin) -> None:
+    for name in ("alice", "bob", "carol", "nobody_by_this_name"):
+        requests.post(f"{site_url}/api/invites", json={"identifier": name, "inviteCode": HTTP_INVITE_CODE}, timeout=30)
+    tier = admin.call("POST", "manage/tiers", {"name": "Kids", "sectionIds": [118181364]}).json()
+    admin.call("POST", "manage/invite-links", {"tierId": tier["id"], "maxUses": 5, "note": "for the cousins"})
+
+
+def main() -> None:
+    from playwright.sync_api import expect
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    logs = Path(tempfile.mkdtemp(prefix="helpr-screenshots-"))
+    with stacks.backing_services(logs) as services:
+        env = stacks.app_settings(services, f"{services.run_prefix}shots", free_port())
+        with stacks.app_stack(services, logs, env) as app, launch_chromium() as browser:
+            admin = Admin(app)
+            assert admin.login().status_code == 200
+            fill(app.site_url, admin)
+            for size, options in SIZES.items():
+                context = browser.new_context(**options)  # type: ignore[arg-type]
+                page = context.new_page()
+                page.goto(f"{app.site_url}/admin")
+                page.fill("#login-username", ADMIN_USERNAME)
+                page.fill("#login-password", ADMIN_PASSWORD)
+                page.click("#login-button")
+                expect(page.locator("#dashboard")).to_be_visible()
+                expect(page.locator("#recent-invites tbody tr").first).to_be_visible()
+                for view in VIEWS:
+                    open_view(page, view)
+                    page.wait_for_load_state("networkidle")
+                    page.evaluate("document.activeElement && document.activeElement.blur()")
+                    page.screenshot(path=str(OUT / f"admin-{view}-{size}.png"), full_page=size == "desktop")
+                page.goto(f"{app.site_url}/admin/log")
+                expect(page.locator("#log-table tbody tr").first).to_be_visible()
+                page.screenshot(path=str(OUT / f"admin-log-{size}.png"), full_page=size == "desktop")
+                context.close()
+    print(f"Wrote {len(list(OUT.glob('admin-*.png')))} screenshots to {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
