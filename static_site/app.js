@@ -13,6 +13,11 @@
 
   var CONFIG_URL = '/api/config';
   var INVITES_URL = '/api/invites';
+  var SIGN_IN_URL = '/api/signin/plex';
+  var SIGN_IN_COMPLETE_URL = '/api/signin/plex/complete';
+  // After app.plex.tv sends the guest back, the PIN may take a moment to carry the token: ask a few times.
+  var SIGN_IN_POLLS = 5;
+  var SIGN_IN_POLL_MS = 1500;
   var CONFIG_TIMEOUT_MS = 10000;
   // Longer than the server's own Plex timeout so its answer normally wins.
   var INVITE_TIMEOUT_MS = 45000;
@@ -45,11 +50,18 @@
     invitedHeading: 'Invite sent!',
     invitedFallback: 'Your invite is on its way from Plex.',
     alreadyHeading: 'You already have access',
-    alreadyFallback: 'Your Plex account already has access to this server.'
+    alreadyFallback: 'Your Plex account already has access to this server.',
+    signInIdle: 'Sign in with Plex',
+    signInBusy: 'Opening Plex…',
+    signInChecking: 'Checking your Plex sign-in…',
+    signInAbandoned: "You didn't finish signing in with Plex, so nothing was shared. Press Sign in with Plex to try again.",
+    signedInHeading: "You're in!",
+    invitedNotAcceptedHeading: "You're invited"
   });
 
   var els = {};
   var state = {
+    signInMode: 'typed',
     ready: false,
     submitting: false,
     inviteCodeShown: false
@@ -65,6 +77,8 @@
 
   function collectElements() {
     H.collectById([
+      'plex-sign-in', 'plex-button', 'plex-error', 'typed-divider', 'identifier-field', 'open-plex-wrap',
+      'next-steps', 'next-steps-heading',
       'server-name', 'demo-notice', 'form-status', 'invite-form', 'identifier', 'identifier-error',
       'invite-code-field', 'invite-code', 'invite-code-error', 'form-error', 'submit-button',
       'invite-success', 'success-heading', 'success-message', 'success-libraries', 'library-list'
@@ -189,10 +203,24 @@
     }
     // An invite link (/j/<code>) carries its own tier, cap and expiry: send its code even when codes are optional.
     showInviteCodeField(config.inviteCodeRequired === true || inviteCodeFromUrl() !== '');
+    applySignInMode(typeof config.signInMode === 'string' ? config.signInMode : 'typed');
     els['demo-notice'].hidden = config.demoMode !== true;
     state.ready = true;
     setStatus('');
     setBusy(false);
+  }
+
+  // "plex": only the Sign in with Plex button (and the code field); "typed": only the form; "plex_or_typed": both.
+  function applySignInMode(mode) {
+    state.signInMode = mode;
+    var signIn = mode === 'plex' || mode === 'plex_or_typed';
+    var typed = mode !== 'plex';
+    els['plex-sign-in'].hidden = !signIn;
+    els['plex-button'].disabled = !signIn;
+    els['typed-divider'].hidden = !(signIn && typed);
+    els['identifier-field'].hidden = !typed;
+    els.identifier.required = typed;
+    els['submit-button'].hidden = !typed;
   }
 
   function showConfigError(error) {
@@ -290,8 +318,17 @@
   }
 
   // Returns the fields with problems, in form order.
-  function validateForm() {
+  function validateForm(codeOnly) {
     var problems = [];
+    if (codeOnly) {
+      if (state.inviteCodeShown) {
+        var onlyCodeProblem = validateInviteCode(els['invite-code'].value);
+        if (onlyCodeProblem) {
+          problems.push({ field: 'inviteCode', message: onlyCodeProblem });
+        }
+      }
+      return problems;
+    }
     var identifierProblem = validateIdentifier(els.identifier.value);
     if (identifierProblem) {
       problems.push({ field: 'identifier', message: identifierProblem });
@@ -355,11 +392,21 @@
 
   function showSuccess(body, alreadyShared) {
     var message = cleanMessage(body.message) || (alreadyShared ? TEXT.alreadyFallback : TEXT.invitedFallback);
+    var signedIn = body.signedIn === true;
+    var accepted = signedIn && body.accepted === true;
+    els['open-plex-wrap'].hidden = !accepted;
+    els['next-steps'].hidden = accepted;
+    els['next-steps-heading'].hidden = accepted;
+    els['plex-sign-in'].hidden = true;
     var libraries = Array.isArray(body.libraries) ? body.libraries.filter(function (item) {
       return typeof item === 'string' && item.trim();
     }) : [];
 
-    els['success-heading'].textContent = alreadyShared ? TEXT.alreadyHeading : TEXT.invitedHeading;
+    var heading = alreadyShared ? TEXT.alreadyHeading : TEXT.invitedHeading;
+    if (signedIn && !alreadyShared) {
+      heading = accepted ? TEXT.signedInHeading : TEXT.invitedNotAcceptedHeading;
+    }
+    els['success-heading'].textContent = heading;
     els['success-message'].textContent = message;
 
     var list = els['library-list'];
@@ -386,6 +433,12 @@
     var message = cleanMessage(error.message) || fallbackErrorMessage(response.status);
     if (response.status === 429) {
       message = withRetryHint(message, retryAfterSeconds(response));
+    }
+    if (error.code === 'sign_in_required') {
+      applySignInMode('plex');  // this invite takes a Plex sign-in only
+      setPlexError(message);
+      els['plex-button'].focus();
+      return;
     }
     var field = error.field;
     var fieldShown = field === 'identifier' || (field === 'inviteCode' && state.inviteCodeShown);
@@ -458,6 +511,115 @@
     }
   }
 
+  /* ---------- sign in with Plex ---------- */
+
+  function setPlexError(message) {
+    els['plex-error'].textContent = message || '';
+  }
+
+  function setSignInBusy(busy, label) {
+    els['plex-button'].disabled = busy;
+    if (busy) {
+      els['plex-button'].setAttribute('aria-busy', 'true');
+      els['plex-button'].textContent = label || TEXT.signInBusy;
+    } else {
+      els['plex-button'].removeAttribute('aria-busy');
+      els['plex-button'].textContent = TEXT.signInIdle;
+    }
+  }
+
+  function postJson(url, payload) {
+    return fetchWithTimeout(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(payload || {}),
+      credentials: 'same-origin',
+      cache: 'no-store'
+    }, INVITE_TIMEOUT_MS);
+  }
+
+  function signInError(response, body) {
+    var error = errorObject(body);
+    var message = error ? cleanMessage(error.message) : '';
+    if (error && error.field === 'inviteCode' && state.inviteCodeShown) {
+      setFieldError('inviteCode', message || fallbackErrorMessage(response.status));
+      focusField('inviteCode');
+      return;
+    }
+    if (response.status === 429) {
+      message = withRetryHint(message || TEXT.rateLimited, retryAfterSeconds(response));
+    }
+    setPlexError(message || fallbackErrorMessage(response.status));
+  }
+
+  // Full-page redirect to Plex's sign-in page (works on phones); the PIN id stays in an HttpOnly cookie.
+  function handleSignIn() {
+    if (!state.ready) {
+      return;
+    }
+    clearErrors();
+    setPlexError('');
+    var problems = validateForm(true);
+    if (problems.length) {
+      showProblems(problems);
+      return;
+    }
+    var payload = state.inviteCodeShown ? { inviteCode: els['invite-code'].value.trim() } : {};
+    setSignInBusy(true);
+    postJson(SIGN_IN_URL, payload).then(function (response) {
+      return readJson(response).then(function (body) {
+        if (response.ok && isPlainObject(body) && typeof body.authUrl === 'string') {
+          window.location.assign(body.authUrl);
+          return;
+        }
+        signInError(response, body);
+        setSignInBusy(false);
+      });
+    }, function (error) {
+      setPlexError(isAbortError(error) ? TEXT.timeout : TEXT.network);
+      setSignInBusy(false);
+    });
+  }
+
+  function completeSignIn(attempt) {
+    setStatus(TEXT.signInChecking);
+    setSignInBusy(true, TEXT.signInChecking);
+    return postJson(SIGN_IN_COMPLETE_URL, {}).then(function (response) {
+      return readJson(response).then(function (body) {
+        var error = errorObject(body);
+        if (response.ok && isPlainObject(body) && !error) {
+          setStatus('');
+          showSuccess(body, body.outcome === 'already_shared');
+          return;
+        }
+        if (error && error.code === 'sign_in_pending') {
+          if (attempt + 1 < SIGN_IN_POLLS) {
+            return new Promise(function (resolve) {
+              window.setTimeout(resolve, SIGN_IN_POLL_MS);
+            }).then(function () {
+              return completeSignIn(attempt + 1);
+            });
+          }
+          setStatus('');
+          setSignInBusy(false);
+          setPlexError(TEXT.signInAbandoned);
+          return;
+        }
+        setStatus('');
+        setSignInBusy(false);
+        signInError(response, body);
+      });
+    }, function (error) {
+      setStatus('');
+      setSignInBusy(false);
+      setPlexError(isAbortError(error) ? TEXT.timeout : TEXT.network);
+    });
+  }
+
+  function returningFromPlex() {
+    return new URLSearchParams(window.location.search).get('signin') === 'plex';
+  }
+
   function init() {
     collectElements();
     if (!els['invite-form']) {
@@ -465,8 +627,17 @@
     }
     els['invite-form'].addEventListener('submit', handleSubmit);
     els['invite-form'].addEventListener('input', handleInput);
+    els['plex-button'].addEventListener('click', handleSignIn);
     prefillInviteCode();
-    loadConfig();
+    var returning = returningFromPlex();
+    if (returning) {
+      window.history.replaceState(null, '', window.location.pathname);
+    }
+    loadConfig().then(function () {
+      if (returning && state.ready) {
+        completeSignIn(0);
+      }
+    });
   }
 
   H.onReady(init);
