@@ -209,3 +209,25 @@ def test_the_guest_token_appears_nowhere(app):
             assert token not in json.dumps(entity, default=str)
     for path in app.log_dir.glob("*.log"):
         assert token not in path.read_text(errors="replace"), path
+
+
+def test_tier_turns_on_watch_state_sync_and_opts_out_of_online_media_and_failures_never_fail_the_invite(app, admin):
+    tier = admin.call(
+        "POST", "manage/tiers", {"name": "Family", "sectionIds": [118181361], "syncWatchState": True, "optOutOnlineMedia": True}
+    ).json()
+    assert (tier["syncWatchState"], tier["optOutOnlineMedia"]) == (True, True)
+    link = admin.call("POST", "manage/invite-links", {"maxUses": 5, "tierId": tier["id"]}).json()
+    guest = Guest(app)
+    guest.sign_in_on_plex(guest.start(link["code"]).json()["authUrl"], "alice")
+    assert guest.complete().json()["accepted"] is True
+    (alice,) = [a for a in app.simulator.state()["accounts"] if a["username"] == "alice"]
+    assert alice["view_state_sync"] is True
+    assert set(alice["opt_outs"].values()) == {"opt_out"}
+    app.simulator.add_fault("/api/v2/user/view_state_sync", 500, method="PUT")
+    app.simulator.add_fault("/api/v2/user/*/settings/opt_outs", 503, method="GET")
+    guest = Guest(app)
+    guest.sign_in_on_plex(guest.start(link["code"]).json()["authUrl"], "bob")
+    done = guest.complete()
+    assert (done.status_code, done.json()["accepted"]) == (201, True)
+    (bob,) = [a for a in app.simulator.state()["accounts"] if a["username"] == "bob"]
+    assert (bob["view_state_sync"], bob["opt_outs"]) == (False, {})
