@@ -467,6 +467,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/signin/plex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A guest starts signing in with Plex: a PIN is created and its id kept in a signed, HttpOnly cookie.
+         * @description Rate-limited like invites. An invite code, if any, is checked first and kept with the PIN. 400 sign_in_disabled when the owner allows typed addresses only.
+         */
+        post: operations["startPlexSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signin/plex/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * After app.plex.tv: reads the PIN, invites the Plex account it names and accepts the share for it.
+         * @description Needs the cookie from /signin/plex. 409 sign_in_pending: the guest hasn't finished signing in (ask again in a moment); 409 sign_in_expired / sign_in_not_started: start again. Errors of an invite as for /invites. The guest's Plex token is never returned, stored or logged.
+         */
+        post: operations["completePlexSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/sign-in-mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The owner's sign-in mode. */
+        get: operations["adminGetSignInMode"];
+        /** How guests identify themselves: plex (sign in only), plex_or_typed (the default), typed. */
+        put: operations["adminSetSignInMode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -493,6 +551,11 @@ export interface components {
             serverName: string;
             inviteCodeRequired: boolean;
             demoMode: boolean;
+            /**
+             * @description plex: guests sign in with Plex only; plex_or_typed: either; typed: a typed username or email only.
+             * @enum {string}
+             */
+            signInMode?: "plex" | "plex_or_typed" | "typed";
         };
         Health: {
             /** @enum {string} */
@@ -527,6 +590,8 @@ export interface components {
             expiresAt?: string | null;
             accessDays?: number;
             note?: string;
+            /** @description Guests must sign in with Plex to use this invite; a typed username or email is refused (sign_in_required). */
+            requiresSignIn?: boolean;
         };
         TierRequest: {
             name: string;
@@ -534,6 +599,10 @@ export interface components {
             allowSync?: boolean;
             allowCameraUpload?: boolean;
             allowChannels?: boolean;
+            /** @description Guests who sign in with Plex get watch-state sync turned on. */
+            syncWatchState?: boolean;
+            /** @description Guests who sign in with Plex are opted out of Plex's online media sources. */
+            optOutOnlineMedia?: boolean;
         };
         ChannelRequest: {
             name?: string;
@@ -546,6 +615,20 @@ export interface components {
         TemplateRequest: {
             title: string;
             body?: string;
+        };
+        SignInStart: {
+            /** @description Send the browser here (app.plex.tv/auth); it comes back to /?signin=plex. */
+            authUrl: string;
+        };
+        SignInResult: {
+            /** @enum {string} */
+            outcome: "invited" | "already_shared";
+            message: string;
+            libraries: string[];
+            /** @description The share was accepted for the guest; false: they must accept it by hand (the message says how). */
+            accepted: boolean;
+            username: string;
+            signedIn: boolean;
         };
     };
     responses: {
@@ -1503,6 +1586,133 @@ export interface operations {
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    startPlexSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    inviteCode?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Where to send the browser; sets the __Host-helpr-plex-pin cookie. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInStart"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    completePlexSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Already had access. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResult"];
+                };
+            };
+            /** @description Invited (and accepted unless accepted is false). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminGetSignInMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mode. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            401: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminSetSignInMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    mode: "plex" | "plex_or_typed" | "typed";
+                };
+            };
+        };
+        responses: {
+            /** @description The owner's sign-in mode. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
             431: components["responses"]["Error"];
             503: components["responses"]["Error"];
         };
