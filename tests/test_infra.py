@@ -31,8 +31,6 @@ PLATFORM_SETTINGS = {
     "AzureWebJobsStorage__clientId",
     # ...and keeps its keys and locks in blobs there.
     "AzureWebJobsStorage__blobServiceUri",
-    # Identity-based host storage names each service endpoint; queues are used by non-HTTP triggers only.
-    "AzureWebJobsStorage__queueServiceUri",
     # DefaultAzureCredential (Key Vault, Tables) picks the user-assigned identity by this client id.
     "AZURE_CLIENT_ID",
     # Where the host sends telemetry...
@@ -144,6 +142,7 @@ def test_role_assignments_are_named_by_scope_principal_and_role():
     roles = {
         "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",  # Storage Table Data Contributor
         "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",  # Storage Blob Data Owner
+        "974c5e8b-45b9-4653-ba55-5f855dd0fb88",  # Storage Queue Data Contributor (notification events)
         "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User
         "3913510d-42f4-4e42-8a64-420c390055eb",  # Monitoring Metrics Publisher
     }

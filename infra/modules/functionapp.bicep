@@ -196,6 +196,16 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
           name: 'INVITE_LOG_RETENTION_DAYS'
           value: inviteLogRetentionDays
         }
+        // Notifications: failed invites within this many seconds go out as one message...
+        {
+          name: 'NOTIFY_BURST_SECONDS'
+          value: '60'
+        }
+        // ...and plex.tv must stay unreachable this long before the owner is told.
+        {
+          name: 'NOTIFY_UNREACHABLE_MINUTES'
+          value: '15'
+        }
       ]
     }
   }

@@ -86,9 +86,7 @@ class QueuePublisher(Publisher):
         window = math.floor(now / self._burst) * self._burst
         window_key = f"{int(window):012d}"
         try:
-            first = compare_and_set.update(
-                self._table(), PARTITION, window_key, lambda entity: _count_failure(entity, outcome, reason)
-            )
+            first = compare_and_set.update(self._table(), PARTITION, window_key, lambda entity: _count_failure(entity, outcome, reason))
         except (AzureError, Contended) as exc:
             # Without the window's row, the failure is sent on its own rather than lost.
             log.warning("Failed invite not grouped (%s); sent alone", type(exc).__name__)
