@@ -247,7 +247,8 @@ def test_plex_status_keeps_its_properties(tables):
         "TokenFingerprint": "fp",
         "TokenValid": True,
         "CheckedAt": 1000.5,
-    }, "LastErrorAt left out while there was none"
+        "UnreachableAnnounced": False,
+    }, "LastErrorAt and UnreachableSince left out while there was none"
     monitor.record_failure(PlexError(PlexErrorKind.INVALID_TOKEN, "rejected"), "fp")
     row = stored(table, "settings", "plexstatus")
     assert (row["TokenValid"], row["LastErrorAt"], row["LastErrorKind"], types_of(row)["LastErrorAt"]) == (
