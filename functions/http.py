@@ -18,6 +18,7 @@ import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from functions.cookies import cleared_plex_pin_cookie, cleared_session_cookie
+from shared import i18n
 from shared.errors import DomainError, ErrorKind
 from shared.invites.plex_sign_in import SignInError
 from shared.limits.client_address import client_from_forwarded_for
@@ -72,7 +73,8 @@ def json_response(data: object, status: int = 200, headers: dict[str, str] | Non
     return func.HttpResponse(
         json.dumps(data, ensure_ascii=False),
         status_code=status,
-        headers={**SECURITY_HEADERS, **(headers or {})},
+        # Content-Language names the language of the messages; Vary keeps caches from mixing languages.
+        headers={**SECURITY_HEADERS, "Content-Language": i18n.current(), "Vary": "Accept-Language", **(headers or {})},
         mimetype="application/json",
         charset="utf-8",
     )
@@ -81,7 +83,8 @@ def json_response(data: object, status: int = 200, headers: dict[str, str] | Non
 def error_response(
     status: int, code: str, message: str, *, field: str | None = None, headers: dict[str, str] | None = None
 ) -> func.HttpResponse:
-    error: dict[str, str] = {"code": code, "message": message}
+    # The code stays; the message is in the request's language (Accept-Language) when the catalogs have it.
+    error: dict[str, str] = {"code": code, "message": i18n.translate(message)}
     if field:
         error["field"] = field
     note_outcome(code)
@@ -125,6 +128,7 @@ def api_endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]) -> Ca
         incoming = req.headers.get(CORRELATION_HEADER) or ""
         cid = incoming if _SAFE_CORRELATION_ID.fullmatch(incoming) else uuid.uuid4().hex
         cid_token, outcome_token = _correlation_id.set(cid), _outcome.set("")
+        locale_token = i18n.set_current(i18n.negotiate(req.headers.get("Accept-Language")))
         try:
             response = _run(handler, req)
             for name, value in SECURITY_HEADERS.items():
@@ -148,6 +152,7 @@ def api_endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]) -> Ca
         finally:
             _correlation_id.reset(cid_token)
             _outcome.reset(outcome_token)
+            i18n.reset_current(locale_token)
 
     return wrapper
 

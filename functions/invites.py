@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.http import api_endpoint, client_ip, error_response, json_response, note_outcome, read_json_object
+from shared import i18n
 from shared.container import get_container
 from shared.errors import DomainError
 from shared.invites.log import InviteOutcome
@@ -60,7 +61,12 @@ def invite_response(result: InviteResult, extra: dict[str, object] | None = None
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     if result.outcome.succeeded:
         response = json_response(
-            {"outcome": str(result.outcome), "message": result.message, "libraries": list(result.libraries), **(extra or {})},
+            {
+                "outcome": str(result.outcome),
+                "message": i18n.translate(result.message),
+                "libraries": list(result.libraries),
+                **(extra or {}),
+            },
             status,
             headers,
         )
