@@ -26,6 +26,7 @@ from shared.admin.throttle import LoginThrottle, ThrottlePolicy
 from shared.config.runtime_settings import RuntimeSettings
 from shared.config.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
 from shared.config.settings import Settings, SetupRequired
+from shared.guest.onboarding import OnboardingStore
 from shared.health import HealthMonitor
 from shared.invites.admissions import Admissions
 from shared.invites.counters import InviteCounters
@@ -129,6 +130,10 @@ class Container:
     @cached_property
     def runtime_settings(self) -> RuntimeSettings:
         return RuntimeSettings(lambda: self._table(tables.SETTINGS))
+
+    @cached_property
+    def onboarding(self) -> OnboardingStore:
+        return OnboardingStore(lambda: self._table(tables.SETTINGS))
 
     @cached_property
     def secrets(self) -> SecretSource:
@@ -314,6 +319,7 @@ class Container:
             idempotency_table=lambda: self._table(tables.IDEMPOTENCY),
             admin_table=lambda: self._table(tables.ADMIN),
             invite_log_table=lambda: self._table(tables.INVITE_LOG),
+            notify_table=lambda: self._table(tables.NOTIFY),
             throttle_policy=self.login_throttle_policy,
             invite_log_retention_days=self.settings.invite_log_retention_days,
         )

@@ -26,6 +26,8 @@ from shared.admin.throttle import ThrottlePolicy
 from shared.invites import idempotency
 from shared.invites import log as invite_log
 from shared.limits import rate_limits
+from shared.notify import delivery as notify_delivery
+from shared.notify import publisher as notify_publisher
 
 # Table Storage takes at most 100 operations in one transaction, all in one partition.
 TRANSACTION_SIZE = 100
@@ -34,6 +36,11 @@ ABANDONED_CLAIM_SECONDS = 3600.0
 # Rate-limit rows written before the limiter stored ExpiresAt: untouched for longer than the longest
 # window (a day), every window on them has passed.
 LEGACY_RATE_LIMIT_SECONDS = 2 * 86400.0
+# A delivery record stops a retried message from posting twice; retries end within hours (five tries,
+# 20 minutes apart), and a poison message re-sent by hand within a week still finds it.
+DELIVERY_RECORD_SECONDS = 7 * 86400.0
+# A grouped-failure window is at most minutes long; a day later nothing reads it.
+BURST_RECORD_SECONDS = 86400.0
 _KEYS = ["PartitionKey", "RowKey"]
 TableProvider = Callable[[], TableClient]
 
@@ -47,10 +54,18 @@ class RetentionReport:
     login_throttles: int = 0
     admin_sessions: int = 0
     invite_log: int = 0
+    notification_records: int = 0
 
     @property
     def total(self) -> int:
-        return self.rate_limits + self.idempotency_keys + self.login_throttles + self.admin_sessions + self.invite_log
+        return (
+            self.rate_limits
+            + self.idempotency_keys
+            + self.login_throttles
+            + self.admin_sessions
+            + self.invite_log
+            + self.notification_records
+        )
 
 
 class Retention:
@@ -61,6 +76,7 @@ class Retention:
         idempotency_table: TableProvider,
         admin_table: TableProvider,
         invite_log_table: TableProvider,
+        notify_table: TableProvider,
         throttle_policy: ThrottlePolicy,
         invite_log_retention_days: int,
         clock: Callable[[], float] = time.time,
@@ -69,6 +85,7 @@ class Retention:
         self._idempotency = idempotency_table
         self._admin = admin_table
         self._invite_log = invite_log_table
+        self._notify = notify_table
         self._throttle_policy = throttle_policy
         # 0 keeps the invite log forever.
         self._invite_log_retention_days = invite_log_retention_days
@@ -82,6 +99,7 @@ class Retention:
             login_throttles=self.delete_forgotten_login_throttles(now),
             admin_sessions=self.delete_expired_sessions(now),
             invite_log=self.delete_old_invite_log_rows(now),
+            notification_records=self.delete_old_notification_records(now),
         )
 
     def delete_expired_rate_limits(self, now: float) -> int:
@@ -140,6 +158,17 @@ class Retention:
             table, "PartitionKey eq @pk and RowKey ge @first", pk=invite_log.PARTITION, first=invite_log.first_row_key_before(cutoff)
         )
         return _delete(table, oldest)
+
+    def delete_old_notification_records(self, now: float) -> int:
+        """Delivery records (claimed or delivered) and grouped-failure windows nothing reads any more."""
+        table = self._notify()
+        cutoff = now - DELIVERY_RECORD_SECONDS
+        delivered = _query(table, "PartitionKey eq @pk and DeliveredAt lt @cutoff", pk=notify_delivery.PARTITION, cutoff=cutoff)
+        claimed = _query(table, "PartitionKey eq @pk and ClaimedAt lt @cutoff", pk=notify_delivery.PARTITION, cutoff=cutoff)
+        # FirstAt is ISO 8601 text in UTC, so text order is time order.
+        first_before = _utc(now - BURST_RECORD_SECONDS).isoformat(timespec="seconds")
+        bursts = _query(table, "PartitionKey eq @pk and FirstAt lt @first", pk=notify_publisher.PARTITION, first=first_before)
+        return _delete(table, delivered) + _delete(table, claimed) + _delete(table, bursts)
 
 
 def _utc(epoch_seconds: float) -> datetime:

@@ -21,7 +21,7 @@ from shared.invites.log import InviteLog, InviteOutcome, InviteRecord
 from shared.limits import rate_limits
 from shared.limits.rate_limits import Limit, RateLimiter
 from shared.retention import ABANDONED_CLAIM_SECONDS, Retention, RetentionReport
-from shared.storage.tables import ADMIN, IDEMPOTENCY, INVITE_LOG, RATE_LIMITS, Tables
+from shared.storage.tables import ADMIN, IDEMPOTENCY, INVITE_LOG, NOTIFY, RATE_LIMITS, Tables
 from tests.support.waiting import wait_until
 
 # A UTC midnight, so minute, hour and day windows all start together.
@@ -48,6 +48,7 @@ def make_retention(tables: Tables, clock: Callable[[], float], *, days: int = 36
         idempotency_table=lambda: tables.client(IDEMPOTENCY),
         admin_table=lambda: tables.client(ADMIN),
         invite_log_table=lambda: tables.client(INVITE_LOG),
+        notify_table=lambda: tables.client(NOTIFY),
         throttle_policy=policy or ThrottlePolicy(),
         invite_log_retention_days=days,
         clock=clock,
@@ -211,3 +212,21 @@ def test_the_retention_timer_runs_on_the_local_host(app):
     )
     assert row_keys(limits, rate_limits.PARTITION) == {"kept"}
     assert row_keys(app.tables.client(ADMIN), admin_sessions.PARTITION) == set()
+
+
+def test_notification_delivery_records_go_after_a_week_and_failure_windows_after_a_day(tables):
+    from shared.notify import delivery, publisher
+
+    clock = MovedClock()
+    table = tables.client(NOTIFY)
+    old, recent = clock.now - 8 * 86400, clock.now - 3600
+    table.create_entity({"PartitionKey": delivery.PARTITION, "RowKey": "old-delivered", "DeliveredAt": old})
+    table.create_entity({"PartitionKey": delivery.PARTITION, "RowKey": "old-claimed", "ClaimedAt": old})
+    table.create_entity({"PartitionKey": delivery.PARTITION, "RowKey": "recent", "DeliveredAt": recent})
+    day_ago = datetime.fromtimestamp(clock.now - 2 * 86400, UTC).isoformat(timespec="seconds")
+    now_iso = datetime.fromtimestamp(clock.now, UTC).isoformat(timespec="seconds")
+    table.create_entity({"PartitionKey": publisher.PARTITION, "RowKey": "old-window", "FirstAt": day_ago, "Count": 3})
+    table.create_entity({"PartitionKey": publisher.PARTITION, "RowKey": "open-window", "FirstAt": now_iso, "Count": 1})
+    assert make_retention(tables, clock).sweep() == RetentionReport(notification_records=3)
+    assert row_keys(table, delivery.PARTITION) == {"recent"}
+    assert row_keys(table, publisher.PARTITION) == {"open-window"}
