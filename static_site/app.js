@@ -59,6 +59,27 @@
     invitedNotAcceptedHeading: "You're invited"
   });
 
+  var I18N = H.i18n;
+
+  // The page's words in its language: every TEXT entry the catalog has replaces the English one.
+  function localize() {
+    Object.keys(TEXT).forEach(function (key) {
+      var text = I18N.t(key);
+      if (text !== key) {
+        TEXT[key] = text;
+      }
+    });
+    els['server-name'].textContent = TEXT.defaultServerName;
+    I18N.fillWithNode(els['page-title'], 'title', 'server', els['server-name']);
+    var link = els['next-steps'].querySelector('a');
+    if (link) {
+      I18N.fillWithNode(els['next-steps'], 'nextSteps', 'link', link);
+    }
+    document.title = I18N.t('title', { server: TEXT.defaultServerName }) + ' · Helpr';
+    els['plex-button'].textContent = TEXT.signInIdle;
+    els['submit-button'].textContent = TEXT.submitIdle;
+  }
+
   var els = {};
   var state = {
     signInMode: 'typed',
@@ -77,7 +98,7 @@
 
   function collectElements() {
     H.collectById([
-      'plex-sign-in', 'plex-button', 'plex-error', 'typed-divider', 'identifier-field', 'open-plex-wrap',
+      'page-title', 'start-link', 'status-link', 'plex-sign-in', 'plex-button', 'plex-error', 'typed-divider', 'identifier-field', 'open-plex-wrap',
       'next-steps', 'next-steps-heading',
       'server-name', 'demo-notice', 'form-status', 'invite-form', 'identifier', 'identifier-error',
       'invite-code-field', 'invite-code', 'invite-code-error', 'form-error', 'submit-button',
@@ -199,7 +220,7 @@
     var name = typeof config.serverName === 'string' ? config.serverName.trim() : '';
     if (name) {
       els['server-name'].textContent = name;
-      document.title = 'Get access to ' + name + ' · Helpr';
+      document.title = I18N.t('title', { server: name }) + ' · Helpr';
     }
     // An invite link (/j/<code>) carries its own tier, cap and expiry: send its code even when codes are optional.
     showInviteCodeField(config.inviteCodeRequired === true || inviteCodeFromUrl() !== '');
@@ -240,7 +261,7 @@
     setStatus(TEXT.loadingConfig);
     return fetchWithTimeout(CONFIG_URL, {
       method: 'GET',
-      headers: { Accept: 'application/json' },
+      headers: I18N.headers({ Accept: 'application/json' }),
       cache: 'no-store'
     }, CONFIG_TIMEOUT_MS).then(function (response) {
       return readJson(response).then(function (body) {
@@ -291,8 +312,7 @@
     }
     var length = codePointLength(value);
     if (length > MAX_IDENTIFIER_LENGTH) {
-      return 'That is ' + length + ' characters long; a Plex username or email has at most ' +
-        MAX_IDENTIFIER_LENGTH + '.';
+      return I18N.t('identifierTooLong', { length: length, max: MAX_IDENTIFIER_LENGTH });
     }
     if (value.indexOf('@') !== -1) {
       return EMAIL_RE.test(value) ? '' : TEXT.invalidEmail;
@@ -362,7 +382,7 @@
   function postInvite(payload) {
     return fetchWithTimeout(INVITES_URL, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: I18N.headers({ 'Content-Type': 'application/json', Accept: 'application/json' }),
       body: JSON.stringify(payload),
       cache: 'no-store'
     }, INVITE_TIMEOUT_MS);
@@ -376,8 +396,7 @@
     if (mentionsWait) {
       return message;
     }
-    var unit = seconds === 1 ? 'second' : 'seconds';
-    return message + ' Please wait ' + seconds + ' ' + unit + ' and try again.';
+    return message + ' ' + I18N.t('retryHint', { seconds: seconds });
   }
 
   function fallbackErrorMessage(status) {
@@ -417,6 +436,8 @@
       list.appendChild(item);
     });
     els['success-libraries'].hidden = libraries.length === 0;
+    // The Start watching page shows how to accept the invite only while it is still pending.
+    els['start-link'].href = accepted ? '/start?accepted=1' : '/start';
 
     setStatus('');
     els['invite-form'].hidden = true;
@@ -531,7 +552,7 @@
   function postJson(url, payload) {
     return fetchWithTimeout(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: I18N.headers({ 'Content-Type': 'application/json', Accept: 'application/json' }),
       body: JSON.stringify(payload || {}),
       credentials: 'same-origin',
       cache: 'no-store'
@@ -640,5 +661,11 @@
     });
   }
 
-  H.onReady(init);
+  I18N.ready.then(function () {
+    collectElements();
+    if (els['invite-form']) {
+      localize();
+    }
+    init();
+  });
 }());

@@ -21,7 +21,7 @@ import contextvars
 import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from babel.dates import format_date, format_datetime
@@ -177,3 +177,9 @@ def format_day(moment: datetime, locale: str | None = None) -> str:
 
 def format_moment(moment: datetime, locale: str | None = None) -> str:
     return str(format_datetime(moment, format="medium", tzinfo=moment.tzinfo, locale=catalog_name(locale or current())))
+
+
+def format_day_sample(locale: str) -> str:
+    """A date a year ahead, for previews."""
+
+    return format_day(datetime.now(UTC) + timedelta(days=365), locale)

@@ -168,3 +168,9 @@ LIBRARY_CACHE = REGISTRY.row(SETTINGS, "librarycache", "the server's libraries a
 SIGN_IN_MODE = REGISTRY.row(
     SETTINGS, "signinmode", "how guests identify themselves: Plex sign-in, typed, or either", owner="shared.config.runtime_settings"
 )
+ONBOARDING = REGISTRY.row(
+    SETTINGS,
+    "onboarding",
+    "the owner's Start watching content: edited steps, request app, community, rules, contact",
+    owner="shared.guest.onboarding",
+)

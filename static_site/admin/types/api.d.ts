@@ -525,6 +525,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Start watching page in the language Accept-Language asks for: steps per device, how to accept, the owner's cards; every text sanitised HTML. */
+        get: operations["getOnboarding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The owner's onboarding content, the English defaults, the placeholders a template may use. */
+        get: operations["adminGetOnboarding"];
+        /** Saves the onboarding content; a template with an unknown placeholder, a syntax error or a sandbox escape is refused (invalid_template, with the field). */
+        put: operations["adminSaveOnboarding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/onboarding/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The page a sample guest would see from unsaved content (the dashboard's live preview); refuses a broken template as saving does. */
+        post: operations["adminPreviewOnboarding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -629,6 +681,25 @@ export interface components {
             accepted: boolean;
             username: string;
             signedIn: boolean;
+        };
+        OnboardingContent: {
+            /** @description Markdown per step (phone, tv, computer, console, accept); empty means the default in the guest's language. */
+            steps?: {
+                phone?: string;
+                tv?: string;
+                computer?: string;
+                console?: string;
+                accept?: string;
+            };
+            /** @enum {string} */
+            requestApp?: "" | "overseerr" | "jellyseerr" | "ombi";
+            requestUrl?: string;
+            communityLabel?: string;
+            communityUrl?: string;
+            rules?: string;
+            contact?: string;
+            /** @description Preview only: the language to render in. */
+            locale?: string;
         };
     };
     responses: {
@@ -1700,6 +1771,114 @@ export interface operations {
         };
         responses: {
             /** @description The owner's sign-in mode. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    getOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page's content. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            429: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminGetOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The content. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            401: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminSaveOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnboardingContent"];
+            };
+        };
+        responses: {
+            /** @description The saved content. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminPreviewOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnboardingContent"];
+            };
+        };
+        responses: {
+            /** @description The rendered page. */
             200: {
                 headers: {
                     [name: string]: unknown;
