@@ -4,7 +4,7 @@ import logging
 
 import azure.functions as func
 
-from functions import admin_access, admin_auth, admin_dashboard, expiry, guest, invites, maintenance, notify, plex_sign_in, site
+from functions import admin_access, admin_auth, admin_dashboard, branding, expiry, guest, invites, maintenance, notify, plex_sign_in, site
 
 # The Azure SDKs log every storage and vault request at INFO; keep the logs to what matters.
 logging.getLogger("azure").setLevel(logging.WARNING)
@@ -20,3 +20,4 @@ app.register_functions(expiry.bp)
 app.register_functions(maintenance.bp)
 app.register_functions(notify.bp)
 app.register_functions(guest.bp)
+app.register_functions(branding.bp)

@@ -155,8 +155,12 @@ def delete_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
 @api_endpoint
 @admin_only(changes_state=False)
 def list_users(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    listed = get_container().user_access.list_users()
-    return json_response({"items": [_user(user) for user in listed.users], "plexError": listed.plex_error})
+    container = get_container()
+    listed = container.user_access.list_users()
+    asked = container.more_time.open_for(user.grant for user in listed.users)
+    return json_response(
+        {"items": [_user(user, asked.get(user.grant.identifier)) for user in listed.users], "plexError": listed.plex_error}
+    )
 
 
 @bp.route(route="manage/users/{identifier}/revoke", methods=["POST"])
@@ -232,5 +236,10 @@ def _grant(grant: Grant) -> dict[str, object]:
     }
 
 
-def _user(user: PortalUser) -> dict[str, object]:
-    return _grant(user.grant) | {"tierName": user.tier_name, "plexStatus": user.plex_status}
+def _user(user: PortalUser, more_time_requested_at: datetime | None = None) -> dict[str, object]:
+    # moreTimeRequestedAt: the guest's open request for more time (answered by extending their access), or null.
+    return _grant(user.grant) | {
+        "tierName": user.tier_name,
+        "plexStatus": user.plex_status,
+        "moreTimeRequestedAt": iso_utc(more_time_requested_at),
+    }

@@ -1,11 +1,12 @@
-"""The guest's Start watching page (GET /api/onboarding) and the owner's editing of it under manage/onboarding."""
+"""The guest's Start watching page (GET /api/onboarding) and the owner's editing of it under manage/onboarding; a
+returning guest's status page (POST /api/guest/status) and their request for more time (POST /api/guest/more-time)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
 from functions.admin_http import admin_only
-from functions.http import api_endpoint, client_ip, json_response, read_json_object
+from functions.http import api_endpoint, client_ip, iso_utc, json_response, read_json_object
 from shared import i18n
 from shared.admin.sessions import AdminSession
 from shared.container import Container, get_container
@@ -18,7 +19,13 @@ bp = func.Blueprint()
 def server_name(container: Container) -> str:
     """The name guests know the server by, without asking plex.tv (the invite page warms that)."""
     settings = container.settings
-    return settings.server_display_name or container.plex_gateway().state.server_name or settings.plex_server_name or "Plex"
+    return (
+        container.branding.for_guests().server_name
+        or settings.server_display_name
+        or container.plex_gateway().state.server_name
+        or settings.plex_server_name
+        or "Plex"
+    )
 
 
 @bp.route(route="onboarding", methods=["GET"])
@@ -68,3 +75,42 @@ def preview_onboarding(req: func.HttpRequest, session: AdminSession) -> func.Htt
     locale = body.get("locale") if body.get("locale") in i18n.LOCALES else i18n.DEFAULT_LOCALE
     sample = GuestContext(server_name(get_container()), ("Movies", "TV Shows"), i18n.format_day_sample(str(locale)), "Family")
     return json_response(onboarding.page(content, sample, str(locale)))
+
+
+@bp.route(route="guest/status", methods=["POST"])
+@api_endpoint
+def guest_status(req: func.HttpRequest) -> func.HttpResponse:
+    """Where a guest's access stands, for {identifier, inviteCode}; with the Start watching page filled in for them."""
+    body = read_json_object(req)
+    container = get_container()
+    found = container.guest_status.status(
+        body.get("identifier"), body.get("inviteCode"), client_ip(req, container.settings.trusted_proxy_hops)
+    )
+    locale = i18n.current()
+    name = server_name(container)
+    expires = i18n.format_day(found.expires_at, locale) if found.expires_at else ""
+    guest = GuestContext(name, found.libraries, expires, found.tier)
+    return json_response(
+        {
+            "serverName": name,
+            "status": found.status,
+            "tier": found.tier,
+            "libraries": list(found.libraries),
+            "expiresAt": iso_utc(found.expires_at),
+            "moreTimeRequestedAt": iso_utc(found.more_time_requested_at),
+            "canRequestMoreTime": found.can_request_more_time,
+            "onboarding": onboarding.page(container.onboarding.get(), guest, locale),
+        }
+    )
+
+
+@bp.route(route="guest/more-time", methods=["POST"])
+@api_endpoint
+def guest_more_time(req: func.HttpRequest) -> func.HttpResponse:
+    """Records a request for more time (one open request per guest; asking again changes nothing)."""
+    body = read_json_object(req)
+    container = get_container()
+    request = container.guest_status.request_more_time(
+        body.get("identifier"), body.get("inviteCode"), client_ip(req, container.settings.trusted_proxy_hops)
+    )
+    return json_response({"requestedAt": iso_utc(request.requested_at), "new": request.new}, 201 if request.new else 200)

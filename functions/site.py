@@ -21,13 +21,16 @@ def site_config(req: func.HttpRequest) -> func.HttpResponse:
     container = get_container()
     settings = container.settings
     container.request_limits.check_api_call(client_ip(req, settings.trusted_proxy_hops))
+    branding = container.branding.for_guests()
     return json_response(
         {
-            "serverName": settings.server_display_name or _plex_server_name(container),
+            "serverName": branding.server_name or settings.server_display_name or _plex_server_name(container),
             "inviteCodeRequired": container.invite_service.invite_code_required(),
             # "plex" (sign in with Plex only), "plex_or_typed" or "typed" (a username or email only).
             "signInMode": str(container.runtime_settings.sign_in_mode()),
             "demoMode": bool(settings.plex_api_base_url),
+            # The owner's accent colour (contrast-checked at save), welcome line and logo address; "" when unset.
+            "branding": branding.as_json(),
         }
     )
 

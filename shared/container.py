@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from azure.data.tables import TableClient
 
 from shared.access.grants import GrantStore
+from shared.access.more_time import MoreTimeRequests
 from shared.access.tiers import TierStore
 from shared.access.users import UserAccess
 from shared.admin.accounts import AdminAccounts
@@ -26,7 +27,9 @@ from shared.admin.throttle import LoginThrottle, ThrottlePolicy
 from shared.config.runtime_settings import RuntimeSettings
 from shared.config.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
 from shared.config.settings import Settings, SetupRequired
+from shared.guest.branding import BrandingStore
 from shared.guest.onboarding import OnboardingStore
+from shared.guest.status import GuestStatusService
 from shared.health import HealthMonitor
 from shared.invites.admissions import Admissions
 from shared.invites.counters import InviteCounters
@@ -134,6 +137,26 @@ class Container:
     @cached_property
     def onboarding(self) -> OnboardingStore:
         return OnboardingStore(lambda: self._table(tables.SETTINGS))
+
+    @cached_property
+    def branding(self) -> BrandingStore:
+        return BrandingStore(lambda: self._table(tables.SETTINGS))
+
+    @cached_property
+    def more_time(self) -> MoreTimeRequests:
+        return MoreTimeRequests(lambda: self._table(tables.ACCESS), clock=self._now)
+
+    @cached_property
+    def guest_status(self) -> GuestStatusService:
+        return GuestStatusService(
+            grants=self.grants,
+            tiers=self.tiers,
+            gateway=self.plex_gateway,
+            limits=self.request_limits,
+            more_time=self.more_time,
+            notifications=self.notifications,
+            clock=self._now,
+        )
 
     @cached_property
     def secrets(self) -> SecretSource:

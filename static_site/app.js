@@ -226,6 +226,7 @@
     showInviteCodeField(config.inviteCodeRequired === true || inviteCodeFromUrl() !== '');
     applySignInMode(typeof config.signInMode === 'string' ? config.signInMode : 'typed');
     els['demo-notice'].hidden = config.demoMode !== true;
+    H.applyBranding(config);
     state.ready = true;
     setStatus('');
     setBusy(false);
@@ -475,6 +476,8 @@
     return readJson(response).then(function (body) {
       if (response.ok && isPlainObject(body) && !errorObject(body)) {
         showSuccess(body, body.outcome === 'already_shared');
+        // Remembered for this tab, so Start watching and the status page know who the guest is.
+        H.guestIdentity.save(normalize(els.identifier.value), state.inviteCodeShown ? els['invite-code'].value.trim() : '');
         return true;
       }
       if (response.ok) {

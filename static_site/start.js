@@ -82,9 +82,43 @@
     page.cards.forEach(function (item) { cards.appendChild(card(item)); });
   }
 
+  // A guest the portal knows (remembered after their invite or status check) gets the page with their own libraries,
+  // tier and end date filled in; anyone else gets the general page.
+  function loadForGuest() {
+    var identity = H.guestIdentity.load();
+    if (!identity) {
+      return Promise.resolve(false);
+    }
+    return H.requestJson('/api/guest/status', {
+      method: 'POST',
+      headers: I18N.headers({ 'Content-Type': 'application/json', Accept: 'application/json' }),
+      body: JSON.stringify(identity),
+      cache: 'no-store'
+    }, 20000).then(function (result) {
+      if (!result.ok || !H.isPlainObject(result.body.onboarding)) {
+        return false;
+      }
+      document.getElementById('start-status').textContent = '';
+      render(result.body.onboarding);
+      if (result.body.status === 'accepted') {
+        document.getElementById('accept-section').hidden = true;
+      }
+      return true;
+    });
+  }
+
   function init() {
     var status = document.getElementById('start-status');
     status.textContent = I18N.t('loadingConfig');
+    H.loadBranding(I18N.headers({ Accept: 'application/json' }));
+    loadForGuest().then(function (done) {
+      if (!done) {
+        loadGeneral(status);
+      }
+    });
+  }
+
+  function loadGeneral(status) {
     H.fetchWithTimeout('/api/onboarding', { headers: I18N.headers({ Accept: 'application/json' }), cache: 'no-store' }, 10000)
       .then(function (response) {
         return H.readJson(response).then(function (body) {

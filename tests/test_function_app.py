@@ -29,9 +29,16 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     http = [(route, methods) for kind, route, methods in json.loads(out.stdout) if kind == "httpTrigger"]
     assert http == [
+        ("branding/logo", ["GET"]),
         ("config", ["GET"]),
+        ("guest/more-time", ["POST"]),
+        ("guest/status", ["POST"]),
         ("health", ["GET"]),
         ("invites", ["POST"]),
+        ("manage/branding", ["GET"]),
+        ("manage/branding", ["PUT"]),
+        ("manage/branding/logo", ["DELETE"]),
+        ("manage/branding/logo", ["PUT"]),
         ("manage/code-required", ["PUT"]),
         ("manage/dashboard", ["GET"]),
         ("manage/invite-links", ["GET"]),

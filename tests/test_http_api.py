@@ -195,6 +195,7 @@ def test_config_tells_the_form_what_it_needs(app):
         "inviteCodeRequired": True,
         "demoMode": True,
         "signInMode": "plex_or_typed",
+        "branding": {"serverName": "", "accent": "", "welcome": "", "logoUrl": ""},
     }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from azure.data.tables import TableServiceClient
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
@@ -223,3 +224,18 @@ def test_a_revoked_owner_token_is_told_once_and_its_return_once(notify, webhook,
         assert sorted(webhook.titles()) == ["Test Server: Plex token rejected, invites paused", "Test Server: Plex token works again"]
     finally:
         simulator.reset()
+
+
+def test_a_guests_request_for_more_time_reaches_the_owner_once(notify, webhook):
+    container = notify.container
+    container.channels.create("Webhook", webhook.url, ["more_time_requested"])
+    link = container.invite_links.create(tier_id="default", max_uses=1, expires_at=None, access_days=14, note="trial")
+    guest = {"identifier": f"guest{uuid.uuid4().hex[:8]}@example.com", "inviteCode": link.code}
+    invited = requests.post(f"{notify.functions_url}/api/invites", json=guest, timeout=30)
+    assert invited.status_code == 201, invited.text
+    answers = [requests.post(f"{notify.functions_url}/api/guest/more-time", json=guest, timeout=30).status_code for _ in range(3)]
+    assert answers == [201, 200, 200]
+    assert wait_until(lambda: len(webhook.received) >= 1, timeout=30)
+    time.sleep(2)  # pressing the button again announced nothing more
+    assert webhook.titles() == [f"Test Server: {guest['identifier']} asks for more time"]
+    assert "access ends" in webhook.received[0].body["message"]

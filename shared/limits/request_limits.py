@@ -45,6 +45,17 @@ class RequestLimits:
         )
         self._check(subject_key("ip", client_ip or "unknown"), ip_limits, "Too many invite requests from your network.")
 
+    def check_status_address(self, client_ip: str) -> None:
+        """Counts a guest's status check or request for more time against the address's limits. Each one says
+        whether an identifier and a code belong together, so it is limited as tightly as an invite (the same
+        numbers, counted apart) and fails closed when storage is down."""
+        ip_limits = _enabled(
+            Limit("StatusMinute", self.settings.invites_per_minute, MINUTE),
+            Limit("StatusHour", self.settings.invites_per_hour, HOUR),
+            *self._api(),
+        )
+        self._check(subject_key("ip", client_ip or "unknown"), ip_limits, "Too many status checks from your network.")
+
     def check_invite_person(self, normalized_identifier: str) -> None:
         """Counts an attempt for one Plex account. Called only once the invite code was accepted, so a
         stranger with a wrong code can't use up someone else's attempts."""

@@ -140,6 +140,12 @@ IDEMPOTENCY_KEYS = REGISTRY.partition(
 INVITE_LINKS = REGISTRY.partition(INVITE_LINKS_TABLE, "invite", "invites by code, with their use counts", owner="shared.invites.links")
 TIERS = REGISTRY.partition(ACCESS_TABLE, "tier", "named tiers by id", owner="shared.access.tiers")
 GRANTS = REGISTRY.partition(ACCESS_TABLE, "grant", "who got access, by hashed identifier", owner="shared.access.grants")
+MORE_TIME = REGISTRY.partition(
+    ACCESS_TABLE,
+    "moretime",
+    "a guest's request for more time, by the grant's row key; open while the grant's end is unchanged",
+    owner="shared.access.more_time",
+)
 NOTIFY_CHANNELS = REGISTRY.partition(
     NOTIFY_TABLE, "channel", "notification channels by id: a sealed Apprise URL, events, the last result", owner="shared.notify.channels"
 )
@@ -174,3 +180,7 @@ ONBOARDING = REGISTRY.row(
     "the owner's Start watching content: edited steps, request app, community, rules, contact",
     owner="shared.guest.onboarding",
 )
+BRANDING = REGISTRY.row(
+    SETTINGS, "branding", "the guest pages' look: display name, accent colour, welcome line, logo type", owner="shared.guest.branding"
+)
+BRANDING_LOGO = REGISTRY.row(SETTINGS, "brandinglogo", "the uploaded logo's bytes, in chunks", owner="shared.guest.branding")

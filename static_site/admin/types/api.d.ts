@@ -577,6 +577,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/guest/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A returning guest's access: pending or accepted, tier, libraries, when it ends, and the Start watching page filled in for them. An unknown identifier and a wrong code get the same 403 (access_not_found). Rate-limited per client address like invites. */
+        post: operations["guestStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/guest/more-time": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Records the guest's request for more time (one open request per guest; asking again returns it with new: false) and notifies the owner (more_time_requested). */
+        post: operations["guestRequestMoreTime"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/branding/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The owner's uploaded logo (PNG, JPEG or WebP; the type its bytes show). */
+        get: operations["brandingLogo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The guest pages' branding. */
+        get: operations["adminGetBranding"];
+        /** Saves the display name, accent colour and welcome line; an accent with a contrast under 4.5:1 is refused (low_contrast, field accent). */
+        put: operations["adminSaveBranding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/branding/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Uploads the logo as the request body: PNG, JPEG or WebP (checked by its first bytes), at most 200 KB; SVG is refused. */
+        put: operations["adminUploadLogo"];
+        post?: never;
+        /** Removes the logo. */
+        delete: operations["adminDeleteLogo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -608,6 +695,7 @@ export interface components {
              * @enum {string}
              */
             signInMode?: "plex" | "plex_or_typed" | "typed";
+            branding?: components["schemas"]["Branding"];
         };
         Health: {
             /** @enum {string} */
@@ -700,6 +788,59 @@ export interface components {
             contact?: string;
             /** @description Preview only: the language to render in. */
             locale?: string;
+        };
+        GuestIdentity: {
+            /** @description The Plex username or email the guest was invited with. */
+            identifier: string;
+            /** @description The invite code the guest's access was granted with. */
+            inviteCode: string;
+        };
+        GuestStatus: {
+            serverName: string;
+            /**
+             * @description pending or accepted on plex.tv; missing: plex.tv has no share for the guest; unknown: plex.tv couldn't be read; ended: revoked or expired.
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "missing" | "unknown" | "ended";
+            tier: string;
+            libraries: string[];
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            moreTimeRequestedAt: string | null;
+            canRequestMoreTime: boolean;
+            /** @description The Start watching page with the guest's placeholders filled in (as GET /onboarding). */
+            onboarding: Record<string, never>;
+        };
+        MoreTimeResult: {
+            /** Format: date-time */
+            requestedAt: string;
+            /** @description false when an open request was there already */
+            new: boolean;
+        };
+        Branding: {
+            /** @description The display name on the guest pages; empty keeps SERVER_DISPLAY_NAME or the Plex server's name. */
+            serverName: string;
+            /** @description #rrggbb, or empty for the default look. Needs a WCAG contrast of 4.5:1 against white button text and the page. */
+            accent: string;
+            welcome: string;
+            /** @description /api/branding/logo?v=<version>, or empty when there is no logo. */
+            logoUrl: string;
+        };
+        BrandingRequest: {
+            serverName?: string;
+            accent?: string;
+            welcome?: string;
+        };
+        BrandingSettings: {
+            branding: components["schemas"]["Branding"];
+            minContrast: number;
+            contrastAgainst: {
+                buttonText?: string;
+                page?: string;
+            };
+            maxLogoBytes: number;
+            logoTypes: string[];
         };
     };
     responses: {
@@ -1357,7 +1498,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The users. When plex.tv can't be read, each active person's plexStatus is "unknown" and plexError says why. */
+            /** @description The users. When plex.tv can't be read, each active person's plexStatus is "unknown" and plexError says why. Each user's moreTimeRequestedAt is their open request for more time (answered by extending their access), or null. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1892,6 +2033,213 @@ export interface operations {
             403: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    guestStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestIdentity"];
+            };
+        };
+        responses: {
+            /** @description The guest's access. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestStatus"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    guestRequestMoreTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestIdentity"];
+            };
+        };
+        responses: {
+            /** @description An open request was there already. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoreTimeResult"];
+                };
+            };
+            /** @description Request recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoreTimeResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    brandingLogo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                };
+            };
+            404: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminGetBranding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branding and the rules it is checked against. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingSettings"];
+                };
+            };
+            401: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminSaveBranding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrandingRequest"];
+            };
+        };
+        responses: {
+            /** @description The branding and the rules it is checked against. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingSettings"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminUploadLogo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/png": string;
+                "image/jpeg": string;
+                "image/webp": string;
+            };
+        };
+        responses: {
+            /** @description The branding and the rules it is checked against. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingSettings"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminDeleteLogo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branding and the rules it is checked against. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingSettings"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
             431: components["responses"]["Error"];
             503: components["responses"]["Error"];
         };

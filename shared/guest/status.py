@@ -1,0 +1,142 @@
+"""A returning guest's own access: pending or accepted, their tier's libraries, when access ends, and asking for
+more time.
+
+A guest proves who they are with their Plex username or email plus the invite code their access was granted with
+(the code is recorded on the grant). An unknown identifier, a wrong code and a grant made without any code get the
+same answer, after the same constant-time comparison, so the page tells a stranger nothing about anyone. Every
+check is counted against the client address's limits first (as tightly as an invite).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from shared.access.grants import Grant, GrantStatus, GrantStore
+from shared.access.more_time import MoreTimeRequest, MoreTimeRequests
+from shared.access.tiers import DEFAULT_TIER_ID, Tier, TierError, TierStore
+from shared.errors import DomainError, ErrorKind
+from shared.invites.validation import parse_identifier, parse_invite_code
+from shared.limits.request_limits import RequestLimits
+from shared.notify.events import Event, EventKind, stable_id
+from shared.notify.publisher import Publisher
+from shared.plex.errors import PlexError
+from shared.plex.gateway import PlexGateway
+
+log = logging.getLogger(__name__)
+
+# Compared against when there is no grant (or it has no code), so every answer costs the same comparison.
+_DECOY = secrets.token_urlsafe(24).encode()
+
+
+class AccessNotFound(DomainError):
+    """One answer for an unknown identifier, a wrong code and access granted without a code."""
+
+    default_kind = ErrorKind.FORBIDDEN
+
+    def __init__(self) -> None:
+        super().__init__(
+            "access_not_found",
+            "No access was found for that Plex account and invite code. Check both against your invitation.",
+            field="inviteCode",
+        )
+
+
+class MoreTimeRefused(DomainError):
+    default_kind = ErrorKind.CONFLICT
+
+
+@dataclass(frozen=True)
+class GuestStatus:
+    identifier: str
+    # "pending" or "accepted" on plex.tv; "missing" when plex.tv has no share for them; "unknown" when plex.tv
+    # couldn't be read; "ended" once the access was revoked or expired.
+    status: str
+    tier: str
+    libraries: tuple[str, ...]
+    expires_at: datetime | None
+    more_time_requested_at: datetime | None
+
+    @property
+    def can_request_more_time(self) -> bool:
+        return self.status != "ended" and self.expires_at is not None and self.more_time_requested_at is None
+
+
+class GuestStatusService:
+    def __init__(
+        self,
+        *,
+        grants: GrantStore,
+        tiers: TierStore,
+        gateway: Callable[[], PlexGateway],
+        limits: RequestLimits,
+        more_time: MoreTimeRequests,
+        notifications: Publisher | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._grants = grants
+        self._tiers = tiers
+        self._gateway = gateway
+        self._limits = limits
+        self._more_time = more_time
+        self._notifications = notifications or Publisher()
+        self._clock = clock
+
+    def status(self, identifier: object, invite_code: object, client_ip: str) -> GuestStatus:
+        """Two plex.tv requests on a warm instance (the owner's pending and accepted shares); none once access ended."""
+        grant = self._verified(identifier, invite_code, client_ip)
+        tier = self._tier(grant.tier_id)
+        requested = self._more_time.open_request(grant)
+        if grant.status is not GrantStatus.ACTIVE:
+            return GuestStatus(grant.identifier, "ended", tier.name, (), grant.expires_at, None)
+        state = "unknown"
+        libraries: tuple[str, ...] = ()
+        try:
+            gateway = self._gateway()
+            share = gateway.find_share(grant.identifier)
+            state = "missing" if share is None else "pending" if share.pending else "accepted"
+            libraries = gateway.library_titles(tier.section_ids)
+        except PlexError as error:
+            log.warning("Guest status without plex.tv: %s", error.kind)
+        return GuestStatus(grant.identifier, state, tier.name, libraries, grant.expires_at, requested)
+
+    def request_more_time(self, identifier: object, invite_code: object, client_ip: str) -> MoreTimeRequest:
+        """Records one open request per grant; the owner hears of it once (MORE_TIME_REQUESTED)."""
+        grant = self._verified(identifier, invite_code, client_ip)
+        if grant.status is not GrantStatus.ACTIVE:
+            raise MoreTimeRefused("no_active_access", "Your access has ended. Ask the person who invited you for a new invite.")
+        if grant.expires_at is None:
+            raise MoreTimeRefused("no_end_date", "Your access has no end date, so there is no need to ask for more time.")
+        request = self._more_time.request(grant)
+        if request.new:
+            facts: dict[str, str | int | list[str]] = {
+                "identifier": grant.identifier,
+                "tier": self._tier(grant.tier_id).name,
+                "expires_at": grant.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "invite_code": grant.invite_code,
+            }
+            event_id = stable_id(f"more_time_requested-{grant.row_key or grant.identifier}-{int(request.requested_at.timestamp())}")
+            self._notifications.publish(Event.create(EventKind.MORE_TIME_REQUESTED, facts, event_id=event_id))
+        return request
+
+    def _verified(self, identifier: object, invite_code: object, client_ip: str) -> Grant:
+        parsed = parse_identifier(identifier)
+        code = parse_invite_code(invite_code)
+        self._limits.check_status_address(client_ip)
+        grant = self._grants.get(parsed.normalized)
+        recorded = grant.invite_code.encode() if grant is not None and grant.invite_code else _DECOY
+        # Invite link codes are stored upper-case and typed in any case; the global code is compared as it is.
+        matches = hmac.compare_digest(code.encode(), recorded) | hmac.compare_digest(code.upper().encode(), recorded)
+        if grant is None or not grant.invite_code or not code or not matches:
+            raise AccessNotFound()
+        return grant
+
+    def _tier(self, tier_id: str) -> Tier:
+        try:
+            return self._tiers.get(tier_id)
+        except TierError:
+            return self._tiers.get(DEFAULT_TIER_ID)

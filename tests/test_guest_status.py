@@ -1,0 +1,132 @@
+"""The guest status page's API: a guest sees their own access with their identifier and invite code and nothing
+else; a stranger gets one answer whatever is wrong; checks are rate-limited; a request for more time is recorded
+once, shown to the admin and answered by extending the access."""
+
+from dataclasses import replace
+
+import pytest
+import requests
+
+from shared import i18n
+from shared.config.settings import RateLimitSettings
+from shared.errors import ErrorKind
+from shared.guest.status import AccessNotFound
+from shared.invites.service import InviteSubmission
+from shared.limits.request_limits import RateLimited
+from tests.support.admin_client import Admin
+from tests.support.constants import HTTP_INVITE_CODE
+from tests.support.containers import make_container
+
+
+def invite(app, identifier, code=HTTP_INVITE_CODE):
+    response = requests.post(f"{app.site_url}/api/invites", json={"identifier": identifier, "inviteCode": code}, timeout=30)
+    assert response.status_code == 201, response.text
+    return response
+
+
+def status(app, identifier, code, **headers):
+    body = {"identifier": identifier, "inviteCode": code}
+    return requests.post(f"{app.site_url}/api/guest/status", json=body, headers=headers, timeout=30)
+
+
+def more_time(app, identifier, code):
+    return requests.post(f"{app.site_url}/api/guest/more-time", json={"identifier": identifier, "inviteCode": code}, timeout=30)
+
+
+@pytest.fixture
+def admin(app):
+    client = Admin(app)
+    assert client.login().status_code == 200
+    return client
+
+
+def test_a_stranger_gets_one_answer_for_an_unknown_account_and_a_wrong_code(app):
+    invite(app, "alice")
+    invite(app, "bob")
+    unknown = status(app, "nobody_here", HTTP_INVITE_CODE)
+    wrong = status(app, "alice", "not-the-code-2026")
+    empty = status(app, "alice", "")
+    assert unknown.status_code == wrong.status_code == empty.status_code == 403
+    assert unknown.json() == wrong.json() == empty.json()
+    assert unknown.json()["error"]["code"] == "access_not_found"
+    app.simulator.reset_counts()
+    mine = status(app, "Alice", HTTP_INVITE_CODE)
+    requests_per_check = app.simulator.plex_tv_requests()
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert body["status"] == "pending"
+    assert body["tier"] == "Default"
+    assert body["libraries"] and body["expiresAt"] is None and body["canRequestMoreTime"] is False
+    assert "bob" not in mine.text, "nothing about anyone else"
+    # The owner's pending and accepted shares: two plex.tv requests on a warm instance.
+    assert requests_per_check == 2, requests_per_check
+    print(f"\nplex.tv requests per status check (warm): {requests_per_check}")
+
+
+def test_the_answer_is_in_the_guests_language_and_fills_their_start_watching_page(app):
+    invite(app, "alice")
+    german = status(app, "nobody_here", HTTP_INVITE_CODE, **{"Accept-Language": "de"}).json()["error"]
+    english = status(app, "nobody_here", HTTP_INVITE_CODE).json()["error"]
+    assert german["code"] == english["code"] == "access_not_found"
+    assert german["message"] == i18n.translate(english["message"], "de") != english["message"]
+    body = status(app, "alice", HTTP_INVITE_CODE, **{"Accept-Language": "de"}).json()
+    assert body["onboarding"]["locale"] == "de"
+    assert body["onboarding"]["steps"][0]["html"]
+
+
+def test_an_accepted_invite_shows_as_accepted(app):
+    invite(app, "carol")
+    share = next(s for s in app.simulator.state()["shares"] if s["username"] == "carol")
+    app.simulator.accept_share(share["id"])
+    assert status(app, "carol", HTTP_INVITE_CODE).json()["status"] == "accepted"
+
+
+def test_more_time_is_requested_once_shown_to_the_admin_and_answered_by_extending(app, admin):
+    link = admin.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 30, "note": "trial"}).json()
+    invite(app, "dave_p", link["code"].lower())  # a link's code is typed in any case
+    before = status(app, "dave_p", link["code"]).json()
+    assert before["expiresAt"] and before["canRequestMoreTime"] is True and before["moreTimeRequestedAt"] is None
+    first = more_time(app, "dave_p", link["code"])
+    again = more_time(app, "dave_p", link["code"])
+    assert (first.status_code, first.json()["new"]) == (201, True)
+    assert (again.status_code, again.json()["new"]) == (200, False)
+    assert again.json()["requestedAt"] == first.json()["requestedAt"]
+    after = status(app, "dave_p", link["code"]).json()
+    assert after["moreTimeRequestedAt"] == first.json()["requestedAt"] and after["canRequestMoreTime"] is False
+    users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
+    assert users["dave_p"]["moreTimeRequestedAt"] == first.json()["requestedAt"]
+    assert admin.call("PATCH", "manage/users/dave_p", {"extendDays": 30}).status_code == 200
+    users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
+    assert users["dave_p"]["moreTimeRequestedAt"] is None, "extending answers the request"
+    assert status(app, "dave_p", link["code"]).json()["canRequestMoreTime"] is True
+    # Someone else's code can't ask for them.
+    assert more_time(app, "dave_p", HTTP_INVITE_CODE).status_code == 403
+
+
+def test_access_without_an_end_date_or_that_ended_cannot_ask_for_more_time(app, admin):
+    invite(app, "alice")
+    refused = more_time(app, "alice", HTTP_INVITE_CODE)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_end_date"
+    assert admin.call("POST", "manage/users/alice/revoke").status_code == 200
+    ended = status(app, "alice", HTTP_INVITE_CODE).json()
+    assert ended["status"] == "ended" and ended["libraries"] == []
+    assert more_time(app, "alice", HTTP_INVITE_CODE).json()["error"]["code"] == "no_active_access"
+
+
+def test_status_checks_are_limited_per_address_whatever_the_answer(app_env, tables):
+    container = make_container({**app_env, "RATE_LIMIT_INVITES_PER_MINUTE": "3", "RATE_LIMIT_INVITES_PER_HOUR": "20"}, tables=tables)
+    service = container.invite_service
+    assert service.submit(InviteSubmission("alice", "", "203.0.113.9")).outcome.succeeded
+    guests = container.guest_status
+    limited = replace(container.settings.rate_limits, invites_per_minute=3)
+    assert limited == RateLimitSettings(3, 20, 0, 0, 0)
+    for code in ("wrong-1", "wrong-2", "wrong-3"):
+        with pytest.raises(AccessNotFound):
+            guests.status("alice", code, "198.51.100.7")
+    with pytest.raises(RateLimited) as refused:
+        guests.status("alice", "wrong-4", "198.51.100.7")
+    assert refused.value.kind is ErrorKind.RATE_LIMITED and refused.value.retry_after
+    # Another address is counted on its own; invites from the limited one are counted apart too.
+    with pytest.raises(AccessNotFound):
+        guests.status("alice", "wrong-5", "198.51.100.8")
+    assert service.submit(InviteSubmission("bob", "", "198.51.100.7")).outcome.succeeded
