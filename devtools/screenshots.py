@@ -3,12 +3,17 @@
 Starts the same stack as the browser tests (Azurite, the Plex simulator, the functions host behind the Static Web
 Apps emulator), makes a few invites, a tier and a link so the views have something in them, and photographs each
 view. Run it after changing the admin pages:  .venv/bin/python -m devtools.screenshots
+
+With --guest it photographs the guest's journey instead, with a sample branding: the invite page, the success
+message, Start watching and the status page after asking for more time (docs/screenshots/guest-<step>-<size>.png).
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -18,6 +23,9 @@ from tests.support.admin_client import Admin
 from tests.support.admin_page import VIEWS, open_view
 from tests.support.browser import launch_chromium
 from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -34,6 +42,33 @@ def fill(site_url: str, admin: Admin) -> None:
     admin.call("POST", "manage/invite-links", {"tierId": tier["id"], "maxUses": 5, "note": "for the cousins"})
 
 
+def guest_journey(browser: Browser, site_url: str, admin: Admin) -> None:
+    """The guest pages with a branded look, from an invite link with an end date to a request for more time."""
+    from playwright.sync_api import expect
+
+    admin.call("PUT", "manage/branding", {"serverName": "Movie Night", "accent": "#1d5fd0", "welcome": "Popcorn's on me."})
+    for size, options in SIZES.items():
+        link = admin.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 30, "note": "trial"}).json()
+        context = browser.new_context(locale="en-US", color_scheme="light", **options)  # type: ignore[arg-type]
+        page = context.new_page()
+        page.goto(f"{site_url}/?code={link['code']}")
+        expect(page.locator("#welcome")).to_be_visible()
+        page.screenshot(path=str(OUT / f"guest-invite-{size}.png"))
+        page.fill("#identifier", "bob" if size == "desktop" else "carol")
+        page.click("#submit-button")
+        expect(page.locator("#success-heading")).to_be_visible()
+        page.screenshot(path=str(OUT / f"guest-success-{size}.png"))
+        page.click("#start-link")
+        expect(page.locator("#own-device details[open]")).to_be_visible()
+        page.screenshot(path=str(OUT / f"guest-start-{size}.png"))
+        page.goto(f"{site_url}/status")
+        page.click("#more-time")
+        expect(page.locator("#more-time")).to_be_hidden()
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.screenshot(path=str(OUT / f"guest-status-{size}.png"))
+        context.close()
+
+
 def main() -> None:
     from playwright.sync_api import expect
 
@@ -44,6 +79,10 @@ def main() -> None:
         with stacks.app_stack(services, logs, env) as app, launch_chromium() as browser:
             admin = Admin(app)
             assert admin.login().status_code == 200
+            if "--guest" in sys.argv[1:]:
+                guest_journey(browser, app.site_url, admin)
+                print(f"Wrote {len(list(OUT.glob('guest-*.png')))} screenshots to {OUT.relative_to(ROOT)}")
+                return
             fill(app.site_url, admin)
             for size, options in SIZES.items():
                 context = browser.new_context(**options)  # type: ignore[arg-type]

@@ -52,6 +52,7 @@
     els['more-time'].hidden = body.canRequestMoreTime !== true;
     els['status-result'].hidden = false;
     els['status-form'].hidden = true;
+    els.lede.hidden = true;
     els['result-heading'].focus();
   }
 
@@ -87,6 +88,7 @@
   }
 
   function init() {
+    els.lede = document.querySelector('.card-header .lede');
     H.collectById(['status-title', 'page-status', 'status-form', 'identifier', 'invite-code', 'form-error', 'check-button',
       'status-result', 'result-heading', 'result-tier', 'result-ends', 'result-libraries', 'result-library-list',
       'more-time-note', 'more-time'], els);
