@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-VIEWS = ("overview", "invites", "users", "tiers", "settings")
+VIEWS = ("overview", "invites", "users", "tiers", "notifications", "settings")
 
 
 def open_view(page: Page, view: str) -> None:

@@ -1,11 +1,11 @@
 // @ts-check
 /* The admin app's views and how a URL names one: /admin#/users. Pure, so it is unit-tested with node --test. */
 
-/** @typedef {'overview' | 'invites' | 'users' | 'tiers' | 'settings'} ViewName */
+/** @typedef {'overview' | 'invites' | 'users' | 'tiers' | 'notifications' | 'settings'} ViewName */
 /** @typedef {{ name: ViewName | 'log', label: string, title: string, href: string }} NavItem */
 
 /** @type {readonly ViewName[]} */
-export const VIEW_NAMES = Object.freeze(['overview', 'invites', 'users', 'tiers', 'settings']);
+export const VIEW_NAMES = Object.freeze(['overview', 'invites', 'users', 'tiers', 'notifications', 'settings']);
 
 /** @type {ViewName} */
 export const DEFAULT_VIEW = 'overview';
@@ -19,6 +19,7 @@ const VIEW_TEXT = Object.freeze({
   invites: { label: 'Invites', title: 'Invite links' },
   users: { label: 'Users', title: 'Users' },
   tiers: { label: 'Tiers', title: 'Tiers' },
+  notifications: { label: 'Alerts', title: 'Notifications' },
   settings: { label: 'Settings', title: 'Settings' },
 });
 
