@@ -87,7 +87,7 @@ function channelRow(channel) {
     ${ui.cell('Failures in a row', formatNumber(channel.failures), 'cell-number')}
     <td role="cell" class="cell-actions cell-wide"><div class="row-actions no-wrap">
       <button type="button" class="button button-secondary button-small" data-channel-action="test"
-        aria-label="Send a test to ${channel.name}" ?disabled=${busy} @click=${() => sendTest(channel)}>Send test</button>
+        aria-label="Send test to ${channel.name}" ?disabled=${busy} @click=${() => sendTest(channel)}>Send test</button>
       <button type="button" class="button button-secondary button-small" data-channel-action="edit"
         aria-label="Edit ${channel.name}" ?disabled=${busy} @click=${() => edit(channel)}>Edit</button>
       <button type="button" class="button button-secondary button-small button-danger" data-channel-action="delete"
