@@ -181,3 +181,14 @@ def test_a_broken_channel_address_is_marked(app, page):
     page.click("#save-channel-button")
     expect(page.locator("#notifications-status")).to_have_text(re.compile("Couldn't save the channel"))
     expect(page.locator("#channel-url")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_overview_shows_the_success_rate_and_who_has_yet_to_accept(app, page):
+    from tests.support.constants import HTTP_INVITE_CODE
+
+    for name in ("alice", "bob", "nobody_by_this_name"):
+        requests.post(f"{app.site_url}/api/invites", json={"identifier": name, "inviteCode": HTTP_INVITE_CODE}, timeout=30)
+    sign_in(page, app)
+    expect(page.locator("#stat-all-time .stat-rate")).to_have_text("67%")
+    expect(page.locator("#chart-today")).to_contain_text("Today: 3 (1 failed)")
+    expect(page.locator("#pending-acceptances")).to_have_text(re.compile(r"^\d+ (person|people)$"))

@@ -104,11 +104,11 @@ function template() {
               </select>
             </div>
             <div class="field"><label for="onboarding-requestUrl">Request app address</label>
-              <input id="onboarding-requestUrl" name="requestUrl" type="url" autocomplete="off" spellcheck="false"></div>
+              <input id="onboarding-requestUrl" name="requestUrl" type="text" inputmode="url" autocomplete="off" spellcheck="false"></div>
             <div class="field"><label for="onboarding-communityLabel">Community name</label>
               <input id="onboarding-communityLabel" name="communityLabel" type="text" maxlength="80" autocomplete="off"></div>
             <div class="field"><label for="onboarding-communityUrl">Community address</label>
-              <input id="onboarding-communityUrl" name="communityUrl" type="url" autocomplete="off" spellcheck="false"></div>
+              <input id="onboarding-communityUrl" name="communityUrl" type="text" inputmode="url" autocomplete="off" spellcheck="false"></div>
           </div>
           ${markdownField('rules', 'House rules')}
           ${markdownField('contact', 'How to reach you')}

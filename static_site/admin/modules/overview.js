@@ -12,6 +12,7 @@ import {
   longDateTime,
   outcomeLabel,
   parseTime,
+  plural,
   shortDateTime,
   sumDays,
   toCount,
@@ -128,6 +129,10 @@ function plexPanel() {
       <dt>Last error</dt>
       <dd id="plex-last-error">${view.loaded ? (lastError ? `${lastError}${lastErrorAt ? ` (${lastErrorAt})` : ''}` : 'None') : '–'}</dd>
       <dt>Last checked</dt><dd id="plex-checked-at">${view.loaded ? formatDateTime(plex.checkedAt) || 'Not yet' : '–'}</dd>
+      <dt>Waiting to accept</dt>
+      <dd id="pending-acceptances">${
+        store.pendingAcceptances === null ? '–' : plural(store.pendingAcceptances, 'person', 'people')
+      }</dd>
       <dt>Invite code</dt>
       <dd id="invite-code-state">${
         view.loaded
