@@ -154,6 +154,7 @@ class Container:
             gateway=self.plex_gateway,
             limits=self.request_limits,
             more_time=self.more_time,
+            links=self.invite_links,
             notifications=self.notifications,
             clock=self._now,
         )

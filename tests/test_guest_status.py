@@ -1,6 +1,7 @@
-"""The guest status page's API: a guest sees their own access with their identifier and invite code and nothing
-else; a stranger gets one answer whatever is wrong; checks are rate-limited; a request for more time is recorded
-once, shown to the admin and answered by extending the access."""
+"""The guest status page's API: a guest sees their own access with their identifier and their personal invite
+link's code, and nothing else; a stranger gets one answer whatever is wrong, and a code many people share opens
+nobody's status; checks are rate-limited; a request for more time is recorded once, shown to the admin and
+answered by extending the access."""
 
 from dataclasses import replace
 
@@ -18,7 +19,7 @@ from tests.support.constants import HTTP_INVITE_CODE
 from tests.support.containers import make_container
 
 
-def invite(app, identifier, code=HTTP_INVITE_CODE):
+def invite(app, identifier, code):
     response = requests.post(f"{app.site_url}/api/invites", json={"identifier": identifier, "inviteCode": code}, timeout=30)
     assert response.status_code == 201, response.text
     return response
@@ -40,17 +41,31 @@ def admin(app):
     return client
 
 
-def test_a_stranger_gets_one_answer_for_an_unknown_account_and_a_wrong_code(app):
-    invite(app, "alice")
-    invite(app, "bob")
-    unknown = status(app, "nobody_here", HTTP_INVITE_CODE)
-    wrong = status(app, "alice", "not-the-code-2026")
-    empty = status(app, "alice", "")
-    assert unknown.status_code == wrong.status_code == empty.status_code == 403
-    assert unknown.json() == wrong.json() == empty.json()
-    assert unknown.json()["error"]["code"] == "access_not_found"
+def personal_code(admin, **fields):
+    """A single-use invite link: its code stands for one guest."""
+    return admin.call("POST", "manage/invite-links", {"maxUses": 1, **fields}).json()["code"]
+
+
+def test_a_stranger_gets_one_answer_for_an_unknown_account_a_wrong_code_or_a_shared_code(app, admin):
+    alices, bobs = personal_code(admin), personal_code(admin)
+    invite(app, "alice", alices)
+    invite(app, "bob", bobs)
+    invite(app, "carol", HTTP_INVITE_CODE)
+    shared_link = admin.call("POST", "manage/invite-links", {"maxUses": 5}).json()["code"]
+    invite(app, "dave_p", shared_link)
+    answers = [
+        status(app, "nobody_here", alices),
+        status(app, "alice", "not-the-code-2026"),
+        status(app, "alice", ""),
+        status(app, "alice", bobs),  # another guest's code
+        status(app, "carol", HTTP_INVITE_CODE),  # the global code: everyone with it could look carol up
+        status(app, "dave_p", shared_link),  # a link for five people
+    ]
+    assert {a.status_code for a in answers} == {403}
+    assert all(a.json() == answers[0].json() for a in answers)
+    assert answers[0].json()["error"]["code"] == "access_not_found"
     app.simulator.reset_counts()
-    mine = status(app, "Alice", HTTP_INVITE_CODE)
+    mine = status(app, "Alice", alices)
     requests_per_check = app.simulator.plex_tv_requests()
     assert mine.status_code == 200, mine.text
     body = mine.json()
@@ -60,25 +75,26 @@ def test_a_stranger_gets_one_answer_for_an_unknown_account_and_a_wrong_code(app)
     assert "bob" not in mine.text, "nothing about anyone else"
     # The owner's pending and accepted shares: two plex.tv requests on a warm instance.
     assert requests_per_check == 2, requests_per_check
-    print(f"\nplex.tv requests per status check (warm): {requests_per_check}")
 
 
-def test_the_answer_is_in_the_guests_language_and_fills_their_start_watching_page(app):
-    invite(app, "alice")
-    german = status(app, "nobody_here", HTTP_INVITE_CODE, **{"Accept-Language": "de"}).json()["error"]
-    english = status(app, "nobody_here", HTTP_INVITE_CODE).json()["error"]
+def test_the_answer_is_in_the_guests_language_and_fills_their_start_watching_page(app, admin):
+    code = personal_code(admin)
+    invite(app, "alice", code)
+    german = status(app, "nobody_here", code, **{"Accept-Language": "de"}).json()["error"]
+    english = status(app, "nobody_here", code).json()["error"]
     assert german["code"] == english["code"] == "access_not_found"
     assert german["message"] == i18n.translate(english["message"], "de") != english["message"]
-    body = status(app, "alice", HTTP_INVITE_CODE, **{"Accept-Language": "de"}).json()
+    body = status(app, "alice", code, **{"Accept-Language": "de"}).json()
     assert body["onboarding"]["locale"] == "de"
     assert body["onboarding"]["steps"][0]["html"]
 
 
-def test_an_accepted_invite_shows_as_accepted(app):
-    invite(app, "carol")
+def test_an_accepted_invite_shows_as_accepted(app, admin):
+    code = personal_code(admin)
+    invite(app, "carol", code)
     share = next(s for s in app.simulator.state()["shares"] if s["username"] == "carol")
     app.simulator.accept_share(share["id"])
-    assert status(app, "carol", HTTP_INVITE_CODE).json()["status"] == "accepted"
+    assert status(app, "carol", code).json()["status"] == "accepted"
 
 
 def test_more_time_is_requested_once_shown_to_the_admin_and_answered_by_extending(app, admin):
@@ -104,13 +120,14 @@ def test_more_time_is_requested_once_shown_to_the_admin_and_answered_by_extendin
 
 
 def test_access_without_an_end_date_or_that_ended_cannot_ask_for_more_time(app, admin):
-    invite(app, "alice")
-    refused = more_time(app, "alice", HTTP_INVITE_CODE)
+    code = personal_code(admin)
+    invite(app, "alice", code)
+    refused = more_time(app, "alice", code)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_end_date"
     assert admin.call("POST", "manage/users/alice/revoke").status_code == 200
-    ended = status(app, "alice", HTTP_INVITE_CODE).json()
+    ended = status(app, "alice", code).json()
     assert ended["status"] == "ended" and ended["libraries"] == []
-    assert more_time(app, "alice", HTTP_INVITE_CODE).json()["error"]["code"] == "no_active_access"
+    assert more_time(app, "alice", code).json()["error"]["code"] == "no_active_access"
 
 
 def test_status_checks_are_limited_per_address_whatever_the_answer(app_env, tables):

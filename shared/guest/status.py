@@ -20,6 +20,7 @@ from shared.access.grants import Grant, GrantStatus, GrantStore
 from shared.access.more_time import MoreTimeRequest, MoreTimeRequests
 from shared.access.tiers import DEFAULT_TIER_ID, Tier, TierError, TierStore
 from shared.errors import DomainError, ErrorKind
+from shared.invites.links import InviteLinks
 from shared.invites.validation import parse_identifier, parse_invite_code
 from shared.limits.request_limits import RequestLimits
 from shared.notify.events import Event, EventKind, stable_id
@@ -75,6 +76,7 @@ class GuestStatusService:
         gateway: Callable[[], PlexGateway],
         limits: RequestLimits,
         more_time: MoreTimeRequests,
+        links: InviteLinks,
         notifications: Publisher | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -83,6 +85,7 @@ class GuestStatusService:
         self._gateway = gateway
         self._limits = limits
         self._more_time = more_time
+        self._links = links
         self._notifications = notifications or Publisher()
         self._clock = clock
 
@@ -117,7 +120,6 @@ class GuestStatusService:
                 "identifier": grant.identifier,
                 "tier": self._tier(grant.tier_id).name,
                 "expires_at": grant.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "invite_code": grant.invite_code,
             }
             event_id = stable_id(f"more_time_requested-{grant.row_key or grant.identifier}-{int(request.requested_at.timestamp())}")
             self._notifications.publish(Event.create(EventKind.MORE_TIME_REQUESTED, facts, event_id=event_id))
@@ -131,9 +133,15 @@ class GuestStatusService:
         recorded = grant.invite_code.encode() if grant is not None and grant.invite_code else _DECOY
         # Invite link codes are stored upper-case and typed in any case; the global code is compared as it is.
         matches = hmac.compare_digest(code.encode(), recorded) | hmac.compare_digest(code.upper().encode(), recorded)
-        if grant is None or not grant.invite_code or not code or not matches:
+        if grant is None or not grant.invite_code or not code or not matches or not self._personal(grant.invite_code):
             raise AccessNotFound()
         return grant
+
+    def _personal(self, code: str) -> bool:
+        """Only a single-use invite link's code stands for one guest. A code many people share (the global
+        code, a link with room for several) would let each of them look up the others by name."""
+        link = self._links.get(code)
+        return link is not None and link.max_uses == 1
 
     def _tier(self, tier_id: str) -> Tier:
         try:
