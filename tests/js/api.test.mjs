@@ -56,6 +56,18 @@ test('a change sends the CSRF token, JSON and same-origin credentials; a read se
   assert.equal(calls[1].init.headers['X-CSRF-Token'], undefined);
 });
 
+test('a file is sent as the body itself, with its own type and the CSRF token', async () => {
+  const calls = answer(200, { branding: {} });
+  setCsrfToken('token-2');
+  const logo = new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: 'image/png' });
+  const saved = await request('PUT', '/manage/branding/logo', { file: logo });
+  assert.equal(saved.ok, true);
+  const { init } = calls[0];
+  assert.equal(init.body, logo);
+  assert.equal(init.headers['Content-Type'], 'image/png');
+  assert.equal(init.headers['X-CSRF-Token'], 'token-2');
+});
+
 test('path values are encoded', () => {
   assert.equal(pathFor('/manage/users/{identifier}', { identifier: 'a b/c@d' }), '/api/manage/users/a%20b%2Fc%40d');
 });

@@ -144,19 +144,20 @@ function result(fields) {
  * @template {Method} M
  * @param {M} method
  * @param {P} path the path as the OpenAPI spec names it, e.g. '/manage/tiers/{tierId}'
- * @param {{ params?: Record<string, string>, body?: Body<P, Lowercase<M>>, timeoutMs?: number, key?: string }} [options]
- *   `key`: a newer request with the same key aborts this one (a list reloaded twice answers once)
+ * @param {{ params?: Record<string, string>, body?: Body<P, Lowercase<M>>, file?: Blob, timeoutMs?: number, key?: string }} [options]
+ *   `key`: a newer request with the same key aborts this one (a list reloaded twice answers once);
+ *   `file`: sent as the body itself with its own type instead of JSON (an uploaded image)
  * @returns {Promise<Result>}
  */
 export async function request(method, path, options = {}) {
-  return send(method, pathFor(path, options.params), options.body, options.timeoutMs, options.key);
+  return send(method, pathFor(path, options.params), options.file ?? options.body, options.timeoutMs, options.key);
 }
 
 /**
  * The same for the two calls made before there is a session (session, login): typed by the caller.
  * @param {Method} method
  * @param {string} url
- * @param {unknown} [body]
+ * @param {unknown} [body] JSON, or a Blob sent as it is
  * @param {number} [timeoutMs]
  * @param {string} [key]
  * @returns {Promise<Result>}
@@ -178,9 +179,10 @@ export async function send(method, url, body, timeoutMs = REQUEST_TIMEOUT_MS, ke
   /** @type {RequestInit} */
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store', signal: controller.signal };
   if (method !== 'GET') {
-    headers['Content-Type'] = 'application/json';
+    const file = typeof Blob !== 'undefined' && body instanceof Blob ? body : null;
+    headers['Content-Type'] = file ? file.type || 'application/octet-stream' : 'application/json';
     if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
-    init.body = JSON.stringify(body ?? {});
+    init.body = file ?? JSON.stringify(body ?? {});
   }
   const wasSignedIn = signedIn();
   try {

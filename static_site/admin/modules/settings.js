@@ -1,9 +1,10 @@
 // @ts-check
 /* Settings: the libraries new invites share, whether guests need an invite code, how guests sign in (with Plex,
-   typed, or either), and signing out everywhere. Two-step sign-in and the Start watching page have their own
+   typed, or either), the guest pages' branding (branding.js), and signing out everywhere. Two-step sign-in and the Start watching page have their own
    modules (totp.js, onboarding.js) rendered beside these panels. */
 import { html, render } from '../vendor/lit-html.js';
 import { asText, cleanMessage, dropped, failureText, isObject, PLEX_TIMEOUT_MS, request } from './api.js';
+import { afterBrandingRender, brandingPanel, loadBranding, mountBranding, resetBranding } from './branding.js';
 import { formatDateTime, plural } from './format.js';
 import { changed, readLibraries, sharedTitles, store, subscribe } from './store.js';
 import { checkedValues, confirmed, libraryOption, NO_STATUS, restoreFocus, status, statusLine } from './ui.js';
@@ -131,7 +132,8 @@ function sessionsPanel() {
 
 function update() {
   if (!root) return;
-  render(html`${librariesPanel()}${codesPanel()}${signInPanel()}${sessionsPanel()}`, root);
+  render(html`${librariesPanel()}${codesPanel()}${signInPanel()}${brandingPanel()}${sessionsPanel()}`, root);
+  afterBrandingRender();
 }
 
 /** @param {Partial<typeof view>} changes */
@@ -267,6 +269,7 @@ async function signOutEverywhere() {
 
 export function loadSettings() {
   void loadSignInMode();
+  void loadBranding();
 }
 
 export function resetSettings() {
@@ -280,6 +283,7 @@ export function resetSettings() {
     modeStatus: NO_STATUS,
     signingOut: false,
   });
+  resetBranding();
   update();
 }
 
@@ -290,6 +294,7 @@ export function resetSettings() {
 export function mountSettings(container, hooks) {
   root = container;
   ({ reloadDashboard, signedOutEverywhere, showError } = hooks);
+  mountBranding(update);
   subscribe(update);
   update();
 }
