@@ -192,3 +192,38 @@ def test_the_overview_shows_the_success_rate_and_who_has_yet_to_accept(app, page
     expect(page.locator("#stat-all-time .stat-rate")).to_have_text("67%")
     expect(page.locator("#chart-today")).to_contain_text("Today: 3 (1 failed)")
     expect(page.locator("#pending-acceptances")).to_have_text(re.compile(r"^\d+ (person|people)$"))
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"], indirect=True)
+def test_a_request_for_more_time_is_marked_filtered_and_answered_by_extending(app, page, size):
+    from tests.support.constants import HTTP_INVITE_CODE
+
+    owner = admin(app)
+    code = owner.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 30}).json()["code"]
+    joined = requests.post(f"{app.site_url}/api/invites", json={"identifier": "dave_p", "inviteCode": code}, timeout=30)
+    assert joined.status_code == 201, joined.text
+    asked = requests.post(f"{app.site_url}/api/guest/more-time", json={"identifier": "dave_p", "inviteCode": code}, timeout=30)
+    assert asked.status_code == 201, asked.text
+    requests.post(f"{app.site_url}/api/invites", json={"identifier": "alice", "inviteCode": HTTP_INVITE_CODE}, timeout=30)
+
+    sign_in(page, app)
+    open_view(page, "users")
+    dave = page.locator("#users-table tr[data-identifier='dave_p']")
+    expect(dave.locator(".more-time-request")).to_contain_text("Asked for more time on")
+    expect(dave.locator(".more-time-request time")).to_have_attribute("datetime", asked.json()["requestedAt"])
+    expect(page.locator("#users-table tr[data-identifier='alice'] .more-time-request")).to_have_count(0)
+
+    page.check("#users-more-time-only")
+    expect(page.locator("label[for=users-more-time-only]")).to_contain_text("(1)")
+    expect(page.locator("#users-table tbody tr")).to_have_count(1)
+    expect(page.locator("#users-table tr[data-identifier='alice']")).to_have_count(0)
+    no_violations(page, app)
+
+    dave.locator("button[data-action=extend]").click()
+    expect(page.locator("#users-status")).to_contain_text("Extended access for dave_p")
+    expect(page.locator("#users-table tbody")).to_contain_text("No one is waiting for more time.")
+    expect(page.locator("#users-heading")).to_be_focused()
+    users = {u["identifier"]: u for u in owner.call("GET", "manage/users").json()["items"]}
+    assert users["dave_p"]["moreTimeRequestedAt"] is None
+    page.uncheck("#users-more-time-only")
+    expect(page.locator("#users-table tr[data-identifier='alice']")).to_have_count(1)

@@ -1,6 +1,8 @@
 // @ts-check
 /* Users: everyone who got access through the portal, whether they accepted on Plex, and per person: change tier,
-   extend access, revoke. Loading the list asks plex.tv, so it only refreshes when the owner asks. */
+   extend access, revoke. A guest's open request for more time (from the status page) is marked next to Extend,
+   which answers it, and the list can show only those people. Loading the list asks plex.tv, so it only refreshes
+   when the owner asks. */
 import { html, nothing, render } from '../vendor/lit-html.js';
 import { asText, cleanMessage, dropped, failureText, isObject, PLEX_TIMEOUT_MS, request } from './api.js';
 import { formatDateTime, longDateTime, parseTime, plural, readWhole } from './format.js';
@@ -9,7 +11,7 @@ import * as ui from './ui.js';
 
 /**
  * @typedef {{ identifier: string, tierId: string, tierName: string, inviteCode: string, expiresAt: string,
- *   status: string, removedAt: string, removalNote: string, plexStatus: string }} User
+ *   status: string, removedAt: string, removalNote: string, plexStatus: string, moreTimeRequestedAt: string }} User
  */
 /** @typedef {'revoke' | 'tier' | 'extend'} Action */
 
@@ -37,6 +39,8 @@ const view = {
   /** @type {Action | ''} */
   action: '',
   status: ui.NO_STATUS,
+  /** only the people with an open request for more time */
+  onlyMoreTime: false,
 };
 
 /** @type {HTMLElement | null} */
@@ -54,7 +58,13 @@ function readUser(item) {
     removedAt: asText(item.removedAt),
     removalNote: asText(item.removalNote),
     plexStatus: asText(item.plexStatus),
+    moreTimeRequestedAt: asText(item.moreTimeRequestedAt),
   };
+}
+
+/** @param {User} user */
+function askedForMoreTime(user) {
+  return user.status === 'active' && parseTime(user.moreTimeRequestedAt) !== null;
 }
 
 /** People who haven't accepted their Plex invite yet: the Overview counts them. */
@@ -113,6 +123,11 @@ function actions(user, index) {
       <span class="unit">days</span>
       <button type="button" class="button button-secondary button-small" data-action="extend" aria-label="Extend access for ${who}"
         ?disabled=${busy} @click=${() => change(user, 'extend')}>${busyText('extend', 'Extend', 'Extending…')}</button>
+      ${
+        askedForMoreTime(user)
+          ? html`<span class="more-time-request badge badge-unknown">${timeText(user.moreTimeRequestedAt, 'Asked for more time on ')}</span>`
+          : nothing
+      }
     </div>
     <button type="button" class="button button-secondary button-small button-danger" data-action="revoke"
       aria-label="Revoke access for ${who}" ?disabled=${busy} @click=${() => change(user, 'revoke')}>
@@ -133,7 +148,20 @@ function userRow(user, index) {
   </tr>`;
 }
 
+function moreTimeFilter() {
+  const asking = view.users.filter(askedForMoreTime).length;
+  return html`<div class="check-row">
+    <label class="check-option" for="users-more-time-only">
+      <input id="users-more-time-only" type="checkbox" .checked=${view.onlyMoreTime} ?disabled=${!view.loaded}
+        @change=${(/** @type {Event} */ event) =>
+          set({ onlyMoreTime: /** @type {HTMLInputElement} */ (event.currentTarget).checked })}>
+      <span>Only people who asked for more time (${asking})</span>
+    </label>
+  </div>`;
+}
+
 function template() {
+  const shown = view.onlyMoreTime ? view.users.filter(askedForMoreTime) : view.users;
   return html`<div class="panel-head">
       <h2 id="users-heading" tabindex="-1">Users</h2>
       <button id="refresh-users" class="button button-secondary button-inline" type="button" ?disabled=${view.loading}
@@ -141,14 +169,18 @@ function template() {
     </div>
     <p class="panel-intro">People who got access through the portal. Loading this list asks plex.tv for your shares, so it only refreshes when you ask.</p>
     ${ui.statusLine('users-status', view.status)}
+    ${moreTimeFilter()}
     <table id="users-table" class="data-table card-table" role="table" @input=${ui.clearInvalidOnInput}>
       <caption class="visually-hidden">People with access through the portal</caption>
       ${ui.tableHead(['Who', 'Tier', 'Invite', 'Plex status', 'Access', 'Actions'])}
       <tbody role="rowgroup">${
-        view.users.length
-          ? view.users.map(userRow)
+        shown.length
+          ? shown.map(userRow)
           : view.loaded
-            ? ui.emptyRow(6, 'No one has joined through the portal yet.')
+            ? ui.emptyRow(
+                6,
+                view.onlyMoreTime ? 'No one is waiting for more time.' : 'No one has joined through the portal yet.',
+              )
             : nothing
       }</tbody>
     </table>`;
@@ -240,6 +272,8 @@ async function change(user, action) {
   const updated = readUser({ ...answer.body, identifier: user.identifier });
   updated.tierName = updated.tierId === user.tierId ? user.tierName : tierName(updated.tierId);
   updated.plexStatus = updated.status === 'active' ? user.plexStatus : '';
+  // Extending answers an open request for more time; a tier change leaves it open.
+  updated.moreTimeRequestedAt = action === 'tier' ? user.moreTimeRequestedAt : '';
   set({
     users: view.users.map((entry) => (entry.identifier === user.identifier ? updated : entry)),
     status: ui.status(doneText(action, updated), 'ok'),
@@ -248,7 +282,7 @@ async function change(user, action) {
     rowOf(user.identifier)?.querySelector(`button[data-action="${action}"]`)
   );
   const header = /** @type {HTMLElement | null} */ (rowOf(user.identifier)?.querySelector('th'));
-  (again ?? header)?.focus();
+  (again ?? header ?? ui.byId('users-heading'))?.focus(); // a row the filter now hides: back to the heading
 }
 
 /** Loads the people (asks plex.tv). moveFocus: the owner pressed Refresh, so say how many there are. @param {boolean} moveFocus */
@@ -282,7 +316,15 @@ export async function loadUsers(moveFocus) {
 }
 
 export function resetUsers() {
-  Object.assign(view, { users: [], loaded: false, loading: false, changing: '', action: '', status: ui.NO_STATUS });
+  Object.assign(view, {
+    users: [],
+    loaded: false,
+    loading: false,
+    changing: '',
+    action: '',
+    status: ui.NO_STATUS,
+    onlyMoreTime: false,
+  });
   update();
 }
 
