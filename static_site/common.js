@@ -1,5 +1,6 @@
-/* Helpr: helpers shared by the guest page (app.js), the admin dashboard (admin/admin.js) and the invite log
-   (admin/log.js). Each page loads this file first (deferred, so it runs in order) and reads it as window.Helpr. */
+/* Helpr: helpers shared by the guest pages' scripts (app.js, start.js, status.js, branding.js, i18n.js). Each guest
+   page loads this file first (deferred, so it runs in order) and reads it as window.Helpr. The admin pages use the
+   ES modules in admin/modules/ instead. */
 (function () {
   'use strict';
 
@@ -12,29 +13,7 @@
     serverProblem: 'Something went wrong on our side. Please try again in a minute.'
   };
 
-  var OUTCOME_LABELS = {
-    invited: 'Invited',
-    already_shared: 'Already had access',
-    code_rejected: 'Wrong invite code',
-    user_not_found: 'Plex user not found',
-    share_limit: 'Share limit reached',
-    plex_rate_limited: 'Plex rate-limited',
-    plex_unavailable: 'Plex unavailable',
-    plex_unconfirmed: 'Not confirmed by Plex',
-    access_not_recorded: 'Not recorded, withdrawn',
-    invalid_owner_token: 'Owner token invalid',
-    plex_error: 'Plex error'
-  };
-
   /* ---------- page start and elements ---------- */
-
-  function onReady(init) {
-    if (document.readyState === 'loading') {
-      document.addEventListener('DOMContentLoaded', init);
-    } else {
-      init();
-    }
-  }
 
   function byId(id) {
     return document.getElementById(id);
@@ -84,26 +63,6 @@
     return text;
   }
 
-  function outcomeLabel(outcome) {
-    if (Object.prototype.hasOwnProperty.call(OUTCOME_LABELS, outcome)) {
-      return OUTCOME_LABELS[outcome];
-    }
-    var text = asText(outcome).replace(/_/g, ' ');
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : 'Unknown';
-  }
-
-  /* ---------- dates ---------- */
-
-  function createFormatter(options) {
-    try {
-      return new Intl.DateTimeFormat(undefined, options);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  var longDateTime = createFormatter({ dateStyle: 'medium', timeStyle: 'short' });
-
   function parseTime(value) {
     if (typeof value !== 'string' || !value) {
       return null;
@@ -111,12 +70,6 @@
     var date = new Date(value);
     return isNaN(date.getTime()) ? null : date;
   }
-
-  function formatWith(formatter, date) {
-    return formatter ? formatter.format(date) : date.toLocaleString();
-  }
-
-  /* ---------- requests ---------- */
 
   function fetchWithTimeout(url, options, timeoutMs) {
     if (typeof AbortController !== 'function') {
@@ -220,95 +173,8 @@
     return result.status >= 400 && result.status < 500 ? text.badRequest : text.serverProblem;
   }
 
-  /* ---------- invite tables (dashboard and invite log) ---------- */
-
-  // The narrow-screen layout restyles table parts as blocks; explicit roles keep them a table for screen readers.
-  function addTableRoles(table) {
-    table.setAttribute('role', 'table');
-    Array.prototype.forEach.call(table.querySelectorAll('thead, tbody'), function (group) {
-      group.setAttribute('role', 'rowgroup');
-    });
-    Array.prototype.forEach.call(table.querySelectorAll('thead tr'), function (row) {
-      row.setAttribute('role', 'row');
-    });
-    Array.prototype.forEach.call(table.querySelectorAll('thead th'), function (cell) {
-      cell.setAttribute('role', 'columnheader');
-    });
-  }
-
-  function inviteCell(className) {
-    var cell = element('td', className);
-    cell.setAttribute('role', 'cell');
-    return cell;
-  }
-
-  function inviteRow(item, shortDateTime) {
-    var row = document.createElement('tr');
-    row.setAttribute('role', 'row');
-
-    var timeCell = inviteCell('cell-time');
-    var created = parseTime(item.createdAt);
-    if (created) {
-      var time = element('time', '', formatWith(shortDateTime, created));
-      time.dateTime = item.createdAt;
-      time.title = formatWith(longDateTime, created);
-      timeCell.appendChild(time);
-    } else {
-      timeCell.textContent = '–';
-    }
-    row.appendChild(timeCell);
-
-    var whoCell = inviteCell('cell-who');
-    whoCell.textContent = asText(item.identifier) || '–';
-    row.appendChild(whoCell);
-
-    var outcomeCell = inviteCell('cell-outcome');
-    var succeeded = item.succeeded === true;
-    outcomeCell.appendChild(element('span', 'badge ' + (succeeded ? 'badge-ok' : 'badge-fail'), outcomeLabel(item.outcome)));
-    row.appendChild(outcomeCell);
-
-    var detailCell = inviteCell('cell-detail');
-    var libraries = Array.isArray(item.libraries) ? item.libraries.filter(function (name) {
-      return typeof name === 'string' && name.trim();
-    }) : [];
-    if (succeeded) {
-      detailCell.textContent = libraries.length ? libraries.join(', ') : '–';
-    } else {
-      var reason = cleanMessage(item.errorMessage);
-      detailCell.textContent = reason || outcomeLabel(item.outcome);
-      if (!reason) {
-        detailCell.classList.add('detail-muted');
-      }
-    }
-    row.appendChild(detailCell);
-    return row;
-  }
-
-  // Fills the table's body with one row per invite, or one row saying emptyText. shortDateTime formats the
-  // time cell (the dashboard leaves out the year, the log shows it); the full date is its tooltip.
-  function renderInviteRows(table, items, emptyText, shortDateTime) {
-    var body = table.tBodies[0];
-    clearChildren(body);
-    var rows = items.filter(isPlainObject);
-    if (!rows.length) {
-      var row = element('tr', 'empty-row');
-      row.setAttribute('role', 'row');
-      var cell = element('td', '', emptyText);
-      cell.setAttribute('role', 'cell');
-      cell.colSpan = 4;
-      row.appendChild(cell);
-      body.appendChild(row);
-      return;
-    }
-    rows.forEach(function (item) {
-      body.appendChild(inviteRow(item, shortDateTime));
-    });
-  }
-
   window.Helpr = {
     TEXT: TEXT,
-    OUTCOME_LABELS: OUTCOME_LABELS,
-    onReady: onReady,
     byId: byId,
     collectById: collectById,
     clearChildren: clearChildren,
@@ -316,19 +182,13 @@
     isPlainObject: isPlainObject,
     asText: asText,
     cleanMessage: cleanMessage,
-    outcomeLabel: outcomeLabel,
-    createFormatter: createFormatter,
-    longDateTime: longDateTime,
     parseTime: parseTime,
-    formatWith: formatWith,
     fetchWithTimeout: fetchWithTimeout,
     isAbortError: isAbortError,
     readJson: readJson,
     errorObject: errorObject,
     retryAfterSeconds: retryAfterSeconds,
     requestJson: requestJson,
-    errorMessage: errorMessage,
-    addTableRoles: addTableRoles,
-    renderInviteRows: renderInviteRows
+    errorMessage: errorMessage
   };
 }());

@@ -133,6 +133,52 @@ def test_full_log_page_filters(app, page):
     expect(page.locator("#csv-link")).to_have_attribute("href", re.compile("outcome=user_not_found"))
 
 
+def test_full_log_pages_by_cursor_and_keeps_its_filters_in_the_address(app, page):
+    """The log pages by cursor: Older sends the page's nextCursor, Newer goes back; the filters stay in the address."""
+    invite(app, "alice")
+    sign_in(page, app)
+    asked: list[str] = []
+
+    def answer(route):
+        url = route.request.url
+        asked.append(url)
+        older = "cursor=c2" in url
+        item = {
+            "createdAt": "2026-11-01T10:00:00Z",
+            "identifier": "older@x" if older else "newer@x",
+            "outcome": "invited",
+            "succeeded": True,
+            "libraries": ["Movies"],
+        }
+        route.fulfill(json={"items": [item], "nextCursor": None if older else "c2"})
+
+    page.route(re.compile(r".*/api/manage/invites\?.*limit=.*"), answer)
+    page.goto(f"{app.site_url}/admin/log?outcome=invited")
+    expect(page.locator("#log-table tbody tr")).to_have_count(1)
+    expect(page.locator("#log-table tbody")).to_contain_text("newer@x")
+    expect(page.locator("#log-prev")).to_be_disabled()
+    expect(page.locator("#csv-link")).to_have_attribute("href", "/api/manage/invites?outcome=invited&format=csv")
+    page.click("#log-next")
+    expect(page.locator("#log-table tbody")).to_contain_text("older@x")
+    expect(page.locator("#log-page")).to_have_text("Page 2")
+    expect(page.locator("#log-next")).to_be_disabled()
+    assert "cursor=c2" in asked[-1] and "outcome=invited" in asked[-1]
+    page.click("#log-prev")
+    expect(page.locator("#log-table tbody")).to_contain_text("newer@x")
+    expect(page.locator("#log-page")).to_have_text("Page 1")
+    assert "cursor" not in asked[-1]
+    page.fill("#filter-identifier", "ali")
+    expect(page.locator("#csv-link")).to_have_attribute("href", re.compile("identifier=ali"))
+    page.click("#log-apply")
+    expect(page).to_have_url(re.compile(r"/admin/log\?outcome=invited&identifier=ali$"))
+
+
+def test_full_log_asks_to_sign_in_without_a_session(app, page):
+    page.goto(f"{app.site_url}/admin/log")
+    expect(page.locator("#log-signin")).to_be_visible()
+    expect(page.locator("#log-content")).to_be_hidden()
+
+
 def test_invite_link_made_on_the_dashboard_admits_one_guest_then_is_used_up(app, page, browser):
     sign_in(page, app)
     open_view(page, "invites")

@@ -73,6 +73,11 @@ export function formatDay(value, format) {
   return date ? format.format(date) : typeof value === 'string' ? value : '';
 }
 
+/** Whether the value is an outcome the log can filter by. @param {unknown} value @returns {value is string} */
+export function isOutcome(value) {
+  return typeof value === 'string' && Object.hasOwn(OUTCOME_LABELS, value);
+}
+
 /** @param {unknown} outcome */
 export function outcomeLabel(outcome) {
   const key = typeof outcome === 'string' ? outcome : '';

@@ -9,14 +9,12 @@ import {
   formatDateTime,
   formatDay,
   formatNumber,
-  longDateTime,
   outcomeLabel,
-  parseTime,
   plural,
-  shortDateTime,
   sumDays,
   toCount,
 } from './format.js';
+import { inviteRows } from './invite-table.js';
 import { changed, readLibraries, store, subscribe } from './store.js';
 import { badge, byId, tableHead } from './ui.js';
 
@@ -89,27 +87,6 @@ function statCard(id, heading, totals) {
       ${(totals?.byOutcome ?? []).map(([outcome, count]) => html`<li>${outcomeLabel(outcome)}: ${formatNumber(count)}</li>`)}
     </ul>
   </section>`;
-}
-
-/** @param {Record<string, unknown>} item */
-function inviteRow(item) {
-  const created = parseTime(item.createdAt);
-  const succeeded = item.succeeded === true;
-  const libraries = Array.isArray(item.libraries)
-    ? item.libraries.filter((name) => typeof name === 'string' && name.trim())
-    : [];
-  const reason = cleanMessage(item.errorMessage);
-  const detail = succeeded ? libraries.join(', ') || '–' : reason || outcomeLabel(item.outcome);
-  return html`<tr role="row">
-    <td role="cell" class="cell-time">${
-      created
-        ? html`<time datetime=${asText(item.createdAt)} title=${longDateTime.format(created)}>${shortDateTime.format(created)}</time>`
-        : '–'
-    }</td>
-    <td role="cell" class="cell-who">${asText(item.identifier) || '–'}</td>
-    <td role="cell" class="cell-outcome">${badge(succeeded ? 'ok' : 'fail', outcomeLabel(item.outcome))}</td>
-    <td role="cell" class="cell-detail ${!succeeded && !reason ? 'detail-muted' : ''}">${detail}</td>
-  </tr>`;
 }
 
 function plexPanel() {
@@ -188,9 +165,7 @@ function template() {
           <caption class="visually-hidden">The 20 most recent invite requests, newest first</caption>
           ${tableHead(['Time', 'Who', 'Outcome', 'Libraries / reason'])}
           <tbody role="rowgroup">${
-            view.loaded && !view.recent.length
-              ? html`<tr class="empty-row" role="row"><td role="cell" colspan="4">No invite requests yet.</td></tr>`
-              : view.recent.map(inviteRow)
+            view.loaded || view.recent.length ? inviteRows(view.recent, 'No invite requests yet.') : nothing
           }</tbody>
         </table>
       </section>
