@@ -10,6 +10,7 @@ from functions.http import api_endpoint, client_ip, iso_utc, json_response, read
 from shared import i18n
 from shared.admin.sessions import AdminSession
 from shared.container import Container, get_container
+from shared.errors import DomainError
 from shared.guest import onboarding
 from shared.guest.onboarding import GuestContext
 
@@ -61,7 +62,12 @@ def get_onboarding(req: func.HttpRequest, session: AdminSession) -> func.HttpRes
 @admin_only(changes_state=True)
 def save_onboarding(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     content = onboarding.parse(read_json_object(req))  # a broken template is refused here, with the field to fix
-    get_container().onboarding.save(content)
+    container = get_container()
+    known = {tier.id for tier in container.tiers.list()}
+    unknown = sorted(set(content.tiers) - known)
+    if unknown:
+        raise DomainError("unknown_tier", f"There is no tier {unknown[0]!r}: it may have been deleted.", field=f"tiers.{unknown[0]}")
+    container.onboarding.save(content)
     return json_response({"content": content.as_json()})
 
 
@@ -69,12 +75,14 @@ def save_onboarding(req: func.HttpRequest, session: AdminSession) -> func.HttpRe
 @api_endpoint
 @admin_only(changes_state=True)
 def preview_onboarding(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    """The page as a sample guest would see it, from unsaved content: what the dashboard's live preview shows."""
+    """The page as a sample guest would see it, from unsaved content: what the dashboard's live preview shows.
+    With tierId, as a guest on that tier sees it (its overrides applied)."""
     body = read_json_object(req)
     content = onboarding.parse(body)
     locale = body.get("locale") if body.get("locale") in i18n.LOCALES else i18n.DEFAULT_LOCALE
+    tier_id = body.get("tierId") if isinstance(body.get("tierId"), str) else ""
     sample = GuestContext(server_name(get_container()), ("Movies", "TV Shows"), i18n.format_day_sample(str(locale)), "Family")
-    return json_response(onboarding.page(content, sample, str(locale)))
+    return json_response(onboarding.page(content.for_tier(str(tier_id)), sample, str(locale)))
 
 
 @bp.route(route="guest/status", methods=["POST"])
@@ -99,7 +107,7 @@ def guest_status(req: func.HttpRequest) -> func.HttpResponse:
             "expiresAt": iso_utc(found.expires_at),
             "moreTimeRequestedAt": iso_utc(found.more_time_requested_at),
             "canRequestMoreTime": found.can_request_more_time,
-            "onboarding": onboarding.page(container.onboarding.get(), guest, locale),
+            "onboarding": onboarding.page(container.onboarding.get().for_tier(found.tier_id), guest, locale),
         }
     )
 

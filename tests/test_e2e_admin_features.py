@@ -227,3 +227,38 @@ def test_a_request_for_more_time_is_marked_filtered_and_answered_by_extending(ap
     assert users["dave_p"]["moreTimeRequestedAt"] is None
     page.uncheck("#users-more-time-only")
     expect(page.locator("#users-table tr[data-identifier='alice']")).to_have_count(1)
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"], indirect=True)
+def test_a_tier_gets_its_own_house_rules_in_the_start_watching_editor(app, page, size):
+    owner = admin(app)
+    tier = owner.call("POST", "manage/tiers", {"name": "Family", "sectionIds": [KIDS_MOVIES]}).json()
+    sign_in(page, app)
+    open_view(page, "settings")
+    expect(page.locator("#onboarding-preview-body h4").first).to_be_visible()
+    page.fill("#onboarding-rules", "Be kind.")
+
+    page.select_option("#onboarding-tier", tier["id"])
+    expect(page.locator("#onboarding-tier-hint")).to_contain_text("Guests on the tier “Family”")
+    expect(page.locator("#onboarding-rules")).to_have_value("")
+    expect(page.locator("#onboarding-rules")).to_have_attribute("placeholder", "Be kind.")  # everyone's text, kept
+    expect(page.locator("#onboarding-requestUrl")).to_be_disabled()
+    page.fill("#onboarding-rules", "Family rules: **share the remote**.")
+    preview = page.locator("#onboarding-preview-body")
+    expect(preview.locator("strong", has_text="share the remote")).to_be_visible()
+    no_violations(page, app)
+
+    page.fill("#onboarding-steps-accept", "Hi {{ pin_code }}")
+    page.click("#save-onboarding")
+    expect(page.locator("#onboarding-status")).to_contain_text("unknown placeholder")
+    expect(page.locator("#onboarding-steps-accept")).to_have_attribute("aria-invalid", "true")
+    page.fill("#onboarding-steps-accept", "")
+    page.click("#save-onboarding")
+    expect(page.locator("#onboarding-status")).to_contain_text("Saved. Guests on the tier “Family”")
+    saved = owner.call("GET", "manage/onboarding").json()["content"]
+    assert saved["rules"] == "Be kind."
+    assert saved["tiers"][tier["id"]]["rules"] == "Family rules: **share the remote**."
+
+    page.select_option("#onboarding-tier", "")
+    expect(page.locator("#onboarding-rules")).to_have_value("Be kind.")
+    expect(preview).not_to_contain_text("share the remote")

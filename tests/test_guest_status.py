@@ -147,3 +147,30 @@ def test_status_checks_are_limited_per_address_whatever_the_answer(app_env, tabl
     with pytest.raises(AccessNotFound):
         guests.status("alice", "wrong-5", "198.51.100.8")
     assert service.submit(InviteSubmission("bob", "", "198.51.100.7")).outcome.succeeded
+
+
+def test_a_guests_start_watching_page_uses_their_tiers_overrides(app, admin):
+    tier = admin.call("POST", "manage/tiers", {"name": "Family", "sectionIds": [118181364]}).json()
+    override = {"steps": {"accept": "Family, accept it on {{ server_name }}."}, "rules": "Family rules: **share the remote**."}
+    refused = admin.call("PUT", "manage/onboarding", {"rules": "Be kind.", "tiers": {"gone": override}})
+    assert (refused.status_code, refused.json()["error"]["field"]) == (400, "tiers.gone")
+    broken = admin.call("PUT", "manage/onboarding", {"tiers": {tier["id"]: {"rules": "{{ password }}"}}})
+    assert (broken.status_code, broken.json()["error"]["field"]) == (400, f"tiers.{tier['id']}.rules")
+    saved = admin.call("PUT", "manage/onboarding", {"rules": "Be kind.", "tiers": {tier["id"]: override}})
+    assert saved.status_code == 200, saved.text
+    assert admin.call("GET", "manage/onboarding").json()["content"]["tiers"][tier["id"]]["rules"] == override["rules"]
+
+    family_code = personal_code(admin, tierId=tier["id"])
+    invite(app, "alice", family_code)
+    family = status(app, "alice", family_code).json()["onboarding"]
+    assert "Family, accept it on" in family["accept"]["html"]
+    assert [card["html"] for card in family["cards"]] == ["<p>Family rules: <strong>share the remote</strong>.</p>"]
+
+    default_code = personal_code(admin)
+    invite(app, "bob", default_code)
+    others = status(app, "bob", default_code).json()["onboarding"]
+    assert "Family" not in others["accept"]["html"]
+    assert [card["html"] for card in others["cards"]] == ["<p>Be kind.</p>"]
+
+    preview = admin.call("POST", "manage/onboarding/preview", {"rules": "Be kind.", "tiers": {tier["id"]: override}, "tierId": tier["id"]})
+    assert "share the remote" in preview.json()["cards"][0]["html"]

@@ -124,3 +124,48 @@ def test_bad_fields_are_refused_with_the_field(body, field):
     with pytest.raises(Exception) as refused:
         onboarding.parse(body)
     assert getattr(refused.value, "field", None) == field
+
+
+FAMILY_OVERRIDE = {"steps": {"accept": "Family: accept on {{ server_name }}."}, "rules": "No spoilers for **{{ tier }}**."}
+
+
+def test_a_tier_overrides_steps_and_cards_and_keeps_the_rest_of_everyones_text():
+    everyone = {"steps": {"phone": "Everyone's phone step."}, "rules": "Everyone's rules.", "contact": "Mail me."}
+    content = onboarding.parse({**everyone, "tiers": {"family": FAMILY_OVERRIDE}})
+    family = onboarding.page(content.for_tier("family"), GUEST, "en")
+    assert family["accept"]["html"] == "<p>Family: accept on Movie Night.</p>"
+    assert family["steps"][0]["html"] == "<p>Everyone's phone step.</p>"
+    cards = {card["kind"]: card["html"] for card in family["cards"]}
+    assert cards == {"rules": "<p>No spoilers for <strong>Family</strong>.</p>", "contact": "<p>Mail me.</p>"}
+    others = onboarding.page(content.for_tier("kids"), GUEST, "en")
+    assert "Family:" not in others["accept"]["html"]
+    assert {card["kind"] for card in others["cards"]} == {"rules", "contact"} and "spoilers" not in str(others["cards"])
+    assert content.for_tier("kids") == content.for_tier("") and content.for_tier("kids").tiers == {}
+
+
+def test_a_tiers_override_is_sanitised_and_an_empty_one_is_dropped():
+    family = {"rules": "<script>alert(1)</script>Be <b onclick='x()'>nice</b>"}
+    content = onboarding.parse({"tiers": {"family": family, "kids": {"steps": {"tv": "  "}, "rules": ""}}})
+    assert set(content.tiers) == {"family"}
+    cards = onboarding.page(content.for_tier("family"), GUEST, "en")["cards"]
+    assert "<script" not in cards[0]["html"] and "onclick" not in cards[0]["html"]
+    assert content.as_json()["tiers"]["family"]["steps"] == dict.fromkeys(onboarding.STEPS, "")
+
+
+@pytest.mark.parametrize(
+    ("tiers", "field"),
+    [
+        ({"family": {"rules": "Hi {{ secret_token }}"}}, "tiers.family.rules"),
+        ({"family": {"steps": {"accept": "{{ server_name "}}}, "tiers.family.steps.accept"),
+        ({"family": {"steps": {"tv": "{{ ''.__class__.__mro__ }}"}}}, "tiers.family.steps.tv"),
+        ({"family": {"steps": {"fridge": "x"}}}, "tiers.family.steps"),
+        ({"family": {"requestUrl": "https://x.example"}}, "tiers.family"),
+        ({"family": {"contact": "x" * 4001}}, "tiers.family.contact"),
+        ({"no spaces": {"rules": "x"}}, "tiers"),
+        (["family"], "tiers"),
+    ],
+)
+def test_a_broken_tier_override_is_refused_with_its_field(tiers, field):
+    with pytest.raises(Exception) as refused:
+        onboarding.parse({"tiers": tiers})
+    assert getattr(refused.value, "field", None) == field

@@ -11,13 +11,18 @@ them is refused when it is saved, never on the guest's page:
    mailto, so raw HTML the owner typed (a <script>, an onclick) never reaches a page.
 
 Steps the owner hasn't edited come from the catalogs, in the guest's language.
+
+A tier can override any step, the house rules and the contact card (TierOverride, stored in the same row and
+checked the same way); what a tier leaves empty is the text every guest gets. A guest's status page uses their
+tier's version (OnboardingContent.for_tier).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +41,10 @@ PARTITION = registry.SETTINGS.name
 ROW = registry.ONBOARDING.key
 MAX_TEMPLATE = 4000
 MAX_URL = 500
+MAX_TIER_OVERRIDES = 50
+# The row's Value is one string property: Table Storage holds at most 32K UTF-16 characters in it.
+MAX_STORED_CHARS = 30_000
+_TIER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEVICES: tuple[str, ...] = ("phone", "tv", "computer", "console")
 STEPS: tuple[str, ...] = (*DEVICES, "accept")
 CARDS: tuple[str, ...] = ("requests", "community", "rules", "contact")
@@ -72,6 +81,21 @@ class TemplateRejected(DomainError):
 
 
 @dataclass(frozen=True)
+class TierOverride:
+    """One tier's own text for some steps, the house rules or the contact card; empty keeps everyone's."""
+
+    steps: dict[str, str] = field(default_factory=dict)
+    rules: str = ""
+    contact: str = ""
+
+    def is_empty(self) -> bool:
+        return not self.steps and not self.rules.strip() and not self.contact.strip()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"steps": {step: self.steps.get(step, "") for step in STEPS}, "rules": self.rules, "contact": self.contact}
+
+
+@dataclass(frozen=True)
 class OnboardingContent:
     """The owner's edits; an empty step means the default in the guest's language."""
 
@@ -82,6 +106,7 @@ class OnboardingContent:
     community_url: str = ""
     rules: str = ""
     contact: str = ""
+    tiers: dict[str, TierOverride] = field(default_factory=dict)  # tier id -> its overrides
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,7 +117,21 @@ class OnboardingContent:
             "communityUrl": self.community_url,
             "rules": self.rules,
             "contact": self.contact,
+            "tiers": {tier_id: override.as_json() for tier_id, override in sorted(self.tiers.items())},
         }
+
+    def for_tier(self, tier_id: str) -> OnboardingContent:
+        """The content a guest on this tier sees: the tier's overrides over everyone's text."""
+        override = self.tiers.get(tier_id)
+        if override is None:
+            return replace(self, tiers={})
+        return replace(
+            self,
+            steps={**self.steps, **override.steps},
+            rules=override.rules if override.rules.strip() else self.rules,
+            contact=override.contact if override.contact.strip() else self.contact,
+            tiers={},
+        )
 
 
 @dataclass(frozen=True)
@@ -107,24 +146,55 @@ class GuestContext:
 
 def parse(body: Mapping[str, object]) -> OnboardingContent:
     """The owner's content from a request body; raises TemplateRejected or DomainError with the field to fix."""
-    raw_steps = body.get("steps") or {}
-    if not isinstance(raw_steps, dict) or set(raw_steps) - set(STEPS):
-        raise DomainError("invalid_field", f"steps must be an object with any of: {', '.join(STEPS)}.", field="steps")
-    steps = {name: _text(raw_steps, name, f"steps.{name}", MAX_TEMPLATE) for name in STEPS if raw_steps.get(name)}
+    steps = _steps(body, "steps")
     request_app = _text(body, "requestApp", "requestApp", 20).lower()
     if request_app and request_app not in REQUEST_APPS:
         raise DomainError("invalid_field", f"requestApp must be one of: {', '.join(REQUEST_APPS)}.", field="requestApp")
     content = OnboardingContent(
-        steps={k: v for k, v in steps.items() if v.strip()},
+        steps=steps,
         request_app=request_app,
         request_url=_url(body, "requestUrl", required=bool(request_app)),
         community_label=_text(body, "communityLabel", "communityLabel", 80),
         community_url=_url(body, "communityUrl"),
         rules=_text(body, "rules", "rules", MAX_TEMPLATE),
         contact=_text(body, "contact", "contact", MAX_TEMPLATE),
+        tiers=_tier_overrides(body.get("tiers")),
     )
     check(content)
+    if len(json.dumps(content.as_json(), ensure_ascii=False)) > MAX_STORED_CHARS:
+        raise DomainError("content_too_large", "The page is too long to store; shorten some texts or tier overrides.", field="tiers")
     return content
+
+
+def _steps(body: Mapping[str, object], field_name: str) -> dict[str, str]:
+    raw_steps = body.get("steps") or {}
+    if not isinstance(raw_steps, dict) or set(raw_steps) - set(STEPS):
+        raise DomainError("invalid_field", f"{field_name} must be an object with any of: {', '.join(STEPS)}.", field=field_name)
+    steps = {name: _text(raw_steps, name, f"{field_name}.{name}", MAX_TEMPLATE) for name in STEPS if raw_steps.get(name)}
+    return {k: v for k, v in steps.items() if v.strip()}
+
+
+def _tier_overrides(raw: object) -> dict[str, TierOverride]:
+    """{tierId: {steps, rules, contact}}; a tier whose fields are all empty is dropped."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_TIER_OVERRIDES:
+        raise DomainError("invalid_field", f"tiers must be an object of at most {MAX_TIER_OVERRIDES} tiers.", field="tiers")
+    found: dict[str, TierOverride] = {}
+    for tier_id, value in raw.items():
+        prefix = f"tiers.{tier_id}"
+        if not isinstance(tier_id, str) or not _TIER_ID.fullmatch(tier_id):
+            raise DomainError("invalid_field", "tiers: a tier id is letters, digits, - and _.", field="tiers")
+        if not isinstance(value, dict) or set(value) - {"steps", "rules", "contact"}:
+            raise DomainError("invalid_field", f"{prefix} must be an object with steps, rules and contact.", field=prefix)
+        override = TierOverride(
+            steps=_steps(value, f"{prefix}.steps"),
+            rules=_text(value, "rules", f"{prefix}.rules", MAX_TEMPLATE),
+            contact=_text(value, "contact", f"{prefix}.contact", MAX_TEMPLATE),
+        )
+        if not override.is_empty():
+            found[tier_id] = override
+    return found
 
 
 def check(content: OnboardingContent) -> None:
@@ -220,6 +290,10 @@ def _values(content: OnboardingContent, guest: GuestContext, locale: str = i18n.
 
 def _templates(content: OnboardingContent) -> list[tuple[str, str]]:
     pieces = [(f"steps.{name}", text) for name, text in content.steps.items()]
+    for tier_id, override in content.tiers.items():
+        prefix = f"tiers.{tier_id}"
+        pieces += [(f"{prefix}.steps.{name}", text) for name, text in override.steps.items()]
+        pieces += [(f"{prefix}.rules", override.rules), (f"{prefix}.contact", override.contact)]
     return [*pieces, ("rules", content.rules), ("contact", content.contact)]
 
 
@@ -263,6 +337,15 @@ class OnboardingStore:
                 community_url=str(data.get("communityUrl", "")),
                 rules=str(data.get("rules", "")),
                 contact=str(data.get("contact", "")),
+                tiers={
+                    str(tier_id): TierOverride(
+                        steps={k: str(v) for k, v in dict(value.get("steps", {})).items() if k in STEPS and v},
+                        rules=str(value.get("rules", "")),
+                        contact=str(value.get("contact", "")),
+                    )
+                    for tier_id, value in dict(data.get("tiers", {})).items()
+                    if isinstance(value, dict)
+                },
             )
         except (ValueError, TypeError, AttributeError):
             return OnboardingContent()

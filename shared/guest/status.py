@@ -61,6 +61,7 @@ class GuestStatus:
     libraries: tuple[str, ...]
     expires_at: datetime | None
     more_time_requested_at: datetime | None
+    tier_id: str = ""  # the tier the name stands for: its Start watching page overrides apply
 
     @property
     def can_request_more_time(self) -> bool:
@@ -95,7 +96,7 @@ class GuestStatusService:
         tier = self._tier(grant.tier_id)
         requested = self._more_time.open_request(grant)
         if grant.status is not GrantStatus.ACTIVE:
-            return GuestStatus(grant.identifier, "ended", tier.name, (), grant.expires_at, None)
+            return GuestStatus(grant.identifier, "ended", tier.name, (), grant.expires_at, None, tier.id)
         state = "unknown"
         libraries: tuple[str, ...] = ()
         try:
@@ -105,7 +106,7 @@ class GuestStatusService:
             libraries = gateway.library_titles(tier.section_ids)
         except PlexError as error:
             log.warning("Guest status without plex.tv: %s", error.kind)
-        return GuestStatus(grant.identifier, state, tier.name, libraries, grant.expires_at, requested)
+        return GuestStatus(grant.identifier, state, tier.name, libraries, grant.expires_at, requested, tier.id)
 
     def request_more_time(self, identifier: object, invite_code: object, client_ip: str) -> MoreTimeRequest:
         """Records one open request per grant; the owner hears of it once (MORE_TIME_REQUESTED)."""

@@ -1,12 +1,16 @@
 // @ts-check
 /* Settings → Start watching page: what a guest reads after joining. Markdown per step (empty keeps the default in
    the guest's language), the request app, a community link, house rules and contact, with a live preview rendered
-   by the server (sanitised there) as a sample guest would see it. A broken template is shown on its own field. */
+   by the server (sanitised there) as a sample guest would see it. A broken template is shown on its own field.
+   A tier picker edits one tier's own steps, house rules and contact card (empty keeps everyone's text, shown as
+   the field's placeholder); the preview then shows that tier's page, and a guest on it gets the same. */
 import { html, nothing, render } from '../vendor/lit-html.js';
 import { asText, dropped, errorCode, failureText, isObject, request } from './api.js';
+import { store, subscribe, tierName } from './store.js';
 import * as ui from './ui.js';
 
 /** @typedef {import('../types/api').components['schemas']['OnboardingContent']} Content */
+/** @typedef {import('../types/api').components['schemas']['TierOnboarding']} TierOverride */
 /** @typedef {{ title: string, html: string }} Block */
 
 const STEPS = /** @type {const} */ ([
@@ -35,6 +39,16 @@ const view = {
   /** @type {{ steps: Block[], accept: Block | null, cards: (Block & { url: string })[] } | null} */
   preview: null,
   previewError: '',
+  /** @type {string} the tier whose overrides the form shows; '' for everyone's page */
+  editing: '',
+};
+
+/** Everyone's content and each tier's overrides as last typed: the form holds only the section being edited. */
+const draft = {
+  /** @type {Content} */
+  everyone: { steps: {}, rules: '', contact: '' },
+  /** @type {Record<string, TierOverride>} */
+  tiers: {},
 };
 
 /** @type {HTMLElement | null} */
@@ -46,8 +60,17 @@ function inputId(field) {
   return `onboarding-${field.replace('.', '-')}`;
 }
 
+/** What an empty field means while a tier is edited: everyone's text (or the default). @param {string} field */
+function inherited(field) {
+  const everyone = draft.everyone;
+  if (field === 'rules' || field === 'contact') return everyone[field] || '';
+  const step = field.replace('steps.', '');
+  return everyone.steps?.[/** @type {keyof NonNullable<Content['steps']>} */ (step)] || view.defaults[step] || '';
+}
+
 /** @param {string} field @param {string} label @param {string} [placeholder] */
 function markdownField(field, label, placeholder = '') {
+  if (view.editing) placeholder = inherited(field);
   const id = inputId(field);
   const invalid = view.invalidField === field;
   return html`<div class="field">
@@ -76,13 +99,34 @@ function previewTemplate() {
     )}`;
 }
 
+function tierPicker() {
+  const editing = view.editing;
+  const known = store.tiers.some((tier) => tier.id === editing);
+  return html`<div class="field">
+    <label for="onboarding-tier">Edit the page for</label>
+    <select id="onboarding-tier" aria-describedby="onboarding-tier-hint" ?disabled=${!view.loaded || view.saving}
+      @change=${pickTier}>
+      <option value="" ?selected=${!editing}>Everyone</option>
+      ${store.tiers.map((tier) => html`<option value=${tier.id} ?selected=${tier.id === editing}>Tier: ${tier.name}</option>`)}
+      ${editing && !known ? html`<option value=${editing} selected>Tier: ${tierName(editing)}</option>` : nothing}
+    </select>
+    <p id="onboarding-tier-hint" class="hint">${
+      editing
+        ? `Guests on the tier “${tierName(editing)}” get these steps, house rules and contact card; an empty field keeps everyone's text (shown greyed).`
+        : 'Pick a tier to give its guests their own steps, house rules or contact card.'
+    }</p>
+  </div>`;
+}
+
 function template() {
   const placeholders = Object.entries(view.placeholders);
+  const forTier = view.editing !== '';
   return html`<h2 id="onboarding-heading" tabindex="-1">Start watching page</h2>
     <p class="panel-intro">What guests read after they join: how to get Plex on each device, then your cards. Leave a
       step empty for the default text in the guest's language.</p>
     <div class="onboarding-layout">
       <form id="onboarding-form" method="post" novalidate @submit=${save} @input=${changedInput}>
+        ${tierPicker()}
         <fieldset class="plain-fieldset" ?disabled=${!view.loaded || view.saving}>
           <legend class="subheading">Steps</legend>
           ${STEPS.map(([step, label]) => markdownField(`steps.${step}`, label, view.defaults[step] ?? ''))}
@@ -95,7 +139,9 @@ function template() {
         </fieldset>
         <fieldset class="plain-fieldset" ?disabled=${!view.loaded || view.saving}>
           <legend class="subheading">Cards</legend>
-          <div class="form-grid">
+          ${forTier ? html`<p class="hint">The request app and community link are the same for every tier.</p>` : nothing}
+          <fieldset class="plain-fieldset form-grid" ?disabled=${forTier}>
+            <legend class="visually-hidden">Request app and community link</legend>
             <div class="field">
               <label for="onboarding-requestApp">Request app</label>
               <select id="onboarding-requestApp" name="requestApp">
@@ -109,7 +155,7 @@ function template() {
               <input id="onboarding-communityLabel" name="communityLabel" type="text" maxlength="80" autocomplete="off"></div>
             <div class="field"><label for="onboarding-communityUrl">Community address</label>
               <input id="onboarding-communityUrl" name="communityUrl" type="text" inputmode="url" autocomplete="off" spellcheck="false"></div>
-          </div>
+          </fieldset>
           ${markdownField('rules', 'House rules')}
           ${markdownField('contact', 'How to reach you')}
         </fieldset>
@@ -161,6 +207,49 @@ function readForm() {
   };
 }
 
+/** Keeps what the form holds in the draft of the section being edited. */
+function stash() {
+  if (!form()) return;
+  const typed = readForm();
+  const { steps, rules, contact, ...shared } = typed;
+  if (view.editing) {
+    draft.tiers[view.editing] = { steps, rules, contact };
+    Object.assign(draft.everyone, shared);
+  } else draft.everyone = typed;
+}
+
+/** The whole content to save or preview: everyone's, and the overrides of the tiers that still exist. @returns {Content} */
+function fullContent() {
+  stash();
+  const known = new Set(store.tiers.map((tier) => tier.id));
+  /** @type {Record<string, TierOverride>} */
+  const tiers = {};
+  for (const [id, override] of Object.entries(draft.tiers))
+    if (!store.tiersLoaded || known.has(id) || id === view.editing) tiers[id] = override;
+  return { ...draft.everyone, tiers };
+}
+
+/** Shows a section in the form: everyone's page, or a tier's overrides. @param {string} tierId */
+function showSection(tierId) {
+  stash();
+  view.editing = tierId;
+  update();
+  const section = tierId ? (draft.tiers[tierId] ?? {}) : draft.everyone;
+  fillForm({
+    ...draft.everyone,
+    steps: section.steps ?? {},
+    rules: section.rules ?? '',
+    contact: section.contact ?? '',
+  });
+}
+
+/** @param {Event} event */
+function pickTier(event) {
+  showSection(/** @type {HTMLSelectElement} */ (event.currentTarget).value);
+  set({ invalidField: '', status: ui.NO_STATUS });
+  schedulePreview();
+}
+
 /** @param {Record<string, unknown>} content */
 function fillForm(content) {
   const onboardingForm = form();
@@ -176,9 +265,20 @@ function fillForm(content) {
   }
 }
 
-/** Where a refused template goes: its field marked and focused, the server's reason in the status line. @param {import('./api.js').Result} answer */
-function showFieldError(answer) {
-  const field = answer.error?.field ?? '';
+/**
+ * Where a refused template goes: its field marked, the server's reason in the status line. A tier's field
+ * ("tiers.<id>.rules") is shown in that tier's section when `follow` (a save); else only in the section shown.
+ * @param {import('./api.js').Result} answer @param {boolean} follow
+ */
+function showFieldError(answer, follow) {
+  const named = answer.error?.field ?? '';
+  const match = /^tiers\.([^.]+)(?:\.(.+))?$/.exec(named);
+  const tier = match ? match[1] : '';
+  const field = match ? (match[2] ?? '') : named;
+  if (tier !== view.editing) {
+    if (!follow) return '';
+    showSection(tier);
+  }
   set({ invalidField: field });
   return field;
 }
@@ -196,12 +296,12 @@ function schedulePreview() {
 async function refreshPreview() {
   const locale = /** @type {HTMLSelectElement | null} */ (ui.byId('onboarding-locale'))?.value || 'en';
   const answer = await request('POST', '/manage/onboarding/preview', {
-    body: { ...readForm(), locale },
+    body: { ...fullContent(), locale, tierId: view.editing },
     key: 'onboarding-preview',
   });
   if (dropped(answer)) return;
   if (!answer.ok) {
-    const field = errorCode(answer) === 'invalid_template' || answer.error?.field ? showFieldError(answer) : '';
+    const field = errorCode(answer) === 'invalid_template' || answer.error?.field ? showFieldError(answer, false) : '';
     set({ previewError: `${field ? '' : "Couldn't show the preview. "}${failureText(answer)}` });
     return;
   }
@@ -223,17 +323,18 @@ async function save(event) {
   event.preventDefault();
   if (view.saving) return;
   set({ saving: true, invalidField: '', status: ui.status('Saving the page…') });
-  const answer = await request('PUT', '/manage/onboarding', { body: readForm() });
+  const answer = await request('PUT', '/manage/onboarding', { body: fullContent() });
   if (dropped(answer)) return;
   view.saving = false;
   if (!answer.ok) {
-    const field = showFieldError(answer);
+    const field = showFieldError(answer, true);
     set({ status: ui.status(`Couldn't save the page. ${failureText(answer)}`, 'error') });
     if (field) ui.focusId(inputId(field));
     else ui.restoreFocus('save-onboarding');
     return;
   }
-  set({ status: ui.status('Saved. Guests see the new page from now on.', 'ok') });
+  const who = view.editing ? `Guests on the tier “${tierName(view.editing)}” see their` : 'Guests see the new';
+  set({ status: ui.status(`Saved. ${who} page from now on.`, 'ok') });
   ui.restoreFocus('save-onboarding');
 }
 
@@ -261,7 +362,12 @@ export async function loadOnboarding() {
     requestApps: strings(body.requestApps),
     locales: strings(body.locales),
   });
-  fillForm(/** @type {Record<string, unknown>} */ (body.content));
+  const { tiers, ...everyone } = /** @type {Content} */ (body.content);
+  draft.everyone = everyone;
+  draft.tiers = isObject(tiers) ? { ...tiers } : {};
+  view.editing = '';
+  update();
+  fillForm(/** @type {Record<string, unknown>} */ (draft.everyone));
   void refreshPreview();
 }
 
@@ -274,7 +380,10 @@ export function resetOnboarding() {
     status: ui.NO_STATUS,
     preview: null,
     previewError: '',
+    editing: '',
   });
+  draft.everyone = { steps: {}, rules: '', contact: '' };
+  draft.tiers = {};
   form()?.reset();
   update();
 }
@@ -282,5 +391,6 @@ export function resetOnboarding() {
 /** @param {HTMLElement} container */
 export function mountOnboarding(container) {
   root = container;
+  subscribe(update); // the tier picker follows the tier list
   update();
 }

@@ -786,8 +786,28 @@ export interface components {
             communityUrl?: string;
             rules?: string;
             contact?: string;
+            /** @description Per tier, by tier id: its own text for some steps, the house rules or the contact card; what it leaves empty is everyone's text. A guest's status page uses their tier's version. */
+            tiers?: {
+                [key: string]: components["schemas"]["TierOnboarding"];
+            };
             /** @description Preview only: the language to render in. */
             locale?: string;
+            /** @description Preview only: render as a guest on this tier sees it. */
+            tierId?: string;
+        };
+        TierOnboarding: {
+            /** @description Markdown per step; empty keeps everyone's text. */
+            steps?: {
+                phone?: string;
+                tv?: string;
+                computer?: string;
+                console?: string;
+                accept?: string;
+            };
+            /** @description Empty keeps everyone's house rules. */
+            rules?: string;
+            /** @description Empty keeps everyone's contact card. */
+            contact?: string;
         };
         GuestIdentity: {
             /** @description The Plex username or email the guest was invited with. */
