@@ -3,6 +3,7 @@ retry rules), Apprise over real HTTP to a local webhook receiver and real SMTP t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableServiceClient
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
@@ -87,10 +89,10 @@ def notify(notify_stack: NotifyStack) -> NotifyStack:
     for channel in container.channels.list():
         container.channels.delete(channel.id)
     for queue in (container.event_queue, container.poison_queue):
-        try:
-            queue.clear_messages()
-        except Exception:  # noqa: BLE001 - not created yet
+        # The host's queue listener may create it at the same moment.
+        with contextlib.suppress(ResourceExistsError):
             queue.create_queue()
+        queue.clear_messages()
     return notify_stack
 
 

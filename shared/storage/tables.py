@@ -70,16 +70,13 @@ class Tables:
         return f"{self.prefix}{table}"
 
     def client(self, table: str) -> TableClient:
-        """One client per table, made once: making a client rewires the pipeline it shares with the
-        others, which breaks requests running at that moment on other threads."""
+        """One client per table, all made at once on first use: making a client rewires the pipeline it
+        shares with the others, which breaks requests running at that moment on other threads."""
         client = self._clients.get(table)
         if client is not None:
             return client
         self.ensure()
-        with self._lock:
-            if table not in self._clients:
-                self._clients[table] = self.service.get_table_client(self.name(table))
-            return self._clients[table]
+        return self._clients[table]
 
     def ensure(self) -> None:
         if self._ensured:
@@ -88,6 +85,7 @@ class Tables:
             if not self._ensured:
                 for table in ALL_TABLES:
                     self.service.create_table_if_not_exists(self.name(table))
+                self._clients = {table: self.service.get_table_client(self.name(table)) for table in ALL_TABLES}
                 self._ensured = True
 
     def delete_all(self) -> None:
