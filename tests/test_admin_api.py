@@ -7,6 +7,7 @@ import time
 import pyotp
 import pytest
 import requests
+import schemathesis
 
 from tests.support.admin_client import Admin
 from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
@@ -213,3 +214,23 @@ def test_totp_enrolment_then_sign_in_needs_a_code(admin, app):
     assert Admin(app).login(totpCode=code).json()["error"]["code"] == "invalid_second_factor", "a code works once"
     assert Admin(app).login(recoveryCode=recovery[0]).status_code == 200
     assert Admin(app).login(recoveryCode=recovery[0]).status_code == 401, "a recovery code works once"
+
+
+def test_the_views_get_endpoints_answer_as_the_openapi_spec_says(admin, app):
+    """The 200 answers the admin views read match their response schemas in functions/openapi.json."""
+    schema = schemathesis.openapi.from_url(f"{app.site_url}/api/openapi.json")
+    invite(app, "alice")
+    invite(app, "ghost_nobody")
+    tier = admin.call("POST", "manage/tiers", {"name": "Kids", "sectionIds": [118181364], "allowSync": True}).json()
+    assert admin.call("POST", "manage/invite-links", {"maxUses": 2, "accessDays": 7, "note": "n", "tierId": tier["id"]}).status_code == 201
+    channel = admin.call(
+        "POST",
+        "manage/notifications/channels",
+        {"name": "Hook", "url": "json://127.0.0.1:9/hook", "events": ["guest_invited"], "sign": False},
+    )
+    assert channel.status_code == 201, channel.text
+    for path in ("dashboard", "users", "invite-links", "tiers", "notifications"):
+        response = admin.call("GET", f"manage/{path}")
+        assert response.status_code == 200, (path, response.text)
+        schema[f"/manage/{path}"]["GET"].validate_response(response)
+    assert admin.call("GET", "manage/users").json()["items"], "a user was listed"

@@ -6,6 +6,7 @@ import { afterEach, test } from 'node:test';
 import {
   abortAll,
   errorMessage,
+  getJson,
   pathFor,
   request,
   retryAfterSeconds,
@@ -128,4 +129,16 @@ test('a newer request with the same key drops the older answer, and signing out 
   const dropped = await pending;
   assert.equal(dropped.aborted, true);
   assert.equal(dropped.network, false);
+});
+
+test('getJson gives the 200 answer as data, and null data for a failure', async () => {
+  const calls = answer(200, { items: [{ id: 'default' }] });
+  const ok = await getJson('/manage/tiers', { key: 'tiers' });
+  assert.equal(calls[0].url, '/api/manage/tiers');
+  assert.equal(calls[0].init.method, 'GET');
+  assert.deepEqual(ok.data, { items: [{ id: 'default' }] });
+  answer(503, { error: { code: 'storage_unavailable', message: 'Storage is down.' } });
+  const failed = await getJson('/manage/tiers');
+  assert.equal(failed.data, null);
+  assert.equal(failed.ok, false);
 });

@@ -29,6 +29,13 @@
  *   : never} Body
  */
 
+/**
+ * The JSON a GET answers with (200), from the generated types: `Answer<'/manage/tiers'>` is TierList. The API tests
+ * check the server's answers against these schemas, so the views read them without checking each field by hand.
+ * @template {keyof Paths} P
+ * @typedef {Paths[P] extends { get: { responses: { 200: { content: { 'application/json': infer R } } } } } ? R : never} Answer
+ */
+
 export const REQUEST_TIMEOUT_MS = 20000;
 /** Calls that wait on plex.tv: the server's own timeout answers first. */
 export const PLEX_TIMEOUT_MS = 45000;
@@ -151,6 +158,18 @@ function result(fields) {
  */
 export async function request(method, path, options = {}) {
   return send(method, pathFor(path, options.params), options.file ?? options.body, options.timeoutMs, options.key);
+}
+
+/**
+ * A GET whose answer is typed by the spec: `data` is the 200 answer's JSON, or null when the call failed.
+ * @template {ManagePath} P
+ * @param {P} path
+ * @param {{ params?: Record<string, string>, timeoutMs?: number, key?: string }} [options]
+ * @returns {Promise<Result & { data: Answer<P> | null }>}
+ */
+export async function getJson(path, options = {}) {
+  const answer = await request('GET', path, options);
+  return { ...answer, data: answer.ok ? /** @type {Answer<P>} */ (answer.body) : null };
 }
 
 /**

@@ -2,7 +2,7 @@
 /* Invites: create an invite link (a code, a tier, a use limit, an expiry, how long access lasts, whether the guest
    must sign in with Plex), copy it, and the list of links with their uses and status. */
 import { html, nothing, render } from '../vendor/lit-html.js';
-import { asText, dropped, errorCode, failureText, isObject, request } from './api.js';
+import { asText, dropped, errorCode, failureText, getJson, request } from './api.js';
 import {
   formatNumber,
   fullUrl,
@@ -358,20 +358,17 @@ async function deleteLink(event) {
 /** Loads the links (and whether guests need a code). quiet: keeps the status line as it is. @param {boolean} quiet */
 export async function loadInviteLinks(quiet) {
   if (!quiet) set({ status: ui.NO_STATUS, failed: false });
-  const answer = await request('GET', '/manage/invite-links', { key: 'invite-links' });
+  const answer = await getJson('/manage/invite-links', { key: 'invite-links' });
   if (dropped(answer)) return;
-  const items = answer.ok && Array.isArray(answer.body.items) ? answer.body.items : null;
-  if (!items) {
+  const data = answer.data;
+  if (!data) {
     set({ failed: true, status: ui.status(`Couldn't load the invite links. ${failureText(answer)}`, 'error') });
     return;
   }
-  view.links = items.filter((item) => isObject(item) && asText(item.code)).map(readLink);
+  view.links = data.items.map(readLink);
   view.loaded = true;
   view.failed = false;
-  store.codeRequired = {
-    required: answer.body.codeRequired === true,
-    globalCodeSet: answer.body.globalCodeSet === true,
-  };
+  store.codeRequired = { required: data.codeRequired, globalCodeSet: data.globalCodeSet };
   changed();
 }
 

@@ -3,7 +3,7 @@
    with the events it gets, its last result and failures in a row; add, edit, delete, send a test), the delivery
    queue's waiting and given-up (poison) counts, and the message templates (templates.js). */
 import { html, nothing, render } from '../vendor/lit-html.js';
-import { asText, cleanMessage, dropped, failureText, isObject, request } from './api.js';
+import { asText, cleanMessage, dropped, failureText, getJson, isObject, request } from './api.js';
 import { formatDateTime, formatNumber, toCount } from './format.js';
 import { mountTemplates, resetTemplates, showTemplates } from './templates.js';
 import * as ui from './ui.js';
@@ -48,11 +48,6 @@ function readChannel(item) {
     lastAt: asText(item.lastAt),
     failures: toCount(item.failuresInARow),
   };
-}
-
-/** @param {unknown} value */
-function count(value) {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 /** @param {string} kind */
@@ -311,25 +306,26 @@ async function remove(channel) {
 
 /** Loads channels, events, templates and the queue's counts. @param {boolean} announce say when it's done */
 export async function loadNotifications(announce) {
-  const answer = await request('GET', '/manage/notifications', { key: 'notifications' });
+  const answer = await getJson('/manage/notifications', { key: 'notifications' });
   if (dropped(answer)) return;
-  if (!answer.ok) {
+  const data = answer.data;
+  if (!data) {
     set({ status: ui.status(`Couldn't load the notification settings. ${failureText(answer)}`, 'error') });
     return;
   }
-  const body = answer.body;
-  const queue = isObject(body.queue) ? body.queue : {};
-  view.events = (Array.isArray(body.events) ? body.events : [])
-    .filter(isObject)
-    .map((event) => ({ kind: asText(event.kind), description: asText(event.description) }));
+  view.events = data.events;
   set({
     loaded: true,
-    configured: body.configured !== false,
-    channels: (Array.isArray(body.channels) ? body.channels : []).filter(isObject).map(readChannel),
-    queue: { waiting: count(queue.waiting), poison: count(queue.poison), error: cleanMessage(queue.error) },
+    configured: data.configured,
+    channels: data.channels.map(readChannel),
+    queue: {
+      waiting: data.queue.waiting ?? null,
+      poison: data.queue.poison ?? null,
+      error: cleanMessage(data.queue.error),
+    },
     status: announce ? ui.status('Notification settings updated.', 'ok') : view.status,
   });
-  showTemplates(view.events, isObject(body.templates) ? body.templates : {});
+  showTemplates(view.events, data.templates);
 }
 
 export function resetNotifications() {

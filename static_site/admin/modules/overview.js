@@ -2,22 +2,14 @@
 /* The Overview: invite totals, the 30-day chart (and its table for screen readers), the recent invites and the Plex
    connection. It loads /api/manage/dashboard, whose Plex status and library list the other views share. */
 import { html, nothing, render } from '../vendor/lit-html.js';
-import { asText, cleanMessage, dropped, failureText, isObject, request } from './api.js';
+import { asText, cleanMessage, dropped, failureText, getJson } from './api.js';
 import { chartTemplate } from './chart.js';
-import {
-  dayLongLabel,
-  formatDateTime,
-  formatDay,
-  formatNumber,
-  outcomeLabel,
-  plural,
-  sumDays,
-  toCount,
-} from './format.js';
+import { dayLongLabel, formatDateTime, formatDay, formatNumber, outcomeLabel, plural, sumDays } from './format.js';
 import { inviteRows } from './invite-table.js';
 import { changed, readLibraries, store, subscribe } from './store.js';
 import { badge, byId, tableHead } from './ui.js';
 
+/** @typedef {import('../types/api').components['schemas']} Schemas */
 /** @typedef {{ date: string, succeeded: number, failed: number }} Day */
 /** @typedef {{ total: number, succeeded: number, failed: number, byOutcome: [string, number][] } | null} Totals */
 
@@ -45,7 +37,7 @@ const view = {
   totals: {},
   /** @type {Day[]} */
   daily: [],
-  /** @type {Record<string, unknown>[]} */
+  /** @type {Schemas['InviteLogItem'][]} */
   recent: [],
   inviteCodeRequired: false,
   error: '',
@@ -56,16 +48,13 @@ let root = null;
 /** The dashboard's error line, with its Try again button. @type {(message: string) => void} */
 let showError = () => {};
 
-/** @param {unknown} value @returns {Totals} */
+/** Outcomes by count, most first, without the empty ones. @param {Schemas['InviteTotals']} value @returns {Totals} */
 function readTotals(value) {
-  if (!isObject(value)) return null;
-  const byOutcome = isObject(value.byOutcome) ? value.byOutcome : {};
   return {
-    total: toCount(value.total),
-    succeeded: toCount(value.succeeded),
-    failed: toCount(value.failed),
-    byOutcome: Object.entries(byOutcome)
-      .map(([outcome, count]) => /** @type {[string, number]} */ ([outcome, toCount(count)]))
+    total: value.total,
+    succeeded: value.succeeded,
+    failed: value.failed,
+    byOutcome: Object.entries(value.byOutcome)
       .filter(([, count]) => count > 0)
       .sort((a, b) => b[1] - a[1]),
   };
@@ -210,29 +199,26 @@ export async function loadDashboard(quiet) {
     showError('');
     if (line) line.textContent = 'Loading dashboard…';
   }
-  const answer = await request('GET', '/manage/dashboard', { key: 'dashboard' });
+  const answer = await getJson('/manage/dashboard', { key: 'dashboard' });
   view.loading = false;
   if (line) line.textContent = '';
   if (dropped(answer)) return;
-  if (!answer.ok) {
+  const data = answer.data;
+  if (!data) {
     if (!quiet) showError(`Couldn't load the dashboard. ${failureText(answer)}`);
     return;
   }
   showError('');
-  const data = answer.body;
-  const totals = isObject(data.totals) ? data.totals : {};
   view.totals = {
-    allTime: readTotals(totals.allTime),
-    last24h: readTotals(totals.last24h),
-    last7d: readTotals(totals.last7d),
+    allTime: readTotals(data.totals.allTime),
+    last24h: readTotals(data.totals.last24h),
+    last7d: readTotals(data.totals.last7d),
   };
-  view.daily = (Array.isArray(data.daily) ? data.daily : [])
-    .filter(isObject)
-    .map((day) => ({ date: asText(day.date), succeeded: toCount(day.succeeded), failed: toCount(day.failed) }));
-  view.recent = (Array.isArray(data.recent) ? data.recent : []).filter(isObject);
-  view.inviteCodeRequired = data.inviteCodeRequired === true;
+  view.daily = data.daily;
+  view.recent = data.recent;
+  view.inviteCodeRequired = data.inviteCodeRequired;
   view.loaded = true;
-  store.plex = isObject(data.plex) ? data.plex : {};
+  store.plex = data.plex;
   store.libraries = readLibraries(data.libraries);
   changed();
 }

@@ -2,7 +2,7 @@
 /* Tiers: each is a set of libraries plus sharing permissions, and what a guest who signs in with Plex gets turned
    on (watch-state sync) or off (Plex's online media). The list, and one form to create or edit a tier. */
 import { html, nothing, render } from '../vendor/lit-html.js';
-import { asText, dropped, errorCode, failureText, isObject, request } from './api.js';
+import { asText, dropped, errorCode, failureText, getJson, request } from './api.js';
 import { changed, libraryTitle, readTier, sharedTitles, store, subscribe } from './store.js';
 import * as ui from './ui.js';
 
@@ -282,14 +282,13 @@ async function deleteTier(tier) {
 /** Loads the tiers, which the invite form and the users' "change tier" also offer. @param {boolean} quiet */
 export async function loadTiers(quiet) {
   if (!quiet) set({ status: ui.NO_STATUS, failed: false });
-  const answer = await request('GET', '/manage/tiers', { key: 'tiers' });
+  const answer = await getJson('/manage/tiers', { key: 'tiers' });
   if (dropped(answer)) return;
-  const items = answer.ok && Array.isArray(answer.body.items) ? answer.body.items : null;
-  if (!items) {
+  if (!answer.data) {
     set({ failed: true, status: ui.status(`Couldn't load the tiers. ${failureText(answer)}`, 'error') });
     return;
   }
-  store.tiers = items.filter((item) => isObject(item) && asText(item.id)).map(readTier);
+  store.tiers = answer.data.items.map(readTier);
   store.tiersLoaded = true;
   view.failed = false;
   changed();

@@ -862,6 +862,167 @@ export interface components {
             maxLogoBytes: number;
             logoTypes: string[];
         };
+        InviteTotals: {
+            total: number;
+            succeeded: number;
+            failed: number;
+            /** @description Invites per outcome, e.g. {"invited": 3}. */
+            byOutcome: {
+                [key: string]: number;
+            };
+        };
+        InviteLogItem: {
+            id: string;
+            /** Format: date-time */
+            createdAt: string | null;
+            identifier: string;
+            outcome: string;
+            succeeded: boolean;
+            errorCode: string;
+            errorMessage: string;
+            libraries: string[];
+        };
+        LibraryList: {
+            items: {
+                id: number;
+                title: string;
+                type: string;
+                selected: boolean;
+            }[];
+            /** Format: date-time */
+            fetchedAt: string | null;
+            sharesAll: boolean;
+            /** @description Why plex.tv couldn't be read; empty when it could. */
+            error: string;
+        };
+        PlexConnection: {
+            serverName: string;
+            tokenValid: boolean | null;
+            /** @enum {string} */
+            connection: "working" | "rejected" | "unreachable" | "unknown";
+            lastError: string;
+            /** Format: date-time */
+            lastErrorAt: string | null;
+            /** Format: date-time */
+            checkedAt: string | null;
+        };
+        Dashboard: {
+            totals: {
+                allTime: components["schemas"]["InviteTotals"];
+                last24h: components["schemas"]["InviteTotals"];
+                last7d: components["schemas"]["InviteTotals"];
+            };
+            daily: {
+                /** Format: date */
+                date: string;
+                succeeded: number;
+                failed: number;
+            }[];
+            recent: components["schemas"]["InviteLogItem"][];
+            libraries: components["schemas"]["LibraryList"];
+            plex: components["schemas"]["PlexConnection"];
+            inviteCodeRequired: boolean;
+        };
+        Grant: {
+            identifier: string;
+            tierId: string;
+            inviteCode: string;
+            /** Format: date-time */
+            grantedAt: string | null;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** @enum {string} */
+            status: "active" | "removing" | "expired" | "revoked";
+            /** Format: date-time */
+            removedAt: string | null;
+            removalNote: string;
+        };
+        UserList: {
+            items: (components["schemas"]["Grant"] & {
+                tierName: string;
+                /** @description pending or accepted on plex.tv; missing when the share is gone; unknown when plex.tv couldn't be read; empty once access ended. */
+                plexStatus: string;
+                /** Format: date-time */
+                moreTimeRequestedAt: string | null;
+            })[];
+            plexError?: string | null;
+        };
+        InviteLink: {
+            code: string;
+            url: string;
+            tierId: string;
+            tierName: string;
+            /** @description 0: unlimited */
+            maxUses: number;
+            uses: number;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** @description 0: access doesn't expire */
+            accessDays: number;
+            note: string;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** @enum {string} */
+            status: "active" | "expired" | "used_up";
+            requiresSignIn: boolean;
+        };
+        InviteLinkList: {
+            codeRequired: boolean;
+            globalCodeSet: boolean;
+            /** @enum {string} */
+            signInMode: "plex" | "plex_or_typed" | "typed";
+            items: components["schemas"]["InviteLink"][];
+        };
+        Tier: {
+            id: string;
+            name: string;
+            sectionIds: number[];
+            allowSync: boolean;
+            allowCameraUpload: boolean;
+            allowChannels: boolean;
+            syncWatchState: boolean;
+            optOutOnlineMedia: boolean;
+            isDefault: boolean;
+        };
+        TierList: {
+            items: components["schemas"]["Tier"][];
+        };
+        Channel: {
+            id: string;
+            name: string;
+            /** @description The address with its secret parts masked. */
+            url: string;
+            events: string[];
+            signed: boolean;
+            /** @description empty, delivered, or failed: why */
+            lastResult: string;
+            lastEvent: string;
+            /** Format: date-time */
+            lastAt: string | null;
+            failuresInARow: number;
+        };
+        Notifications: {
+            configured: boolean;
+            channels: components["schemas"]["Channel"][];
+            events: {
+                kind: string;
+                description: string;
+            }[];
+            /** @description The message template per event kind. */
+            templates: {
+                [key: string]: {
+                    title: string;
+                    body: string;
+                    edited: boolean;
+                };
+            };
+            queue: {
+                waiting: number | null;
+                poison: number | null;
+                error?: string;
+                poisonQueue?: string;
+            };
+        };
     };
     responses: {
         /** @description A JSON error with a reason. */
@@ -1092,7 +1253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Dashboard"];
                 };
             };
             401: components["responses"]["Error"];
@@ -1297,7 +1458,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InviteLinkList"];
                 };
             };
             401: components["responses"]["Error"];
@@ -1410,7 +1571,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TierList"];
                 };
             };
             401: components["responses"]["Error"];
@@ -1524,7 +1685,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["UserList"];
                 };
             };
             401: components["responses"]["Error"];
@@ -1635,7 +1796,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Notifications"];
                 };
             };
             401: components["responses"]["Error"];
