@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = [path for path, text in pages.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     if args.check:
         for path in stale:
-            print(f"stale: {path.relative_to(ROOT)} (run python -m devtools.render_pages)", file=sys.stderr)
+            print(f"stale: {path.relative_to(ROOT)} (edit its template in devtools/site_templates/, then render)", file=sys.stderr)
         return 1 if stale else 0
     for path in stale:
         path.write_text(pages[path], encoding="utf-8")

@@ -13,7 +13,10 @@ def test_every_committed_page_matches_a_fresh_render():
     pages = render_pages.render_all()
     assert len(pages) == 6
     stale = sorted(str(path.relative_to(render_pages.ROOT)) for path, text in pages.items() if path.read_text(encoding="utf-8") != text)
-    assert stale == [], "the templates changed: run python -m devtools.render_pages and commit the pages"
+    assert stale == [], (
+        "the pages in static_site/ are rendered from devtools/site_templates/: make the change in the template "
+        "(not in the page), then run python -m devtools.render_pages and commit both"
+    )
 
 
 def test_each_page_has_the_shared_head_once():
