@@ -15,6 +15,9 @@ DEVICE_COOKIE = "__Host-helpr-device"
 # A guest's Plex sign-in in progress: the signed PIN id (see shared.invites.plex_sign_in). Lax, not Strict: the guest
 # comes back from app.plex.tv by a top-level navigation; nothing reads it on a cross-site request anyway (POST only).
 PLEX_PIN_COOKIE = "__Host-helpr-plex-pin"
+# A guest who checked their status with Plex: a signed proof naming their grant (see shared.guest.status), so the page
+# can ask for more time without the invite code. Strict: only the portal's own page sends it.
+GUEST_PROOF_COOKIE = "__Host-helpr-guest-proof"
 
 
 def read_cookie(req: func.HttpRequest, name: str) -> str:
@@ -45,3 +48,7 @@ def plex_pin_cookie(value: str, max_age_seconds: int) -> str:
 
 def cleared_plex_pin_cookie() -> str:
     return plex_pin_cookie("", 0)
+
+
+def guest_proof_cookie(value: str, max_age_seconds: int) -> str:
+    return f"{GUEST_PROOF_COOKIE}={value}; Path=/; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=Strict"

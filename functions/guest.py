@@ -6,6 +6,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.admin_http import admin_only
+from functions.cookies import GUEST_PROOF_COOKIE, PLEX_PIN_COOKIE, cleared_plex_pin_cookie, guest_proof_cookie, read_cookie
 from functions.http import api_endpoint, client_ip, iso_utc, json_response, read_json_object
 from shared import i18n
 from shared.admin.sessions import AdminSession
@@ -13,6 +14,7 @@ from shared.container import Container, get_container
 from shared.errors import DomainError
 from shared.guest import onboarding
 from shared.guest.onboarding import GuestContext
+from shared.guest.status import PROOF_SECONDS, GuestStatus
 
 bp = func.Blueprint()
 
@@ -94,31 +96,52 @@ def guest_status(req: func.HttpRequest) -> func.HttpResponse:
     found = container.guest_status.status(
         body.get("identifier"), body.get("inviteCode"), client_ip(req, container.settings.trusted_proxy_hops)
     )
+    return json_response(_status_body(container, found))
+
+
+@bp.route(route="guest/status/plex", methods=["POST"])
+@api_endpoint
+def guest_status_with_plex(req: func.HttpRequest) -> func.HttpResponse:
+    """Where a guest's access stands, for the Plex account they just signed in with on the status page (a PIN started
+    with purpose "status"); sets a 15-minute proof cookie for asking for more time. Nobody is invited."""
+    container = get_container()
+    # A SignInError that ends the sign-in (NoAccessForAccount is one) clears the PIN cookie (functions/http.py).
+    signed_in = container.guest_status.status_signed_in(
+        read_cookie(req, PLEX_PIN_COOKIE), client_ip(req, container.settings.trusted_proxy_hops)
+    )
+    response = json_response(_status_body(container, signed_in.status), headers={"Set-Cookie": cleared_plex_pin_cookie()})
+    response.headers.add("Set-Cookie", guest_proof_cookie(signed_in.proof, PROOF_SECONDS))
+    return response
+
+
+def _status_body(container: Container, found: GuestStatus) -> dict[str, object]:
     locale = i18n.current()
     name = server_name(container)
     expires = i18n.format_day(found.expires_at, locale) if found.expires_at else ""
     guest = GuestContext(name, found.libraries, expires, found.tier)
-    return json_response(
-        {
-            "serverName": name,
-            "status": found.status,
-            "tier": found.tier,
-            "libraries": list(found.libraries),
-            "expiresAt": iso_utc(found.expires_at),
-            "moreTimeRequestedAt": iso_utc(found.more_time_requested_at),
-            "canRequestMoreTime": found.can_request_more_time,
-            "onboarding": onboarding.page(container.onboarding.get().for_tier(found.tier_id), guest, locale),
-        }
-    )
+    return {
+        "serverName": name,
+        "status": found.status,
+        "tier": found.tier,
+        "libraries": list(found.libraries),
+        "expiresAt": iso_utc(found.expires_at),
+        "moreTimeRequestedAt": iso_utc(found.more_time_requested_at),
+        "canRequestMoreTime": found.can_request_more_time,
+        "onboarding": onboarding.page(container.onboarding.get().for_tier(found.tier_id), guest, locale),
+    }
 
 
 @bp.route(route="guest/more-time", methods=["POST"])
 @api_endpoint
 def guest_more_time(req: func.HttpRequest) -> func.HttpResponse:
-    """Records a request for more time (one open request per guest; asking again changes nothing)."""
+    """Records a request for more time (one open request per guest; asking again changes nothing). Without an
+    identifier or code, the proof cookie of a guest who checked with Plex stands in for them."""
     body = read_json_object(req)
     container = get_container()
-    request = container.guest_status.request_more_time(
-        body.get("identifier"), body.get("inviteCode"), client_ip(req, container.settings.trusted_proxy_hops)
-    )
+    address = client_ip(req, container.settings.trusted_proxy_hops)
+    proof = read_cookie(req, GUEST_PROOF_COOKIE)
+    if proof and body.get("identifier") is None and body.get("inviteCode") is None:
+        request = container.guest_status.request_more_time_with_proof(proof, address)
+    else:
+        request = container.guest_status.request_more_time(body.get("identifier"), body.get("inviteCode"), address)
     return json_response({"requestedAt": iso_utc(request.requested_at), "new": request.new}, 201 if request.new else 200)

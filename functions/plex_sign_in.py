@@ -9,12 +9,14 @@ from functions.http import api_endpoint, client_ip, json_response, read_json_obj
 from functions.invites import invite_response
 from shared.container import get_container
 from shared.errors import DomainError
-from shared.invites.plex_sign_in import SIGN_IN_SECONDS
+from shared.invites.plex_sign_in import PURPOSE_INVITE, PURPOSE_STATUS, SIGN_IN_SECONDS
 
 bp = func.Blueprint()
 
 # Where app.plex.tv sends the guest back: the guest page, which then completes the sign-in.
 RETURN_PATH = "/?signin=plex"
+# The status page's check with Plex comes back to the status page (POST /api/guest/status/plex finishes it).
+STATUS_RETURN_PATH = "/status?signin=plex"
 
 
 @bp.route(route="signin/plex", methods=["POST"])
@@ -25,8 +27,13 @@ def start_plex_sign_in(req: func.HttpRequest) -> func.HttpResponse:
     origin = container.settings.site_origin or (req.headers.get("Origin") or "").rstrip("/")
     if not origin.startswith(("https://", "http://")):
         raise DomainError("origin_required", "Send this request from the portal's page.")
+    # The purpose goes into the signed cookie, never the URL: "status" invites nobody (see shared.guest.status).
+    purpose = PURPOSE_STATUS if body.get("purpose") == PURPOSE_STATUS else PURPOSE_INVITE
     started = container.plex_sign_in.start(
-        body.get("inviteCode"), client_ip(req, container.settings.trusted_proxy_hops), origin + RETURN_PATH
+        body.get("inviteCode"),
+        client_ip(req, container.settings.trusted_proxy_hops),
+        origin + (STATUS_RETURN_PATH if purpose == PURPOSE_STATUS else RETURN_PATH),
+        purpose,
     )
     return json_response({"authUrl": started.auth_url}, 200, {"Set-Cookie": plex_pin_cookie(started.cookie_value, SIGN_IN_SECONDS)})
 

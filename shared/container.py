@@ -156,6 +156,8 @@ class Container:
             more_time=self.more_time,
             links=self.invite_links,
             notifications=self.notifications,
+            sign_in=lambda: self.plex_sign_in,
+            signing_key=self._session_signing_key,
             clock=self._now,
         )
 

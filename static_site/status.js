@@ -1,6 +1,8 @@
 /* Helpr status page: a returning guest enters their Plex account and invite code (or comes from the invite page,
    which remembered them for this tab) and sees whether the invite is pending or accepted, their tier, libraries and
-   when access ends, with a button that asks the owner for more time. */
+   when access ends, with a button that asks the owner for more time. Check with Plex signs in on Plex's page instead
+   (purpose "status", kept in the API's HttpOnly PIN cookie) and comes back to /status?signin=plex; the API then sets an
+   HttpOnly proof cookie that stands for the guest when they ask for more time. */
 (function () {
   'use strict';
 
@@ -8,7 +10,10 @@
   var I18N = H.i18n;
   var TIMEOUT_MS = 20000;
   var STATES = { pending: 'statusPending', accepted: 'statusAccepted', unknown: 'statusUnknown', missing: 'statusMissing', ended: 'statusEnded' };
+  var SIGN_IN_POLLS = 5;
+  var SIGN_IN_POLL_MS = 1500;
   var els = {};
+  // {identifier, inviteCode}, or {} after a check with Plex: the API's HttpOnly proof cookie then stands for the guest.
   var identity = null;
 
   function text() {
@@ -52,6 +57,7 @@
     els['more-time'].hidden = body.canRequestMoreTime !== true;
     els['status-result'].hidden = false;
     els['status-form'].hidden = true;
+    els['plex-check-section'].hidden = true;
     els.lede.hidden = true;
     els['result-heading'].focus();
   }
@@ -74,6 +80,45 @@
     });
   }
 
+  // Full-page redirect to Plex's sign-in page; the purpose ("status") and the PIN stay in the API's HttpOnly cookie.
+  function checkWithPlex() {
+    els['plex-check-error'].textContent = '';
+    els['plex-check'].disabled = true;
+    post('/api/signin/plex', { purpose: 'status' }).then(function (result) {
+      if (result.ok && typeof result.body.authUrl === 'string') {
+        window.location.assign(result.body.authUrl);
+        return;
+      }
+      els['plex-check'].disabled = false;
+      els['plex-check-error'].textContent = H.errorMessage(result, text());
+    });
+  }
+
+  // Back from Plex: asks for the signed-in account's status (a few times, if Plex is a moment late).
+  function completePlexCheck(attempt) {
+    els['page-status'].textContent = I18N.t('statusPlexChecking');
+    els['plex-check'].disabled = true;
+    return post('/api/guest/status/plex', {}).then(function (result) {
+      if (result.ok) {
+        els['page-status'].textContent = '';
+        els['plex-check'].disabled = false;
+        identity = {};
+        render(result.body);
+        return;
+      }
+      if (result.error && result.error.code === 'sign_in_pending' && attempt + 1 < SIGN_IN_POLLS) {
+        return new Promise(function (resolve) { window.setTimeout(resolve, SIGN_IN_POLL_MS); }).then(function () {
+          return completePlexCheck(attempt + 1);
+        });
+      }
+      els['page-status'].textContent = '';
+      els['plex-check'].disabled = false;
+      els['plex-check-error'].textContent = result.error && result.error.code === 'sign_in_pending'
+        ? I18N.t('statusPlexAbandoned')
+        : H.errorMessage(result, text());
+    });
+  }
+
   function askForMoreTime() {
     els['more-time'].disabled = true;
     post('/api/guest/more-time', identity).then(function (result) {
@@ -91,7 +136,7 @@
     els.lede = document.querySelector('.card-header .lede');
     H.collectById(['status-title', 'page-status', 'status-form', 'identifier', 'invite-code', 'form-error', 'check-button',
       'status-result', 'result-heading', 'result-tier', 'result-ends', 'result-libraries', 'result-library-list',
-      'more-time-note', 'more-time'], els);
+      'more-time-note', 'more-time', 'plex-check-section', 'plex-check', 'plex-check-error'], els);
     els['status-title'].textContent = I18N.t('statusTitle', { server: I18N.t('defaultServerName') });
     H.loadBranding(I18N.headers({ Accept: 'application/json' }));
     var saved = H.guestIdentity.load();
@@ -109,7 +154,11 @@
       check(payload);
     });
     els['more-time'].addEventListener('click', askForMoreTime);
-    if (saved) {
+    els['plex-check'].addEventListener('click', checkWithPlex);
+    if (new URLSearchParams(window.location.search).get('signin') === 'plex') {
+      window.history.replaceState(null, '', window.location.pathname);
+      completePlexCheck(0);
+    } else if (saved) {
       check(saved);
     }
   }

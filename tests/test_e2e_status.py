@@ -1,6 +1,6 @@
 """From an invite link to the status page and a request for more time, in headless Chromium through the SWA
 emulator, on a desktop and a phone, in English and German, with the owner's branding applied under the site's CSP
-(checked by axe, and no CSP report in the console)."""
+(checked by axe, and no CSP report in the console); and a guest who joined with Plex checking with Plex on a phone."""
 
 from collections.abc import Iterator
 
@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from shared import i18n
 from tests.support.admin_client import Admin
 from tests.support.axe import axe_violations, serve_axe
+from tests.support.plex_guest import Guest
 
 pytestmark = pytest.mark.browser
 
@@ -107,3 +108,34 @@ def test_a_stranger_on_the_status_page_learns_nothing(app, page, size, browser_l
     )
     expect(page.locator("#status-result")).to_be_hidden()
     assert axe_violations(page, app.site_url) == []
+
+
+def test_a_guest_who_joined_with_plex_checks_with_plex_and_asks_for_more_time(app, admin, page, size, browser_locale):
+    if size != "phone" or browser_locale != "en-US":
+        pytest.skip("one run is enough: a phone, where the full-page redirect matters")
+    link = admin.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 30}).json()
+    joined = Guest(app)
+    joined.sign_in_on_plex(joined.start(link["code"]).json()["authUrl"], "alice")
+    assert joined.complete().json()["accepted"] is True
+
+    # Back another day, in a browser that remembers nothing: no identifier, no code.
+    page.goto(f"{app.site_url}/status")
+    expect(page.locator("#status-form")).to_be_visible()
+    assert axe_violations(page, app.site_url) == []
+    page.get_by_role("button", name=i18n.page_text("statusPlexCheck", "en")).click()
+    page.wait_for_url(f"{app.simulator.base_url}/auth*")
+    page.get_by_role("button", name="Sign in as alice").click()
+    expect(page.locator("#result-heading")).to_have_text(i18n.page_text("statusAccepted", "en"))
+    assert page.url == f"{app.site_url}/status", "the sign-in's mark is gone from the address"
+    expect(page.locator("#result-tier")).to_have_text(i18n.page_text("tierLine", "en", tier="Default"))
+    expect(page.locator("#result-library-list li").first).to_be_visible()
+    expect(page.locator("#result-ends")).to_contain_text("20")
+    expect(page.locator("#plex-check-section")).to_be_hidden()
+    assert axe_violations(page, app.site_url) == []
+    page.get_by_role("button", name=i18n.page_text("moreTime", "en")).click()
+    expect(page.locator("#more-time-note")).to_have_text(i18n.page_text("moreTimeSent", "en"))
+    users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
+    assert users["alice@example.com"]["moreTimeRequestedAt"]
+    assert app.simulator.state()["guestTokens"] == []
+    # The proof is HttpOnly: the page's script can't read it.
+    assert "guest-proof" not in page.evaluate("document.cookie")

@@ -33,6 +33,7 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("config", ["GET"]),
         ("guest/more-time", ["POST"]),
         ("guest/status", ["POST"]),
+        ("guest/status/plex", ["POST"]),
         ("health", ["GET"]),
         ("invites", ["POST"]),
         ("manage/branding", ["GET"]),

@@ -2,8 +2,6 @@
 token's calls) and Azurite. The guest's browser is played by requests: it follows authUrl to the simulator's page."""
 
 import json
-import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -11,6 +9,7 @@ import requests
 from shared.storage.tables import ALL_TABLES
 from tests.support.admin_client import Admin
 from tests.support.constants import HTTP_INVITE_CODE
+from tests.support.plex_guest import Guest
 
 pytestmark = pytest.mark.integration
 
@@ -20,39 +19,6 @@ def admin(app):
     client = Admin(app)
     assert client.login().status_code == 200
     return client
-
-
-class Guest:
-    """One browser: keeps the portal's HttpOnly cookie by hand (requests won't send a Secure cookie over http)."""
-
-    def __init__(self, app):
-        self.app = app
-        self.cookie = ""
-        self.responses: list[requests.Response] = []
-
-    def _remember(self, response):
-        self.responses.append(response)
-        match = re.match(r"(__Host-helpr-plex-pin)=([^;]*)", response.headers.get("Set-Cookie", ""))
-        if match:
-            self.cookie = match.group(2)
-        return response
-
-    def start(self, code=HTTP_INVITE_CODE):
-        headers = {"Content-Type": "application/json", "Origin": self.app.site_url}
-        body = {"inviteCode": code} if code is not None else {}
-        return self._remember(requests.post(f"{self.app.site_url}/api/signin/plex", data=json.dumps(body), headers=headers, timeout=30))
-
-    def sign_in_on_plex(self, auth_url, account="alice"):
-        parts = urlsplit(auth_url)
-        params = {k: v[0] for k, v in parse_qs(parts.fragment.lstrip("?")).items()}
-        form = {"clientID": params["clientID"], "code": params["code"], "forwardUrl": params["forwardUrl"], "account": account}
-        page = requests.post(f"{parts.scheme}://{parts.netloc}/auth/sign-in", data=form, allow_redirects=False, timeout=10)
-        assert page.status_code == 303, page.text
-        return page.headers["Location"]
-
-    def complete(self):
-        headers = {"Cookie": f"__Host-helpr-plex-pin={self.cookie}"} if self.cookie else {}
-        return self._remember(requests.post(f"{self.app.site_url}/api/signin/plex/complete", headers=headers, timeout=30))
 
 
 def test_signed_in_guest_is_invited_accepted_and_on_the_accepted_list(app):

@@ -5,13 +5,21 @@ A guest proves who they are with their Plex username or email plus the invite co
 (the code is recorded on the grant). An unknown identifier, a wrong code and a grant made without any code get the
 same answer, after the same constant-time comparison, so the page tells a stranger nothing about anyone. Every
 check is counted against the client address's limits first (as tightly as an invite).
+
+A guest who signs in with Plex on the status page proves who they are with that account instead: the grant is found
+by the account's email or username, and the page gets a short-lived signed proof naming the grant (an HttpOnly
+cookie) that stands in for identifier + code when they ask for more time. The guest's Plex token is never kept.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +29,8 @@ from shared.access.more_time import MoreTimeRequest, MoreTimeRequests
 from shared.access.tiers import DEFAULT_TIER_ID, Tier, TierError, TierStore
 from shared.errors import DomainError, ErrorKind
 from shared.invites.links import InviteLinks
-from shared.invites.validation import parse_identifier, parse_invite_code
+from shared.invites.plex_sign_in import PlexSignIn, SignInError
+from shared.invites.validation import InvalidInput, parse_identifier, parse_invite_code
 from shared.limits.request_limits import RequestLimits
 from shared.notify.events import Event, EventKind, stable_id
 from shared.notify.publisher import Publisher
@@ -47,8 +56,38 @@ class AccessNotFound(DomainError):
         )
 
 
+class NoAccessForAccount(SignInError):
+    """One answer for every Plex account without access here; the sign-in is over (its cookie is cleared)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "access_not_found",
+            "No access was found for the Plex account you signed in with. If you were invited with another account, "
+            "check with that one, or ask the person who invited you.",
+            kind=ErrorKind.FORBIDDEN,
+        )
+
+
+class ProofExpired(DomainError):
+    default_kind = ErrorKind.FORBIDDEN
+
+    def __init__(self) -> None:
+        super().__init__("status_sign_in_expired", "Your check with Plex on this page has expired. Press Check with Plex again.")
+
+
+# How long a guest who signed in with Plex may ask for more time without signing in again.
+PROOF_SECONDS = 15 * 60
+_PROOF_VERSION = "1"
+
+
 class MoreTimeRefused(DomainError):
     default_kind = ErrorKind.CONFLICT
+
+
+@dataclass(frozen=True)
+class SignedInStatus:
+    status: GuestStatus
+    proof: str  # signed, names the grant; the handler sets it as an HttpOnly cookie for PROOF_SECONDS
 
 
 @dataclass(frozen=True)
@@ -79,7 +118,10 @@ class GuestStatusService:
         more_time: MoreTimeRequests,
         links: InviteLinks,
         notifications: Publisher | None = None,
+        sign_in: Callable[[], PlexSignIn] | None = None,
+        signing_key: Callable[[], str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        proof_clock: Callable[[], float] = time.time,
     ) -> None:
         self._grants = grants
         self._tiers = tiers
@@ -88,11 +130,50 @@ class GuestStatusService:
         self._more_time = more_time
         self._links = links
         self._notifications = notifications or Publisher()
+        self._sign_in = sign_in
+        self._signing_key = signing_key
         self._clock = clock
+        self._proof_clock = proof_clock
 
     def status(self, identifier: object, invite_code: object, client_ip: str) -> GuestStatus:
         """Two plex.tv requests on a warm instance (the owner's pending and accepted shares); none once access ended."""
-        grant = self._verified(identifier, invite_code, client_ip)
+        return self._status_of(self._verified(identifier, invite_code, client_ip))
+
+    def status_signed_in(self, pin_cookie: str, client_ip: str) -> SignedInStatus:
+        """The status of the account the guest just signed in to Plex with (a status-page PIN), and a proof for asking
+        for more time. Every account without access here gets the same NoAccessForAccount; nobody is invited."""
+        self._limits.check_status_address(client_ip)
+        if self._sign_in is None:
+            raise NoAccessForAccount()
+        account = self._sign_in().verified_account(pin_cookie)
+        grant = self._grant_for(account.email, account.username)
+        if grant is None:
+            raise NoAccessForAccount()
+        return SignedInStatus(self._status_of(grant), self._sign_proof(grant.identifier))
+
+    def request_more_time_with_proof(self, proof: str, client_ip: str) -> MoreTimeRequest:
+        """As request_more_time, for a guest who checked with Plex on this page within PROOF_SECONDS."""
+        self._limits.check_status_address(client_ip)
+        grant = self._grants.get(self._verify_proof(proof))
+        if grant is None:
+            raise ProofExpired()
+        return self._more_time_for(grant)
+
+    def _grant_for(self, *names: str) -> Grant | None:
+        """Grants are keyed by the normalised identifier: a signed-in invite records the email, a typed one either."""
+        for name in names:
+            if not name:
+                continue
+            try:
+                normalized = parse_identifier(name).normalized
+            except InvalidInput:
+                continue
+            grant = self._grants.get(normalized)
+            if grant is not None:
+                return grant
+        return None
+
+    def _status_of(self, grant: Grant) -> GuestStatus:
         tier = self._tier(grant.tier_id)
         requested = self._more_time.open_request(grant)
         if grant.status is not GrantStatus.ACTIVE:
@@ -110,7 +191,9 @@ class GuestStatusService:
 
     def request_more_time(self, identifier: object, invite_code: object, client_ip: str) -> MoreTimeRequest:
         """Records one open request per grant; the owner hears of it once (MORE_TIME_REQUESTED)."""
-        grant = self._verified(identifier, invite_code, client_ip)
+        return self._more_time_for(self._verified(identifier, invite_code, client_ip))
+
+    def _more_time_for(self, grant: Grant) -> MoreTimeRequest:
         if grant.status is not GrantStatus.ACTIVE:
             raise MoreTimeRefused("no_active_access", "Your access has ended. Ask the person who invited you for a new invite.")
         if grant.expires_at is None:
@@ -137,6 +220,36 @@ class GuestStatusService:
         if grant is None or not grant.invite_code or not code or not matches or not self._personal(grant.invite_code):
             raise AccessNotFound()
         return grant
+
+    # -- the signed-in guest's proof -------------------------------------------------------------------------------
+
+    def _key(self) -> bytes:
+        if self._signing_key is None:
+            raise ProofExpired()
+        # Its own key, derived from the session signing key: a proof never passes as a session or a PIN cookie.
+        return hmac.new(self._signing_key().encode(), b"helpr guest status proof", hashlib.sha256).digest()
+
+    def _mac(self, body: str) -> str:
+        return base64.urlsafe_b64encode(hmac.new(self._key(), body.encode(), hashlib.sha256).digest()).decode().rstrip("=")
+
+    def _sign_proof(self, identifier: str) -> str:
+        expires = int(self._proof_clock() + PROOF_SECONDS)
+        payload = json.dumps({"v": _PROOF_VERSION, "g": identifier, "e": expires, "n": secrets.token_hex(8)}, separators=(",", ":"))
+        body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        return f"{body}.{self._mac(body)}"
+
+    def _verify_proof(self, value: str) -> str:
+        body, _, signature = value.partition(".")
+        if not body or not signature or not hmac.compare_digest(self._mac(body), signature):
+            raise ProofExpired()
+        try:
+            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            identifier, expires = str(data["g"]), float(data["e"])
+        except (ValueError, KeyError, TypeError):
+            raise ProofExpired() from None
+        if data.get("v") != _PROOF_VERSION or expires <= self._proof_clock() or not identifier:
+            raise ProofExpired()
+        return identifier
 
     def _personal(self, code: str) -> bool:
         """Only a single-use invite link's code stands for one guest. A code many people share (the global

@@ -37,6 +37,10 @@ T = TypeVar("T")
 # How long a started sign-in may take; the cookie ends with it (plex.tv's strong PINs live longer).
 SIGN_IN_SECONDS = 15 * 60
 _COOKIE_VERSION = "1"
+# What a sign-in is for, kept in the signed cookie (never the URL): joining the server, or a returning guest's status
+# page (shared.guest.status), which invites nobody. A PIN started for one purpose can't finish the other.
+PURPOSE_INVITE = "invite"
+PURPOSE_STATUS = "status"
 
 
 class SignInError(DomainError):
@@ -67,6 +71,7 @@ class _PinCookie:
     pin_id: int
     invite_code: str
     expires_at: float
+    purpose: str = PURPOSE_INVITE
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,16 @@ class PlexSignIn:
         self._signing_key = signing_key
         self._clock = clock
 
-    def start(self, invite_code: object, client_ip: str, forward_url: str) -> SignInStart:
-        """Checks the mode and the code, then creates a PIN (one anonymous plex.tv request, rate-limited like an invite)."""
+    def start(self, invite_code: object, client_ip: str, forward_url: str, purpose: str = PURPOSE_INVITE) -> SignInStart:
+        """Checks the mode and the code, then creates a PIN (one anonymous plex.tv request, rate-limited like an invite).
+        For the status page (PURPOSE_STATUS) there is no code or mode to check, and it is limited like a status check."""
+        if purpose == PURPOSE_STATUS:
+            self._gateway().ensure_configured()
+            self._limits.check_status_address(client_ip)
+            pin = self._call(lambda guest: guest.create_pin())
+            cookie = self._sign(_PinCookie(pin.id, "", self._clock() + SIGN_IN_SECONDS, PURPOSE_STATUS))
+            url = auth_url(self._config.auth_base_url, self._config.client_identifier, pin.code, forward_url, self._config.product)
+            return SignInStart(url, cookie)
         if not self._runtime.sign_in_mode().allows_sign_in:
             raise SignInError("sign_in_disabled", "Signing in with Plex is turned off here. Enter your Plex username or email instead.")
         code = parse_invite_code(invite_code)
@@ -122,7 +135,7 @@ class PlexSignIn:
     def complete(self, cookie_value: str, client_ip: str) -> SignInResult:
         """Reads the PIN once: no token yet raises sign_in_pending (the page asks again, then says the sign-in wasn't
         finished); with the token, invites the account plex.tv names and accepts the share for it."""
-        pin_cookie = self._verify(cookie_value)
+        pin_cookie = self._verify(cookie_value, PURPOSE_INVITE)
         self._limits.check_api_call(client_ip)
         guest = self._guest()
         token = self._call(lambda g: g.pin_token(pin_cookie.pin_id))
@@ -139,6 +152,22 @@ class PlexSignIn:
                 if accepted:
                     self._account_settings(guest, token, account, result.tier_id)
             return SignInResult(_with_acceptance(result, accepted, account), account.username or account.email, accepted)
+        finally:
+            try:
+                guest.sign_out(token)
+            except GuestPlexFailure as failure:
+                log.warning("Could not sign the guest's Plex token out: %s", failure.kind)
+
+    def verified_account(self, cookie_value: str) -> GuestAccount:
+        """Who signed in for the status page (a PURPOSE_STATUS PIN): reads the PIN and the account, then signs the
+        token out at once. Nothing is invited; the token never leaves this method. The caller limits the address."""
+        pin_cookie = self._verify(cookie_value, PURPOSE_STATUS)
+        guest = self._guest()
+        token = self._call(lambda g: g.pin_token(pin_cookie.pin_id))
+        if not token:
+            raise SignInError("sign_in_pending", "You haven't finished signing in with Plex yet.", kind=ErrorKind.CONFLICT, retry_after=2.0)
+        try:
+            return self._call(lambda g: g.account(token))
         finally:
             try:
                 guest.sign_out(token)
@@ -221,14 +250,21 @@ class PlexSignIn:
 
     def _sign(self, cookie: _PinCookie) -> str:
         payload = json.dumps(
-            {"v": _COOKIE_VERSION, "p": cookie.pin_id, "c": cookie.invite_code, "e": int(cookie.expires_at), "n": secrets.token_hex(8)},
+            {
+                "v": _COOKIE_VERSION,
+                "p": cookie.pin_id,
+                "c": cookie.invite_code,
+                "e": int(cookie.expires_at),
+                "u": cookie.purpose,
+                "n": secrets.token_hex(8),
+            },
             separators=(",", ":"),
         ).encode()
         body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         signature = base64.urlsafe_b64encode(hmac.new(self._key(), body.encode(), hashlib.sha256).digest()).decode().rstrip("=")
         return f"{body}.{signature}"
 
-    def _verify(self, value: str) -> _PinCookie:
+    def _verify(self, value: str, purpose: str) -> _PinCookie:
         missing = SignInError(
             "sign_in_not_started",
             "This browser has no Plex sign-in in progress (it may have expired). Start again with Sign in with Plex.",
@@ -242,10 +278,11 @@ class PlexSignIn:
             raise missing
         try:
             data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-            cookie = _PinCookie(int(data["p"]), str(data["c"]), float(data["e"]))
+            cookie = _PinCookie(int(data["p"]), str(data["c"]), float(data["e"]), str(data.get("u") or PURPOSE_INVITE))
         except (ValueError, KeyError, TypeError):
             raise missing from None
-        if data.get("v") != _COOKIE_VERSION or cookie.expires_at <= self._clock():
+        # A status page's PIN never invites anyone (it skipped the mode and code checks), nor the other way round.
+        if data.get("v") != _COOKIE_VERSION or cookie.expires_at <= self._clock() or cookie.purpose != purpose:
             raise missing
         return cookie
 

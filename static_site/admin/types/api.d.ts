@@ -478,7 +478,7 @@ export interface paths {
         put?: never;
         /**
          * A guest starts signing in with Plex: a PIN is created and its id kept in a signed, HttpOnly cookie.
-         * @description Rate-limited like invites. An invite code, if any, is checked first and kept with the PIN. 400 sign_in_disabled when the owner allows typed addresses only.
+         * @description Rate-limited like invites. An invite code, if any, is checked first and kept with the PIN. 400 sign_in_disabled when the owner allows typed addresses only. With purpose status, see /guest/status/plex.
          */
         post: operations["startPlexSignIn"];
         delete?: never;
@@ -594,6 +594,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/guest/status/plex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A returning guest's access, for the Plex account they just signed in with on the status page (a PIN started with purpose status): the same answer as /guest/status. Nobody is invited.
+         * @description Needs the cookie from /signin/plex with purpose status. Reads the PIN and the account (id, username, email), signs the guest's token out, and finds their access by email or username. 409 sign_in_pending: the guest hasn't finished signing in (ask again in a moment); 409 sign_in_expired / sign_in_not_started: start again. Every account without access here gets the same 403 access_not_found. The 200 clears the PIN cookie and sets __Host-helpr-guest-proof (signed, HttpOnly, 15 minutes), which /guest/more-time accepts instead of identifier and code. Rate-limited per client address like /guest/status. The guest's Plex token is never returned, stored or logged.
+         */
+        post: operations["guestStatusWithPlex"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/guest/more-time": {
         parameters: {
             query?: never;
@@ -603,7 +623,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Records the guest's request for more time (one open request per guest; asking again returns it with new: false) and notifies the owner (more_time_requested). */
+        /**
+         * Records the guest's request for more time (one open request per guest; asking again returns it with new: false) and notifies the owner (more_time_requested).
+         * @description With an empty body ({}), the __Host-helpr-guest-proof cookie set by /guest/status/plex stands for the guest (403 status_sign_in_expired when it is missing, forged or older than 15 minutes).
+         */
         post: operations["guestRequestMoreTime"];
         delete?: never;
         options?: never;
@@ -757,7 +780,7 @@ export interface components {
             body?: string;
         };
         SignInStart: {
-            /** @description Send the browser here (app.plex.tv/auth); it comes back to /?signin=plex. */
+            /** @description Send the browser here (app.plex.tv/auth); it comes back to /?signin=plex (or /status?signin=plex for purpose status). */
             authUrl: string;
         };
         SignInResult: {
@@ -1994,6 +2017,12 @@ export interface operations {
             content: {
                 "application/json": {
                     inviteCode?: string;
+                    /**
+                     * @description invite (the default): the account is invited on /signin/plex/complete. status: a returning guest checks their access on /status; no mode or code is checked, it is rate-limited like a status check, the browser comes back to /status?signin=plex and only /guest/status/plex can finish it. Kept in the signed cookie, never in the URL.
+                     * @default invite
+                     * @enum {string}
+                     */
+                    purpose?: "invite" | "status";
                 };
             };
         };
@@ -2249,6 +2278,32 @@ export interface operations {
             503: components["responses"]["Error"];
         };
     };
+    guestStatusWithPlex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The guest's access; sets the proof cookie. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestStatus"];
+                };
+            };
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
     guestRequestMoreTime: {
         parameters: {
             query?: never;
@@ -2258,7 +2313,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GuestIdentity"];
+                "application/json": components["schemas"]["GuestIdentity"] | Record<string, never>;
             };
         };
         responses: {
