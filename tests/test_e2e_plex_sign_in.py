@@ -58,8 +58,8 @@ def test_expired_pin_asks_to_start_again(app, page):
     start_sign_in(app, page)
     app.simulator.expire_pins()
     page.get_by_role("button", name="Sign in as bob").click()
-    # The auth page itself refuses an expired code; the guest goes back to the portal.
-    page.go_back()
+    # The auth page itself refuses an expired code; the guest comes back to the portal by hand.
+    page.wait_for_load_state()
     page.goto(f"{app.site_url}/?signin=plex")
     expect(page.locator("#plex-error")).to_contain_text("expired")
     assert app.simulator.state()["shares"] == []
