@@ -100,29 +100,18 @@ class LocalStack:
         return self._spawn("plex-simulator", args, url, ready_url=url + "/__sim/counts", timeout=30)
 
     def start_azurite(self, port: int, data_dir: Path | None = None) -> Service:
-        args = [
-            str(NODE_BIN / "azurite-table"),
-            "--tableHost",
-            "127.0.0.1",
-            "--tablePort",
-            str(port),
-            "--skipApiVersionCheck",
-            "--disableTelemetry",
-        ]
-        if data_dir is None:
-            args.append("--inMemoryPersistence")
-        else:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            args += ["--location", str(data_dir)]
-        return self._spawn("azurite", args, f"http://127.0.0.1:{port}/devstoreaccount1", timeout=60)
+        return self._start_azurite_service("table", port, data_dir, "azurite")
 
     def start_azurite_queue(self, port: int, data_dir: Path | None = None, name: str = "azurite-queue") -> Service:
         """Azurite's queue service: the events queue, its poison queue, and the queue trigger's polling."""
+        return self._start_azurite_service("queue", port, data_dir, name)
+
+    def _start_azurite_service(self, service: str, port: int, data_dir: Path | None, name: str) -> Service:
         args = [
-            str(NODE_BIN / "azurite-queue"),
-            "--queueHost",
+            str(NODE_BIN / f"azurite-{service}"),
+            f"--{service}Host",
             "127.0.0.1",
-            "--queuePort",
+            f"--{service}Port",
             str(port),
             "--skipApiVersionCheck",
             "--disableTelemetry",
