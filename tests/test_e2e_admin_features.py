@@ -3,58 +3,31 @@ and (where it is cheap) a phone, with axe under the site's CSP."""
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.support.admin_client import Admin
-from tests.support.admin_page import open_view
-from tests.support.axe import axe_violations, serve_axe
-from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.support.admin_page import open_view, sign_in
+from tests.support.axe import axe_violations
 from tests.support.receivers import WebhookReceiver
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 KIDS_MOVIES = 118181364
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
-}
-
-
-@pytest.fixture(params=["desktop"])
-def size(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture
-def context(browser: Browser, app, size: str) -> Iterator[BrowserContext]:
-    opened = browser.new_context(**SIZES[size])  # type: ignore[arg-type]
-    serve_axe(opened)
-    yield opened
-    opened.close()
+def size() -> str:
+    return "desktop"
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
-    opened.on("dialog", lambda dialog: dialog.accept())
-    yield opened
-    assert errors == []
-
-
-def sign_in(page: Page, app) -> None:
-    page.goto(f"{app.site_url}/admin")
-    page.fill("#login-username", ADMIN_USERNAME)
-    page.fill("#login-password", ADMIN_PASSWORD)
-    page.click("#login-button")
-    expect(page.locator("#dashboard")).to_be_visible()
+def page(page: Page) -> Page:
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
 
 
 def admin(app) -> Admin:
@@ -69,7 +42,7 @@ def no_violations(page: Page, app) -> None:
 
 
 def test_guest_sign_in_mode_and_a_sign_in_only_link(app, page):
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "settings")
     expect(page.locator("input[name=sign-in-mode][value=plex_or_typed]")).to_be_checked()
     page.check("input[name=sign-in-mode][value=plex]")
@@ -89,7 +62,7 @@ def test_guest_sign_in_mode_and_a_sign_in_only_link(app, page):
 
 
 def test_a_tier_with_the_sign_in_options(app, page):
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "tiers")
     page.fill("#tier-name", "Family")
     page.check(f"#tier-library-options input[value='{KIDS_MOVIES}']")
@@ -110,7 +83,7 @@ def test_a_tier_with_the_sign_in_options(app, page):
 
 @pytest.mark.parametrize("size", ["desktop", "phone"], indirect=True)
 def test_the_start_watching_editor_previews_and_points_at_a_broken_template(app, page, size):
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "settings")
     expect(page.locator("#onboarding-preview-body h4").first).to_be_visible()  # the defaults, before any change
     page.fill("#onboarding-rules", "Be **kind** on {{ server_name }}.")
@@ -137,7 +110,7 @@ def test_a_notification_channel_from_adding_it_to_deleting_it(app, page, size):
     receiver = WebhookReceiver()
     receiver.up()
     try:
-        sign_in(page, app)
+        sign_in(page, f"{app.site_url}/admin")
         open_view(page, "notifications")
         expect(page.locator("#channels-table tbody")).to_contain_text("No channels yet")
         page.fill("#channel-name", "Phone")
@@ -175,7 +148,7 @@ def test_a_notification_channel_from_adding_it_to_deleting_it(app, page, size):
 
 
 def test_a_broken_channel_address_is_marked(app, page):
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "notifications")
     page.fill("#channel-url", "not a url")
     page.click("#save-channel-button")
@@ -188,7 +161,7 @@ def test_the_overview_shows_the_success_rate_and_who_has_yet_to_accept(app, page
 
     for name in ("alice", "bob", "nobody_by_this_name"):
         requests.post(f"{app.site_url}/api/invites", json={"identifier": name, "inviteCode": HTTP_INVITE_CODE}, timeout=30)
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     expect(page.locator("#stat-all-time .stat-rate")).to_have_text("67%")
     expect(page.locator("#chart-today")).to_contain_text("Today: 3 (1 failed)")
     expect(page.locator("#pending-acceptances")).to_have_text(re.compile(r"^\d+ (person|people)$"))
@@ -206,7 +179,7 @@ def test_a_request_for_more_time_is_marked_filtered_and_answered_by_extending(ap
     assert asked.status_code == 201, asked.text
     requests.post(f"{app.site_url}/api/invites", json={"identifier": "alice", "inviteCode": HTTP_INVITE_CODE}, timeout=30)
 
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "users")
     dave = page.locator("#users-table tr[data-identifier='dave_p']")
     expect(dave.locator(".more-time-request")).to_contain_text("Asked for more time on")
@@ -233,7 +206,7 @@ def test_a_request_for_more_time_is_marked_filtered_and_answered_by_extending(ap
 def test_a_tier_gets_its_own_house_rules_in_the_start_watching_editor(app, page, size):
     owner = admin(app)
     tier = owner.call("POST", "manage/tiers", {"name": "Family", "sectionIds": [KIDS_MOVIES]}).json()
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "settings")
     expect(page.locator("#onboarding-preview-body h4").first).to_be_visible()
     page.fill("#onboarding-rules", "Be kind.")

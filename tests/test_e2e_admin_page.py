@@ -7,8 +7,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.support.admin_page import open_view
-from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
+from tests.support.admin_page import open_view, sign_in
+from tests.support.constants import ADMIN_USERNAME, HTTP_INVITE_CODE
 
 pytestmark = pytest.mark.browser
 
@@ -37,18 +37,10 @@ def invite(app, identifier):
     return requests.post(f"{app.site_url}/api/invites", json={"identifier": identifier, "inviteCode": HTTP_INVITE_CODE}, timeout=30)
 
 
-def sign_in(page: Page, app) -> None:
-    page.goto(f"{app.site_url}/admin")
-    page.fill("#login-username", ADMIN_USERNAME)
-    page.fill("#login-password", ADMIN_PASSWORD)
-    page.click("#login-button")
-    expect(page.locator("#dashboard")).to_be_visible()
-
-
 def test_sign_in_and_see_stats_that_match_the_invites(app, page):
     for name in ("alice", "bob", "nobody_by_this_name"):
         invite(app, name)
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     expect(page.locator("#admin-name")).to_contain_text(ADMIN_USERNAME)
     all_time = page.locator("#stat-all-time")
     expect(all_time.locator(".stat-total")).to_have_text("3")
@@ -72,7 +64,7 @@ def test_wrong_password_shows_an_error_and_keeps_the_form(app, page):
 
 
 def test_change_libraries_and_the_next_invite_uses_them(app, page):
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "settings")
     boxes = page.locator("#libraries-form input[name=library]")
     expect(boxes).to_have_count(4)
@@ -88,7 +80,7 @@ def test_change_libraries_and_the_next_invite_uses_them(app, page):
 
 
 def test_log_out_then_the_old_cookie_gets_401(app, page, context):
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     cookie = next(c for c in context.cookies() if c["name"] == COOKIE)
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
     page.click("#logout-button")
@@ -100,8 +92,8 @@ def test_log_out_then_the_old_cookie_gets_401(app, page, context):
 def test_sign_out_everywhere_ends_this_and_every_other_browser(app, page, context, browser):
     other = browser.new_context()
     other_page = other.new_page()
-    sign_in(other_page, app)
-    sign_in(page, app)
+    sign_in(other_page, f"{app.site_url}/admin")
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "settings")
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#logout-everywhere-button")
@@ -116,7 +108,7 @@ def test_sign_out_everywhere_ends_this_and_every_other_browser(app, page, contex
 def test_broken_token_shows_a_banner(app, page):
     app.simulator.set_owner(token="revoked")
     invite(app, "alice")
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     expect(page.locator("#token-banner")).to_be_visible()
     expect(page.locator("#token-banner")).to_contain_text("token")
 
@@ -124,7 +116,7 @@ def test_broken_token_shows_a_banner(app, page):
 def test_full_log_page_filters(app, page):
     for name in ("alice", "ghost_a", "bob"):
         invite(app, name)
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     page.click("#full-log-link")
     expect(page.locator("#log-table tbody tr")).to_have_count(3)
     page.select_option("#filter-outcome", "user_not_found")
@@ -136,7 +128,7 @@ def test_full_log_page_filters(app, page):
 def test_full_log_pages_by_cursor_and_keeps_its_filters_in_the_address(app, page):
     """The log pages by cursor: Older sends the page's nextCursor, Newer goes back; the filters stay in the address."""
     invite(app, "alice")
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     asked: list[str] = []
 
     def answer(route):
@@ -180,7 +172,7 @@ def test_full_log_asks_to_sign_in_without_a_session(app, page):
 
 
 def test_invite_link_made_on_the_dashboard_admits_one_guest_then_is_used_up(app, page, browser):
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "invites")
     page.fill("#link-max-uses", "1")
     page.fill("#link-note", "for Alice")
@@ -205,7 +197,7 @@ def test_invite_link_made_on_the_dashboard_admits_one_guest_then_is_used_up(app,
 
 def test_revoke_from_the_users_panel_removes_the_share(app, page):
     invite(app, "carol")
-    sign_in(page, app)
+    sign_in(page, f"{app.site_url}/admin")
     open_view(page, "users")
     row = page.locator("#users-table [data-identifier='carol']")
     expect(row).to_be_visible()

@@ -3,64 +3,18 @@ back button, and axe's accessibility rules in every view with the site's CSP in 
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.admin_page import VIEWS, open_view
-from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.support.admin_page import VIEWS, open_view, sign_in
+from tests.support.axe import axe_violations
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parent.parent / "devtools" / "node_modules" / "axe-core" / "axe.min.js"
-# Served from the site's own origin so the CSP (script-src 'self') lets it run; only these tests ask for it.
-AXE_PATH = "/__tests__/axe.min.js"
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
-}
-
-
-@pytest.fixture(params=list(SIZES))
-def size(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def context(browser: Browser, app, size: str) -> Iterator[BrowserContext]:
-    opened = browser.new_context(**SIZES[size])  # type: ignore[arg-type]
-    opened.route(f"**{AXE_PATH}", lambda route: route.fulfill(path=AXE, content_type="text/javascript"))
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
-    yield opened
-    assert errors == []
-
-
-def sign_in(page: Page, url: str) -> None:
-    page.goto(url)
-    page.fill("#login-username", ADMIN_USERNAME)
-    page.fill("#login-password", ADMIN_PASSWORD)
-    page.click("#login-button")
-    expect(page.locator("#dashboard")).to_be_visible()
 
 
 def shown_views(page: Page) -> list[str]:
     return page.eval_on_selector_all("[data-view]:not([hidden])", "views => views.map(v => v.dataset.view)")
-
-
-def axe_violations(page: Page) -> list[dict]:
-    page.add_script_tag(url=page.url.split("/admin")[0] + AXE_PATH)
-    return page.evaluate("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations")
 
 
 def test_each_view_from_the_navigation_then_back_through_them(app, page, size):
@@ -120,13 +74,13 @@ def test_the_log_page_has_the_same_navigation(app, page, size):
 def test_axe_finds_no_violations_in_any_view(app, page, size):
     page.goto(f"{app.site_url}/admin")
     expect(page.locator("#login-section")).to_be_visible()
-    found = {"sign-in": axe_violations(page)}
+    found = {"sign-in": axe_violations(page, app.site_url)}
     sign_in(page, f"{app.site_url}/admin")
     for view in VIEWS:
         open_view(page, view)
-        found[view] = axe_violations(page)
+        found[view] = axe_violations(page, app.site_url)
     page.goto(f"{app.site_url}/admin/log")
     expect(page.locator("#view-nav a[aria-current=page]")).to_be_visible()
-    found["log"] = axe_violations(page)
+    found["log"] = axe_violations(page, app.site_url)
     summary = {name: [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in found[name]] for name in found if found[name]}
     assert summary == {}, json.dumps(summary, indent=1)

@@ -1,48 +1,13 @@
 """From invite to the Start watching page in headless Chromium through the SWA emulator, on a desktop and a
 phone, in English and German (the browser's language, then the picker), with axe run under the site's CSP."""
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import expect
 
-from tests.support.axe import axe_violations, serve_axe
+from tests.support.axe import axe_violations
 from tests.support.constants import HTTP_INVITE_CODE
 
 pytestmark = pytest.mark.browser
-
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
-}
-
-
-@pytest.fixture(params=list(SIZES))
-def size(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(params=["en-US", "de-DE"])
-def browser_locale(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def context(browser: Browser, app, size: str, browser_locale: str) -> Iterator[BrowserContext]:
-    opened = browser.new_context(locale=browser_locale, **SIZES[size])  # type: ignore[arg-type]
-    serve_axe(opened)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
-    yield opened
-    assert errors == []
 
 
 WORDS = {

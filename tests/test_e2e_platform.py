@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from devtools.stack import free_port
 from tests.support import stacks
 from tests.support.admin_client import Admin
-from tests.support.admin_page import open_view
+from tests.support.admin_page import open_view, sign_in
 from tests.support.stacks import AppStack, Services
 
 pytestmark = pytest.mark.browser
@@ -104,7 +104,9 @@ def test_a_lost_plex_answer_ends_in_one_share_one_post_and_a_guest_told_they_are
 
 def test_the_users_panel_shows_pending_then_accepted_from_plex_tvs_xml_and_revoke_ends_the_share(open_app, new_page):
     requests.post(f"{open_app.site_url}/api/invites", json={"identifier": "carol"}, timeout=30)
-    page = sign_in(open_app, new_page())
+    page = sign_in(
+        new_page(), f"{open_app.site_url}/admin", username=open_app.env["ADMIN_USERNAME"], password="correct horse battery staple"
+    )
     open_view(page, "users")
     row = page.locator("#users-table [data-identifier='carol']")
     expect(row).to_contain_text("Invite pending")
@@ -117,19 +119,12 @@ def test_the_users_panel_shows_pending_then_accepted_from_plex_tvs_xml_and_revok
     assert open_app.simulator.state()["shares"] == []
 
 
-def sign_in(app: AppStack, page: Page) -> Page:
-    page.goto(f"{app.site_url}/admin")
-    page.fill("#login-username", app.env["ADMIN_USERNAME"])
-    page.fill("#login-password", "correct horse battery staple")
-    page.click("#login-button")
-    expect(page.locator("#dashboard")).to_be_visible()
-    return page
-
-
 def test_with_plex_tv_unreachable_the_dashboard_refresh_and_users_panel_say_so(open_app, admin, new_page):
     requests.post(f"{open_app.site_url}/api/invites", json={"identifier": "carol"}, timeout=30)
     open_app.simulator.add_fault("*", 503, times=0)
-    page = sign_in(open_app, new_page())
+    page = sign_in(
+        new_page(), f"{open_app.site_url}/admin", username=open_app.env["ADMIN_USERNAME"], password="correct horse battery staple"
+    )
 
     open_view(page, "settings")
     page.click("#refresh-libraries")
