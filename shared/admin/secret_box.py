@@ -10,11 +10,6 @@ import hmac
 import os
 from collections.abc import Callable
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from shared.config.settings import SetupRequired
 from shared.errors import DomainError, ErrorKind
 
@@ -38,6 +33,8 @@ class SecretBox:
     def seal(self, plaintext: str) -> str:
         if not plaintext:
             return ""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # cryptography: loaded on first use, not at start
+
         nonce = os.urandom(12)
         sealed = AESGCM(self._derive(b"helpr totp secret v1")).encrypt(nonce, plaintext.encode(), _PREFIX.encode())
         return _PREFIX + base64.b64encode(nonce + sealed).decode()
@@ -46,6 +43,9 @@ class SecretBox:
         """The plaintext; a value written before encryption existed is returned as it is."""
         if not stored.startswith(_PREFIX):
             return stored
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         raw = base64.b64decode(stored[len(_PREFIX) :])
         try:
             return AESGCM(self._derive(b"helpr totp secret v1")).decrypt(raw[:12], raw[12:], _PREFIX.encode()).decode()
@@ -58,6 +58,10 @@ class SecretBox:
     def code_hash(self, normalized_code: str) -> str:
         return hmac.new(self._derive(b"helpr recovery codes v1"), normalized_code.encode(), hashlib.sha256).hexdigest()
 
+    def api_key_hash(self, key_secret: str) -> str:
+        """An API key's secret part, keyed: the key is random and long, so one HMAC is enough (no slow hash)."""
+        return hmac.new(self._derive(b"helpr api keys v1"), key_secret.encode(), hashlib.sha256).hexdigest()
+
     def _derive(self, purpose: bytes) -> bytes:
         key = self._key()
         if len(key) < MIN_KEY_LENGTH:
@@ -67,4 +71,7 @@ class SecretBox:
                 "(e.g. `openssl rand -hex 32`) in Key Vault (data-encryption-key) or the app settings. "
                 "Two-step sign-in needs it.",
             )
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(key.encode())

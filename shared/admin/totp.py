@@ -10,8 +10,6 @@ import secrets
 import struct
 from urllib.parse import quote, urlencode
 
-import segno
-
 STEP_SECONDS = 30
 DIGITS = 6
 # Accept the previous and next step too, for clock drift between phone and server.
@@ -52,6 +50,8 @@ def provisioning_uri(secret: str, account: str, issuer: str) -> str:
 
 
 def qr_svg(uri: str) -> str:
+    import segno  # loaded when two-step sign-in is set up, not when the app starts
+
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2, xmldecl=False, svgns=True, title="Authenticator QR code")
     return buffer.getvalue().decode()

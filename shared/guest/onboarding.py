@@ -19,23 +19,23 @@ tier's version (OnboardingContent.for_tier).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import markdown
-import nh3
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
-from jinja2 import StrictUndefined, TemplateError, meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from shared import i18n
 from shared.errors import DomainError
 from shared.storage import registry
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 PARTITION = registry.SETTINGS.name
 ROW = registry.ONBOARDING.key
@@ -72,7 +72,15 @@ APPS: dict[str, list[dict[str, str]]] = {
     "console": [{"name": "PlayStation / Xbox", "platform": "any", "url": "https://www.plex.tv/apps-devices/"}],
 }
 _TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "code", "blockquote", "h3", "h4", "hr"}
-_ENV = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+
+@functools.cache
+def _env() -> ImmutableSandboxedEnvironment:
+    # Jinja2 (with Markdown and nh3) is loaded when a page is first rendered or checked, not when the app starts.
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
 
 
 class TemplateRejected(DomainError):
@@ -199,10 +207,12 @@ def _tier_overrides(raw: object) -> dict[str, TierOverride]:
 
 def check(content: OnboardingContent) -> None:
     """Refuses a template with an unknown placeholder, a syntax error, or one the sandbox stops."""
+    from jinja2 import TemplateError, meta
+
     sample = GuestContext("Sample server", ("Movies", "TV Shows"), "31 December 2030", "Family")
     for field_name, source in _templates(content):
         try:
-            names = meta.find_undeclared_variables(_ENV.parse(source))
+            names = meta.find_undeclared_variables(_env().parse(source))
         except TemplateError as exc:
             raise TemplateRejected(field_name, f"{field_name}: the template can't be read: {str(exc)[:200]}") from None
         unknown = sorted(names - set(PLACEHOLDERS))
@@ -218,7 +228,10 @@ def check(content: OnboardingContent) -> None:
 
 def render_markdown(source: str, values: Mapping[str, str]) -> str:
     """Sandboxed Jinja2 (autoescaped), then Markdown, then nh3: HTML safe to put in a page."""
-    text = _ENV.from_string(source).render(values)
+    import markdown
+    import nh3
+
+    text = _env().from_string(source).render(values)
     html: str = markdown.markdown(text, output_format="html")
     return nh3.clean(
         html,
@@ -270,6 +283,8 @@ def page(content: OnboardingContent, guest: GuestContext, locale: str) -> dict[s
 
 
 def _safe(source: str, values: Mapping[str, str]) -> str:
+    from jinja2 import TemplateError
+
     try:
         return render_markdown(source, values)
     except TemplateError:

@@ -24,10 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import read_mo
-
 LOCALES: tuple[str, ...] = ("en", "de", "fr", "es", "nl", "it", "pt-BR")
 DEFAULT_LOCALE = "en"
 LOCALE_NAMES = {
@@ -100,9 +96,11 @@ class _Pattern:
 @functools.cache
 def load(locale: str) -> dict[tuple[str | None, str], str]:
     """The compiled catalog as {(context, msgid): text}, translated entries only."""
+    from babel.messages.mofile import read_mo  # Babel: loaded with the first catalog, not when the app starts
+
     path = CATALOG_DIR / catalog_name(locale) / "LC_MESSAGES" / "messages.mo"
     with path.open("rb") as handle:
-        catalog: Catalog = read_mo(handle)
+        catalog = read_mo(handle)
     entries: dict[tuple[str | None, str], str] = {}
     for message in catalog:
         context = message.context.decode() if isinstance(message.context, bytes) else message.context  # read_mo leaves it as bytes
@@ -172,10 +170,14 @@ def onboarding_default(key: str, locale: str | None = None) -> str:
 
 def format_day(moment: datetime, locale: str | None = None) -> str:
     """A date as people write it in the language, e.g. 31 December 2026 / 31. Dezember 2026."""
+    from babel.dates import format_date
+
     return str(format_date(moment, format="long", locale=catalog_name(locale or current())))
 
 
 def format_moment(moment: datetime, locale: str | None = None) -> str:
+    from babel.dates import format_datetime
+
     return str(format_datetime(moment, format="medium", tzinfo=moment.tzinfo, locale=catalog_name(locale or current())))
 
 

@@ -8,11 +8,6 @@ import base64
 import os
 from collections.abc import Callable
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from shared.config.settings import SetupRequired
 from shared.errors import DomainError, ErrorKind
 
@@ -39,6 +34,8 @@ class ChannelBox:
     def seal(self, plaintext: str) -> str:
         if not plaintext:
             return ""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # cryptography: loaded on first use, not at start
+
         nonce = os.urandom(12)
         return _PREFIX + base64.b64encode(nonce + AESGCM(self._derive()).encrypt(nonce, plaintext.encode(), _PREFIX.encode())).decode()
 
@@ -47,6 +44,9 @@ class ChannelBox:
             return ""
         if not stored.startswith(_PREFIX):
             raise UnreadableChannel
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         raw = base64.b64decode(stored[len(_PREFIX) :])
         try:
             return AESGCM(self._derive()).decrypt(raw[:12], raw[12:], _PREFIX.encode()).decode()
@@ -62,4 +62,7 @@ class ChannelBox:
                 "(e.g. `openssl rand -hex 32`) in Key Vault (data-encryption-key) or the app settings. "
                 "Notification channels need it.",
             )
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(key.encode())

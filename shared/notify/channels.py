@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-import apprise
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
@@ -59,6 +58,8 @@ class ChannelView:
 
 
 def masked(url: str) -> str:
+    import apprise  # loaded when a channel is read, not when the app starts
+
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not plugin:
         return url.split("://", 1)[0] + "://…"
@@ -158,6 +159,8 @@ def _name(value: object) -> str:
 
 
 def _url(value: object) -> str:
+    import apprise  # loaded when a channel is saved, not when the app starts
+
     url = value.strip() if isinstance(value, str) else ""
     if not url or len(url) > MAX_URL_LENGTH or not apprise.Apprise().add(url):
         raise ChannelError(

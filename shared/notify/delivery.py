@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import apprise
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
@@ -59,6 +58,8 @@ Sender = Callable[[str, MessageTemplate, dict[str, str]], str]
 
 def send_with_apprise(url: str, message: MessageTemplate, headers: dict[str, str]) -> str:
     """Sends through Apprise; "" when it went out, else why not (Apprise's own words, which never hold the URL's secrets)."""
+    import apprise  # loaded on the first delivery, not when the app starts
+
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not plugin:
         return "Apprise can't read this channel's URL"

@@ -8,18 +8,21 @@ message.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
-from jinja2 import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from shared.errors import DomainError
 from shared.notify.events import Event, EventKind
 from shared.storage import registry
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,13 @@ DEFAULTS: dict[EventKind, MessageTemplate] = {
     EventKind.TEST: MessageTemplate("{{ server }}: test message", "This is a test from Helpr's dashboard: {{ channel }} works."),
 }
 
-_ENV = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+
+@functools.cache
+def _env() -> ImmutableSandboxedEnvironment:
+    # Jinja2 is loaded when a message is first rendered or checked, not when the app starts.
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
 
 
 class TemplateRejected(DomainError):
@@ -93,8 +102,8 @@ def render(template: MessageTemplate, event: Event, server: str) -> MessageTempl
         "event": {"id": event.id, "kind": str(event.kind), "at": event.at.strftime("%Y-%m-%d %H:%M UTC")},
         "server": server or "Helpr",
     }
-    title = _ENV.from_string(template.title).render(context).strip()
-    body = _ENV.from_string(template.body).render(context).strip()
+    title = _env().from_string(template.title).render(context).strip()
+    body = _env().from_string(template.body).render(context).strip()
     return MessageTemplate(" ".join(title.split())[:MAX_TITLE], body[:MAX_BODY])
 
 
@@ -102,6 +111,8 @@ def check(template: MessageTemplate, kind: EventKind) -> None:
     """Refuses a template that doesn't compile or can't render a sample event of its kind."""
     if len(template.title) > MAX_TEMPLATE or len(template.body) > MAX_TEMPLATE or not template.title.strip():
         raise TemplateRejected(f"A title (required) and a body of at most {MAX_TEMPLATE} characters each.")
+    from jinja2 import TemplateError
+
     try:
         render(template, sample_event(kind), "Helpr")
     except TemplateError as exc:
@@ -157,6 +168,8 @@ class TemplateStore:
         self._table().delete_entity(PARTITION, str(kind))
 
     def render(self, event: Event, server: str) -> MessageTemplate:
+        from jinja2 import TemplateError
+
         template = self.get(event.kind)
         try:
             return render(template, event, server)

@@ -6,9 +6,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-import requests
-from plexapi import exceptions as plex_exceptions
-
 from shared.errors import DomainError, ErrorKind
 
 
@@ -64,6 +61,10 @@ _MAX_DETAIL = 300
 def classify(exc: BaseException, last: LastResponse | None = None) -> PlexError:
     if isinstance(exc, PlexError):
         return exc
+    # Imported here: a failure comes from a request already sent, so both are loaded by now.
+    import requests
+    from plexapi import exceptions as plex_exceptions
+
     if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
         return PlexError(PlexErrorKind.UNAVAILABLE, f"plex.tv could not be reached ({type(exc).__name__})")
     message = str(exc)

@@ -17,11 +17,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import plexapi
-import requests
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,10 @@ class GuestPlex:
         not_found: GuestFailureKind = GuestFailureKind.REFUSED,
     ) -> Any:
         # plexapi's pinned identity (X-Plex-Client-Identifier, -Product ...), as every plexapi request carries it.
+        # Imported on the first call: loading plexapi is left out of the app's start.
+        import plexapi
+        import requests
+
         headers = {**plexapi.BASE_HEADERS}
         if token:
             headers["X-Plex-Token"] = token

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import plexapi
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -17,7 +16,10 @@ PLEX_TV_ORIGINS = ("https://plex.tv", "https://clients.plex.tv")
 
 
 def pin_plex_identity(client_identifier: str, product: str) -> None:
-    # plexapi reads BASE_HEADERS on every request; mutate in place (rebinding has no effect).
+    # plexapi reads BASE_HEADERS on every request; mutate in place (rebinding has no effect). Imported here, when the
+    # first Plex client is built, not when the app loads.
+    import plexapi
+
     plexapi.BASE_HEADERS["X-Plex-Client-Identifier"] = client_identifier
     plexapi.BASE_HEADERS["X-Plex-Product"] = product
     plexapi.BASE_HEADERS["X-Plex-Device-Name"] = product
