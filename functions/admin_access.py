@@ -1,4 +1,4 @@
-"""Admin endpoints for invite links, tiers and the people who got access."""
+"""Admin endpoints for invite links and tiers (the people who have access: functions/admin_users.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only
+from functions.admin_http import admin_only, note_change
 from functions.http import api_endpoint, iso_utc, json_response, read_json_object
-from shared.access.grants import Grant
 from shared.access.tiers import Tier
-from shared.access.users import PortalUser
 from shared.admin.sessions import AdminSession
 from shared.config.runtime_settings import SignInMode
 from shared.container import get_container
@@ -129,6 +127,7 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
     tier_id = req.route_params.get("tier_id") or ""
     if req.method == "PUT" and not tier_id:
         raise DomainError("tier_id_required", "Say which tier to change: PUT /api/manage/tiers/{id}.")
+    before = _tier(container.tiers.get(tier_id)) if tier_id else None
     tier = container.tiers.save(
         inputs.text(body, "name"),
         section_ids,
@@ -137,6 +136,7 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
         sync_watch_state=body.get("syncWatchState") is True,
         opt_out_online_media=body.get("optOutOnlineMedia") is True,
     )
+    note_change(before=before, after=_tier(tier))
     return json_response(_tier(tier), 200 if tier_id else 201)
 
 
@@ -146,44 +146,6 @@ def save_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse
 def delete_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     get_container().tiers.delete(req.route_params.get("tier_id", ""))
     return json_response({})
-
-
-# -- users -------------------------------------------------------------------------
-
-
-@bp.route(route="manage/users", methods=["GET"])
-@api_endpoint
-@admin_only(changes_state=False)
-def list_users(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    container = get_container()
-    listed = container.user_access.list_users()
-    asked = container.more_time.open_for(user.grant for user in listed.users)
-    return json_response(
-        {"items": [_user(user, asked.get(user.grant.identifier)) for user in listed.users], "plexError": listed.plex_error}
-    )
-
-
-@bp.route(route="manage/users/{identifier}/revoke", methods=["POST"])
-@api_endpoint
-@admin_only(changes_state=True)
-def revoke_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    grant = get_container().user_access.revoke(req.route_params.get("identifier", ""))
-    return json_response(_grant(grant))
-
-
-@bp.route(route="manage/users/{identifier}", methods=["PATCH"])
-@api_endpoint
-@admin_only(changes_state=True)
-def change_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    body = read_json_object(req)
-    identifier = req.route_params.get("identifier", "")
-    access = get_container().user_access
-    grant = access.change_tier(identifier, inputs.text(body, "tierId")) if "tierId" in body else None
-    if "extendDays" in body:
-        grant = access.extend(identifier, inputs.whole_number(body, "extendDays", 0))
-    if grant is None:
-        raise DomainError("nothing_to_change", "Send tierId, extendDays, or both.")
-    return json_response(_grant(grant))
 
 
 # -- shapes ------------------------------------------------------------------------
@@ -220,26 +182,4 @@ def _tier(tier: Tier) -> dict[str, object]:
         "syncWatchState": tier.sync_watch_state,
         "optOutOnlineMedia": tier.opt_out_online_media,
         "isDefault": tier.is_default,
-    }
-
-
-def _grant(grant: Grant) -> dict[str, object]:
-    return {
-        "identifier": grant.identifier,
-        "tierId": grant.tier_id,
-        "inviteCode": grant.invite_code,
-        "grantedAt": iso_utc(grant.granted_at),
-        "expiresAt": iso_utc(grant.expires_at),
-        "status": str(grant.status),
-        "removedAt": iso_utc(grant.removed_at),
-        "removalNote": grant.removal_note,
-    }
-
-
-def _user(user: PortalUser, more_time_requested_at: datetime | None = None) -> dict[str, object]:
-    # moreTimeRequestedAt: the guest's open request for more time (answered by extending their access), or null.
-    return _grant(user.grant) | {
-        "tierName": user.tier_name,
-        "plexStatus": user.plex_status,
-        "moreTimeRequestedAt": iso_utc(more_time_requested_at),
     }

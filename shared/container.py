@@ -13,17 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 from azure.data.tables import TableClient
 
+from shared.access.bulk import BulkChanges
+from shared.access.directory import Directory
 from shared.access.grants import GrantStore
 from shared.access.more_time import MoreTimeRequests
+from shared.access.reconciliation import Reconciliation
+from shared.access.shares import ShareSnapshots
 from shared.access.tiers import TierStore
 from shared.access.users import UserAccess
 from shared.admin.accounts import AdminAccounts
+from shared.admin.api_keys import ApiKeys
 from shared.admin.auth import AdminAuth
 from shared.admin.dashboard import Dashboard
 from shared.admin.devices import DeviceTokens
 from shared.admin.secret_box import SecretBox
 from shared.admin.sessions import SessionStore
 from shared.admin.throttle import LoginThrottle, ThrottlePolicy
+from shared.audit.trail import AuditTrail
 from shared.config.runtime_settings import RuntimeSettings
 from shared.config.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSecrets, SecretSource
 from shared.config.settings import Settings, SetupRequired
@@ -32,6 +38,9 @@ from shared.guest.onboarding import OnboardingStore
 from shared.guest.status import GuestStatusService
 from shared.health import HealthMonitor
 from shared.invites.admissions import Admissions
+from shared.invites.batch_rows import BatchRows
+from shared.invites.batches import QUEUE_NAME as BATCH_QUEUE_NAME
+from shared.invites.batches import BatchInvitations, BatchQueue, BatchSettings
 from shared.invites.counters import InviteCounters
 from shared.invites.idempotency import IdempotencyStore
 from shared.invites.links import InviteLinks
@@ -51,9 +60,8 @@ from shared.plex.guest import GuestPlex
 from shared.plex.libraries import LibraryCatalog
 from shared.plex.retry import RetryingInviter, RetryPolicy
 from shared.plex.status import PlexStatusMonitor
-from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_plex_identity
 from shared.retention import Retention
-from shared.storage import tables
+from shared.storage import registry, tables
 from shared.storage.side_by_side import SideBySide
 from shared.storage.tables import Tables
 
@@ -86,6 +94,8 @@ class Overrides:
     tables: Tables | None = None
     # Where events go instead of the Storage Queue (e.g. a list a unit test reads).
     notifications: Publisher | None = None
+    # Counts the requests and entities the app's Table Storage clients send and get back (the benchmark, cost tests).
+    storage_meter: tables.StorageMeter | None = None
 
 
 class Container:
@@ -107,7 +117,9 @@ class Container:
         if self.overrides.tables is not None:
             return self.overrides.tables
         self.settings.require_storage()
-        service = tables.build_table_service(self.settings.storage_connection_string, self.settings.table_service_uri)
+        service = tables.build_table_service(
+            self.settings.storage_connection_string, self.settings.table_service_uri, meter=self.overrides.storage_meter
+        )
         return tables.Tables(service, self.settings.table_prefix)
 
     def _table(self, name: str) -> TableClient:
@@ -175,6 +187,9 @@ class Container:
             return self._gateway
         with self._lock:
             if self._gateway is None:
+                # Here, not at the top: the plex.tv session needs requests and plexapi, which the app's start leaves out.
+                from shared.plex.transport import LastResponseRecorder, build_plex_session, pin_plex_identity
+
                 pin_plex_identity(self.settings.plex_client_identifier, self.settings.plex_product)
                 recorder = LastResponseRecorder()
                 self._gateway = PlexGateway(
@@ -262,7 +277,32 @@ class Container:
 
     @cached_property
     def user_access(self) -> UserAccess:
-        return UserAccess(self.grants, self.tiers, self.plex_gateway, clock=self._now, notifications=self.notifications)
+        return UserAccess(
+            self.grants, self.tiers, self.plex_gateway, clock=self._now, notifications=self.notifications, snapshots=self.share_snapshots
+        )
+
+    @cached_property
+    def share_snapshots(self) -> ShareSnapshots:
+        """The owner's share list as plex.tv last gave it, reused briefly while the owner pages through people."""
+        return ShareSnapshots(self.plex_gateway)
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.grants, self.tiers, self.plex_gateway, self.share_snapshots, self.more_time.open_for, clock=self._now)
+
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        def return_use(code: str) -> bool:
+            if self.invite_links.get(code) is None:
+                return False
+            self.invite_links.release_use(code)
+            return True
+
+        return Reconciliation(self.grants, self.tiers, self.plex_gateway, self.share_snapshots, return_use, clock=self._now)
+
+    @cached_property
+    def bulk_changes(self) -> BulkChanges:
+        return BulkChanges(self.user_access, self.directory, self.share_snapshots, self.retry_policy, clock=self._now)
 
     @cached_property
     def notifications(self) -> Publisher:
@@ -273,6 +313,20 @@ class Container:
             return Publisher()
         return QueuePublisher(
             lambda: self.event_queue, lambda: self._table(tables.NOTIFY), burst_seconds=self.settings.notify_burst_seconds
+        )
+
+    @cached_property
+    def batches(self) -> BatchInvitations:
+        settings = self.settings
+        queue = BatchQueue(lambda: build_queue_client(settings.queue_connection_string, settings.queue_service_uri, BATCH_QUEUE_NAME))
+        return BatchInvitations(
+            lambda: self._table(registry.BATCHES_TABLE.name),
+            BatchRows(lambda: self._table(registry.BATCHES_TABLE.name)),
+            tiers=self.tiers,
+            grants=self.grants,
+            invites=lambda: self.invite_service,
+            queue=queue,
+            settings=BatchSettings(pace_seconds=settings.batch_pace_seconds, stall_seconds=settings.batch_stall_seconds),
         )
 
     @cached_property
@@ -334,6 +388,16 @@ class Container:
         )
 
     @cached_property
+    def api_keys(self) -> ApiKeys:
+        admin_table = lambda: self._table(tables.ADMIN)  # noqa: E731
+        box = SecretBox(lambda: self.secrets.read("DATA_ENCRYPTION_KEY"))
+        return ApiKeys(admin_table, box, LoginThrottle(admin_table, self.login_throttle_policy), clock=self._now)
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(lambda: self._table(tables.AUDIT), address_key=self.runtime_settings.ip_hash_key, clock=self._now)
+
+    @cached_property
     def login_throttle_policy(self) -> ThrottlePolicy:
         # One policy for the throttle and for the sweep that forgets its rows.
         return ThrottlePolicy()
@@ -346,8 +410,11 @@ class Container:
             admin_table=lambda: self._table(tables.ADMIN),
             invite_log_table=lambda: self._table(tables.INVITE_LOG),
             notify_table=lambda: self._table(tables.NOTIFY),
+            audit_table=lambda: self._table(tables.AUDIT),
             throttle_policy=self.login_throttle_policy,
             invite_log_retention_days=self.settings.invite_log_retention_days,
+            audit_retention_days=self.settings.audit_retention_days,
+            batch_sweep=lambda cutoff: self.batches.delete_finished_before(cutoff),
         )
 
     def _session_signing_key(self) -> str:

@@ -36,6 +36,10 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("guest/status/plex", ["POST"]),
         ("health", ["GET"]),
         ("invites", ["POST"]),
+        ("manage/api-keys", ["GET"]),
+        ("manage/api-keys", ["POST"]),
+        ("manage/api-keys/{id}", ["DELETE"]),
+        ("manage/audit", ["GET"]),
         ("manage/branding", ["GET"]),
         ("manage/branding", ["PUT"]),
         ("manage/branding/logo", ["DELETE"]),
@@ -60,6 +64,8 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/onboarding", ["GET"]),
         ("manage/onboarding", ["PUT"]),
         ("manage/onboarding/preview", ["POST"]),
+        ("manage/reconciliation", ["GET"]),
+        ("manage/reconciliation/fix", ["POST"]),
         ("manage/session", ["GET"]),
         ("manage/sign-in-mode", ["GET"]),
         ("manage/sign-in-mode", ["PUT"]),
@@ -71,7 +77,9 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/totp/disable", ["POST"]),
         ("manage/totp/setup", ["POST"]),
         ("manage/users", ["GET"]),
+        ("manage/users/bulk", ["POST"]),
         ("manage/users/{identifier}", ["PATCH"]),
+        ("manage/users/{identifier}/adopt", ["POST"]),
         ("manage/users/{identifier}/revoke", ["POST"]),
         ("onboarding", ["GET"]),
         ("openapi.json", ["GET"]),
@@ -79,7 +87,7 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("signin/plex/complete", ["POST"]),
     ]
     timers = [route for kind, route, _ in json.loads(out.stdout) if kind == "timerTrigger"]
-    assert timers == ["delete_expired_rows", "expire_access"]
+    assert sorted(timers) == ["check_plex_connection", "delete_expired_rows", "expire_access"]
     queues = [route for kind, route, _ in json.loads(out.stdout) if kind == "queueTrigger"]
     assert queues == ["deliver_event"]
 

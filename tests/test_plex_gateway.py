@@ -226,7 +226,7 @@ def test_share_lists_skip_other_servers_and_odd_entries():
         "not an object",
     ]
     assert parse_shares(listing, DEMO_MACHINE_ID, pending=False) == [
-        PlexShare(id=8, names=frozenset({"zed"}), pending=False, section_ids=(5, 6))
+        PlexShare(id=8, names=frozenset({"zed"}), pending=False, section_ids=(5, 6), username="Zed")
     ]
     xml = ET.fromstring(
         '<sharedServers size="2">'
@@ -236,7 +236,15 @@ def test_share_lists_skip_other_servers_and_odd_entries():
         '<libraries><library id="11" key="1" title="Movies"/></libraries></sharedServer></sharedServers>'
     )
     assert parse_shares(xml, DEMO_MACHINE_ID, pending=True) == [
-        PlexShare(id=10, names=frozenset({"pat", "p@example.com"}), pending=True, section_ids=(11,))
+        PlexShare(
+            id=10,
+            names=frozenset({"pat", "p@example.com"}),
+            pending=True,
+            section_ids=(11,),
+            username="Pat",
+            email="p@example.com",
+            library_titles=("Movies",),
+        )
     ]
     assert parse_shares(None, DEMO_MACHINE_ID, pending=True) == []
 

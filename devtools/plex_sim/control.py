@@ -9,7 +9,7 @@ import urllib.request
 from dataclasses import asdict
 from typing import Any
 
-from devtools.plex_sim.state import Account, Fault, SimulatorState
+from devtools.plex_sim.state import Account, Fault, Share, SimulatorState
 
 CONTROL_PREFIX = "/__sim"
 
@@ -67,6 +67,23 @@ def control(state: SimulatorState, method: str, path: str, body: bytes) -> tuple
             for pin in state.pins.values():
                 pin.expires_at = 0.0
             return 200, {"expired": len(state.pins)}
+        if method == "POST" and path == "/shares":
+            return 201, asdict(_seed_share(state, payload))
+        one = re.fullmatch(r"/shares/(\d+)", path)
+        if one and method in ("DELETE", "POST"):
+            share = state.shares.get(int(one.group(1)))
+            if share is None:
+                return 404, {"error": "no such share"}
+            if method == "DELETE":
+                # The owner (or the friend) ended the share in Plex's own apps, not through Helpr.
+                del state.shares[share.id]
+                return 200, {}
+            # Changed in Plex's own apps: its libraries, or when it was sent.
+            if "sectionIds" in payload:
+                share.section_ids = [int(i) for i in payload["sectionIds"]]
+            if "invitedAt" in payload:
+                share.invited_at = int(payload["invitedAt"])
+            return 200, asdict(share)
         accept = re.fullmatch(r"/shares/(\d+)/accept", path)
         if method == "POST" and accept:
             share = state.shares.get(int(accept.group(1)))
@@ -79,6 +96,35 @@ def control(state: SimulatorState, method: str, path: str, body: bytes) -> tuple
             share.accepted_at = int(time.time())
             return 200, asdict(share)
     return 404, {"error": f"no control endpoint {method} {path}"}
+
+
+def _seed_share(state: SimulatorState, payload: dict[str, Any]) -> Share:
+    """A share the owner made before Helpr (in Plex's own apps): with an account when a username is given (made if
+    it doesn't exist yet), else an email-only invite; accepted unless it says otherwise; every library by default.
+    It takes no share-limit or "already sharing" checks: it stands for what plex.tv already holds."""
+    username, email = str(payload.get("username") or ""), str(payload.get("email") or "")
+    account = state.find_account(username or email) if (username or email) else None
+    if account is None and username:
+        account = Account(id=state.next_id(), username=username, email=email or f"{username}@example.com")
+        state.accounts.append(account)
+    if account is None and not email:
+        raise ValueError("a seeded share needs a username or an email")
+    now = int(time.time())
+    share = Share(
+        id=state.next_id(),
+        invited_email=account.email if account else email,
+        user_id=account.id if account else None,
+        username=account.username if account else "",
+        section_ids=[int(i) for i in payload.get("sectionIds") or sorted(state.section_ids())],
+        allow_sync=bool(payload.get("allowSync", False)),
+        allow_camera_upload=False,
+        allow_channels=False,
+        invited_at=int(payload.get("invitedAt", now)),
+        accepted_at=None if payload.get("pending") else now,
+        title=str(payload.get("title") or ""),
+    )
+    state.shares[share.id] = share
+    return share
 
 
 class SimulatorClient:
@@ -148,3 +194,29 @@ class SimulatorClient:
 
     def accept_share(self, share_id: int) -> dict[str, Any]:
         return self._call("POST", f"/shares/{share_id}/accept")
+
+    def seed_share(
+        self,
+        *,
+        username: str = "",
+        email: str = "",
+        section_ids: list[int] | None = None,
+        pending: bool = False,
+        title: str = "",
+        invited_at: int | None = None,
+    ) -> dict[str, Any]:
+        """A share made outside Helpr (in Plex's own apps), as plex.tv already holds it."""
+        payload: dict[str, Any] = {"username": username, "email": email, "pending": pending, "title": title}
+        if section_ids is not None:
+            payload["sectionIds"] = section_ids
+        if invited_at is not None:
+            payload["invitedAt"] = invited_at
+        return self._call("POST", "/shares", payload)
+
+    def remove_share(self, share_id: int) -> None:
+        """Ends a share on the plex.tv side, as the owner's Plex app would."""
+        self._call("DELETE", f"/shares/{share_id}")
+
+    def change_share(self, share_id: int, **fields: object) -> dict[str, Any]:
+        """Changes a share on the plex.tv side: sectionIds, invitedAt."""
+        return self._call("POST", f"/shares/{share_id}", fields)

@@ -158,8 +158,16 @@ class PlexTv:
         }
         # Who was invited: an account once it exists, else only the address (assumption: plex.tv's "invited"
         # object for an email-only invite carries just the email).
+        # "thumb": the avatar URL Agregarr (V2InvitedUser.thumb) and Hubarr (getSharedUsers) read; the URL's form
+        # is an assumption.
         invited: dict[str, Any] = (
-            {"id": share.user_id, "title": share.username, "username": share.username, "email": share.invited_email}
+            {
+                "id": share.user_id,
+                "title": share.title or share.username,
+                "username": share.username,
+                "email": share.invited_email,
+                "thumb": f"https://plex.tv/users/{share.user_id}/avatar",
+            }
             if share.user_id is not None
             else {"email": share.invited_email}
         )

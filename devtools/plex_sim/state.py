@@ -48,6 +48,7 @@ class Share:
     allow_channels: bool
     invited_at: int
     accepted_at: int | None = None
+    title: str = ""  # the display name plex.tv shows, when it differs from the username
 
     @property
     def pending(self) -> bool:

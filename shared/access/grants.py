@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.errors import DomainError, ErrorKind
@@ -65,6 +65,14 @@ class GrantStore:
 
     def record(self, grant: Grant) -> None:
         self._table().upsert_entity(_entity_from(grant), mode=UpdateMode.REPLACE)
+
+    def add(self, grant: Grant) -> Grant:
+        """Records a grant for someone with no row yet; raises GrantConflict when one was written meanwhile."""
+        try:
+            metadata = self._table().create_entity(_entity_from(grant))
+        except ResourceExistsError as exc:
+            raise GrantConflict(grant.identifier) from exc
+        return replace(grant, etag=metadata["etag"], row_key=grant.row_key or row_key_for(grant.identifier))
 
     def get(self, identifier: str) -> Grant | None:
         keys = [row_key_for(identifier)]

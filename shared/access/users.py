@@ -1,14 +1,15 @@
-"""The people who got access through the portal: listing them with their Plex status, revoking
-access, changing tier, extending expiry, and removing expired shares on a timer."""
+"""Changing one person's access: revoking it, changing tier, extending it, and removing expired shares on a timer.
+Each change that touches plex.tv drops the share snapshot, so the next list shows it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shared.access.grants import Grant, GrantConflict, GrantStatus, GrantStore
+from shared.access.shares import ShareSnapshots, share_for
 from shared.access.tiers import TierStore
 from shared.errors import DomainError, ErrorKind
 from shared.notify.events import Event, EventKind, stable_id
@@ -26,22 +27,6 @@ class UserAccessError(DomainError):
 
 
 @dataclass(frozen=True)
-class PortalUser:
-    grant: Grant
-    tier_name: str
-    # "pending" or "accepted" on plex.tv; "missing" when the share is gone; "unknown" when plex.tv
-    # couldn't be read; "" once access ended.
-    plex_status: str
-
-
-@dataclass(frozen=True)
-class UserList:
-    users: list[PortalUser]
-    # Why the Plex status column is "unknown", when plex.tv couldn't be read.
-    plex_error: str = ""
-
-
-@dataclass(frozen=True)
 class ExpiryRun:
     removed: list[str]
     failed: list[str]
@@ -55,44 +40,27 @@ class UserAccess:
         gateway: Callable[[], PlexGateway],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         notifications: Publisher | None = None,
+        snapshots: ShareSnapshots | None = None,
     ) -> None:
         self._notifications = notifications or Publisher()
+        self._snapshots = snapshots or ShareSnapshots(gateway)
         self._grants = grants
         self._tiers = tiers
         self._gateway = gateway
         self._clock = clock
 
-    def list_users(self) -> UserList:
-        """Two plex.tv requests: the owner's pending and accepted shares. The people are listed from
-        storage even when plex.tv can't be read; their Plex status is then unknown."""
-        grants = self._grants.all()
-        live = [g for g in grants if g.status is GrantStatus.ACTIVE]
-        shares: list[PlexShare] | None = []
-        plex_error = ""
-        if live:
-            try:
-                shares = self._gateway().list_shares()
-            except PlexError as error:
-                shares, plex_error = None, error.detail
-        tier_names = {tier.id: tier.name for tier in self._tiers.list()}
-        users = []
-        for grant in grants:
-            status = ""
-            if grant.status is GrantStatus.ACTIVE:
-                status = "unknown" if shares is None else _plex_status(_share_for(shares, grant.identifier))
-            users.append(PortalUser(grant, tier_names.get(grant.tier_id, "(deleted tier)"), status))
-        return UserList(users, plex_error)
+    def revoke(self, identifier: str, shares: Sequence[PlexShare] | None = None) -> Grant:
+        """`shares`: the share list as just read (a bulk change reads it once); read here when not given."""
+        return self._remove(self._active(identifier), GrantStatus.REVOKED, "revoked by the admin", shares)
 
-    def revoke(self, identifier: str) -> Grant:
-        return self._remove(self._active(identifier), GrantStatus.REVOKED, "revoked by the admin")
-
-    def change_tier(self, identifier: str, tier_id: str) -> Grant:
+    def change_tier(self, identifier: str, tier_id: str, shares: Sequence[PlexShare] | None = None) -> Grant:
         grant = self._active(identifier)
         tier = self._tiers.get(tier_id)
         gateway = self._gateway()
-        share = gateway.find_share(identifier)
+        share = gateway.find_share(identifier) if shares is None else share_for(shares, identifier)
         if share is None:
             raise UserAccessError("share_missing", "Plex has no share for this person any more, so there is nothing to change.")
+        self._snapshots.forget()
         gateway.update_share(share.id, tier.section_ids, tier.permissions)
         return self._grants.update(replace(grant, tier_id=tier.id))
 
@@ -108,9 +76,11 @@ class UserAccess:
         each grant is claimed with compare-and-set before its share is removed."""
         now = self._clock()
         removed, failed = [], []
+        shares: tuple[PlexShare, ...] | None = None  # read once, when something is due
         for grant in self._grants.due(now):
             try:
-                self._remove(grant, GrantStatus.EXPIRED, f"access ended {grant.expires_at:%Y-%m-%d %H:%M} UTC")
+                shares = self._snapshots.fresh() if shares is None else shares
+                self._remove(grant, GrantStatus.EXPIRED, f"access ended {grant.expires_at:%Y-%m-%d %H:%M} UTC", shares)
                 removed.append(grant.identifier)
             except GrantConflict:
                 continue  # another run has it
@@ -125,12 +95,13 @@ class UserAccess:
             raise UserAccessError("no_active_access", "That person has no active access through the portal.")
         return grant
 
-    def _remove(self, grant: Grant, final: GrantStatus, note: str) -> Grant:
+    def _remove(self, grant: Grant, final: GrantStatus, note: str, shares: Sequence[PlexShare] | None = None) -> Grant:
         claimed = self._grants.update(replace(grant, status=GrantStatus.REMOVING))
         try:
             gateway = self._gateway()
-            share = gateway.find_share(grant.identifier)
+            share = gateway.find_share(grant.identifier) if shares is None else share_for(shares, grant.identifier)
             if share is not None:
+                self._snapshots.forget()
                 gateway.remove_share(share.id)
         except PlexError:
             self._grants.update(replace(claimed, status=GrantStatus.ACTIVE))  # try again later
@@ -143,13 +114,3 @@ class UserAccess:
         event_id = f"access_ended-{grant.row_key or grant.identifier}-{int(grant.granted_at.timestamp())}"
         self._notifications.publish(Event.create(EventKind.ACCESS_ENDED, facts, event_id=stable_id(event_id)))
         return stored
-
-
-def _plex_status(share: PlexShare | None) -> str:
-    if share is None:
-        return "missing"
-    return "pending" if share.pending else "accepted"
-
-
-def _share_for(shares: list[PlexShare], identifier: str) -> PlexShare | None:
-    return next((share for share in shares if identifier in share.names), None)

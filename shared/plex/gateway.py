@@ -9,14 +9,16 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
-
-import requests
-from plexapi.myplex import MyPlexAccount, MyPlexResource
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.config.settings import SetupRequired
 from shared.plex.errors import PlexError, PlexErrorKind, classify
-from shared.plex.transport import LastResponseRecorder
+
+if TYPE_CHECKING:
+    import requests
+    from plexapi.myplex import MyPlexAccount, MyPlexResource
+
+    from shared.plex.transport import LastResponseRecorder
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,10 @@ T = TypeVar("T")
 PENDING_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/pending"
 ACCEPTED_SHARES_URL = "https://clients.plex.tv/api/v2/shared_servers/owned/accepted"
 SHARED_SERVER_URL = "https://clients.plex.tv/api/v2/shared_servers/{share_id}"
+# plexapi's MyPlexAccount.FRIENDINVITE and PLEXSERVERS, written out so the module loads without plexapi (its import is
+# the biggest part of a cold start; it is imported on the first Plex call instead).
+FRIEND_INVITE_URL = "https://plex.tv/api/servers/{machineId}/shared_servers"
+PLEX_SERVERS_URL = "https://plex.tv/api/servers/{machineId}"
 _ACCEPT_JSON = {"Accept": "application/json"}
 
 
@@ -51,6 +57,16 @@ class PlexShare:
     names: frozenset[str]  # lowercased email and username of the invitee
     pending: bool
     section_ids: tuple[int, ...]
+    # As plex.tv shows the invitee (empty when it doesn't say: an email-only invite has no account yet).
+    username: str = ""
+    email: str = ""
+    title: str = ""  # the display name
+    thumb: str = ""  # the avatar's URL
+    library_titles: tuple[str, ...] = ()
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.username or self.email
 
 
 @dataclass(frozen=True)
@@ -166,7 +182,7 @@ class PlexGateway:
                 },
             }
             titles = tuple(library.title for library in libraries)
-            url = MyPlexAccount.FRIENDINVITE.format(machineId=server.machine_identifier)
+            url = FRIEND_INVITE_URL.format(machineId=server.machine_identifier)
             try:
                 answer = account.query(url, self._session.post, json=body, headers={"Content-Type": "application/json"})
             except Exception as exc:  # noqa: BLE001 - sorted below
@@ -290,6 +306,8 @@ class PlexGateway:
             return account
         with self._lock:
             if self._account is None:
+                from plexapi.myplex import MyPlexAccount  # heavy: imported on the first Plex call
+
                 self._account = MyPlexAccount(token=self._token, session=self._session, timeout=self._timeout)
             return self._account
 
@@ -329,7 +347,7 @@ class PlexGateway:
         if sections is not None and not refresh:
             return sections
         account, server = self._ensure_account(), self._ensure_server()
-        data = account.query(MyPlexAccount.PLEXSERVERS.format(machineId=server.machine_identifier))
+        data = account.query(PLEX_SERVERS_URL.format(machineId=server.machine_identifier))
         loaded = tuple(
             PlexLibrary(
                 section_id=int(element.attrib["id"]),
@@ -434,12 +452,22 @@ def _share(item: dict[str, Any], pending: bool) -> PlexShare | None:
     # "librarySectionIds" is the field the update POST takes; accepted here too in case a list carries it.
     raw_ids = [lib.get("id") for lib in libraries if isinstance(lib, dict)] or list(item.get("librarySectionIds") or ())
     section_ids = tuple(i for i in (_int(raw) for raw in raw_ids) if i is not None)
+    # "invited" carries username, email, title and thumb in Agregarr's V2InvitedUser and Hubarr's getSharedUsers.
     return PlexShare(
         id=share_id,
         names=frozenset(str(name).strip().lower() for name in names if name),
         pending=pending,
         section_ids=section_ids,
+        username=_text(invited.get("username")),
+        email=_text(invited.get("email")) or _text(item.get("invitedEmail")),
+        title=_text(invited.get("title")),
+        thumb=_text(invited.get("thumb")),
+        library_titles=tuple(_text(lib.get("title")) for lib in libraries if isinstance(lib, dict) and lib.get("title")),
     )
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _xml_share(element: ET.Element) -> dict[str, Any]:

@@ -325,7 +325,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** People who got access through the portal, with their plex.tv status. */
+        /** Everyone who has access: the people the portal let in and the shares made outside it, one page at a time. */
         get: operations["adminListUsers"];
         put?: never;
         post?: never;
@@ -687,6 +687,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/manage/users/{identifier}/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Gives a share made outside the portal a tier and, optionally, an end date, without inviting again; its libraries change only when they differ from the tier's. */
+        post: operations["adminAdoptUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/users/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One change for up to 200 people; the answer says what happened to each. plex.tv's share list is read once. */
+        post: operations["adminBulkUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What differs between the portal's records and plex.tv (always a new read of plex.tv). */
+        get: operations["adminReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/reconciliation/fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fixes one finding: reapply (the tier's libraries), forget (end the record, plex.tv untouched), resend (a new invite), withdraw (remove the pending invite, end the record, give the link's use back). */
+        post: operations["adminReconciliationFix"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API keys, with their scope and when each was last used. Browser session only. */
+        get: operations["adminListApiKeys"];
+        put?: never;
+        /** Create a named key, read or read-write; the answer holds the whole key, shown this once. Browser session only. */
+        post: operations["adminCreateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a key: it answers 401 from now on. Browser session only. */
+        delete: operations["adminRevokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first: every admin change, sign-in and expiry run. */
+        get: operations["adminAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -954,8 +1074,11 @@ export interface components {
             grantedAt: string | null;
             /** Format: date-time */
             expiresAt: string | null;
-            /** @enum {string} */
-            status: "active" | "removing" | "expired" | "revoked";
+            /**
+             * @description unmanaged: a share on plex.tv the portal doesn't manage (listed only, never stored).
+             * @enum {string}
+             */
+            status: "active" | "removing" | "expired" | "revoked" | "unmanaged";
             /** Format: date-time */
             removedAt: string | null;
             removalNote: string;
@@ -967,8 +1090,26 @@ export interface components {
                 plexStatus: string;
                 /** Format: date-time */
                 moreTimeRequestedAt: string | null;
+                /** @description false: a share made outside the portal; adopt it to give it a tier and an end date. */
+                managed: boolean;
+                /** @description The name plex.tv shows for them; empty when plex.tv has no share. */
+                displayName: string;
+                username: string;
+                email: string;
+                /** @description Their Plex avatar's URL, when plex.tv gives one. */
+                thumb: string;
+                /** @description The libraries plex.tv shares with them. */
+                libraries: string[];
+                shareId: number | null;
             })[];
             plexError?: string | null;
+            /** @description How many people match the query, over every page. */
+            total: number;
+            page: number;
+            pageSize: number;
+            /** @description Names the share list read from plex.tv for this answer: send it back with the next page or filter to reuse it for up to 45 seconds. Empty when plex.tv couldn't be read. */
+            snapshot: string;
+            facets: components["schemas"]["UserFacets"];
         };
         InviteLink: {
             code: string;
@@ -1045,6 +1186,126 @@ export interface components {
                 error?: string;
                 poisonQueue?: string;
             };
+        };
+        /** @description Counts over everyone, whatever the filter. */
+        UserFacets: {
+            status: {
+                [key: string]: number;
+            };
+            plexStatus: {
+                [key: string]: number;
+            };
+            /** @description Active people per tier id. */
+            tier: {
+                [key: string]: number;
+            };
+            flags: {
+                endingSoon: number;
+                moreTime: number;
+            };
+        };
+        AdoptRequest: {
+            /** @description The tier to give them (default: the default tier). */
+            tierId?: string;
+            /**
+             * Format: date-time
+             * @description When their access ends; none: no end.
+             */
+            expiresAt?: string | null;
+        };
+        BulkRequest: {
+            /** @enum {string} */
+            action: "extend" | "tier" | "revoke" | "adopt";
+            identifiers: string[];
+            /** @description For tier (required) and adopt (default: the default tier). */
+            tierId?: string;
+            /** @description For extend: days to add; for adopt: days until access ends (none: no end). */
+            days?: number;
+        };
+        BulkResult: {
+            changed: number;
+            results: {
+                identifier: string;
+                ok: boolean;
+                /** @description Why it failed (an error code), or empty. */
+                code: string;
+                message: string;
+                grant: components["schemas"]["Grant"] | null;
+            }[];
+        };
+        Finding: {
+            /** @enum {string} */
+            kind: "share_removed" | "libraries_differ" | "pending_stale";
+            identifier: string;
+            tierId: string;
+            tierName: string;
+            inviteCode: string;
+            /** Format: date-time */
+            grantedAt: string | null;
+            detail: string;
+            fixes: components["schemas"]["FixKind"][];
+        };
+        /** @enum {string} */
+        FixKind: "reapply" | "forget" | "resend" | "withdraw";
+        Reconciliation: {
+            staleDays: number;
+            items: components["schemas"]["Finding"][];
+        };
+        FixRequest: {
+            kind: components["schemas"]["FixKind"];
+            identifier: string;
+        };
+        FixResult: {
+            identifier: string;
+            kind: components["schemas"]["FixKind"];
+            message: string;
+            grant: components["schemas"]["Grant"];
+        };
+        ApiKey: {
+            /** @description The key's public id, the part after helpr_. */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            scope: "read" | "read-write";
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Updated at most once a minute.
+             */
+            lastUsedAt: string | null;
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKey"][];
+        };
+        ApiKeyRequest: {
+            name: string;
+            /** @enum {string} */
+            scope: "read" | "read-write";
+        };
+        ApiKeyCreated: {
+            key: components["schemas"]["ApiKey"];
+            /** @description The whole key, shown this once: it is stored only as a keyed hash. */
+            secret: string;
+        };
+        AuditEntry: {
+            /** Format: date-time */
+            at: string;
+            /** @description The admin's name, key:<name> for an API key, or timer. */
+            actor: string;
+            /** @description The handler's name, e.g. save_tier, or sign_in. */
+            action: string;
+            /** @description The route values, e.g. identifier=bob. */
+            target: string;
+            /** @description JSON text: the method, a redacted summary of the body, before/after where noted. */
+            detail: string;
+            /** @description ok, or the error code. */
+            outcome: string;
+            ipHash: string;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            nextCursor: string | null;
         };
     };
     responses: {
@@ -1257,6 +1518,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
             431: components["responses"]["Error"];
             503: components["responses"]["Error"];
         };
@@ -1695,7 +1957,24 @@ export interface operations {
     };
     adminListUsers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Finds text in the identifier, Plex username, email, name, tier or invite code. */
+                q?: string;
+                /** @description Only people on this tier id. */
+                tier?: string;
+                status?: "active" | "ended" | "unmanaged";
+                plexStatus?: "pending" | "accepted" | "missing" | "unknown";
+                /** @description Only active access that ends within 7 days. */
+                endingSoon?: boolean;
+                /** @description Only people with an open request for more time. */
+                moreTime?: boolean;
+                sort?: "name" | "tier" | "status" | "expires" | "granted";
+                order?: "asc" | "desc";
+                page?: number;
+                pageSize?: number;
+                /** @description The snapshot of an earlier answer: its plex.tv share list is reused while fresh. */
+                snapshot?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1711,6 +1990,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
+            400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             431: components["responses"]["Error"];
             503: components["responses"]["Error"];
@@ -2476,6 +2756,251 @@ export interface operations {
             };
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminAdoptUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                identifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdoptRequest"];
+            };
+        };
+        responses: {
+            /** @description The new grant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Grant"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminBulkUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            /** @description What happened to each person. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminReconciliation: {
+        parameters: {
+            query?: {
+                /** @description A pending invite older than this many days is listed (default 14). */
+                staleDays?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The findings, each with its fixes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminReconciliationFix: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FixRequest"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FixResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminListApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys (never their secrets). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminCreateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The new key and its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminRevokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Exactly this actor, e.g. admin or key:backup. */
+                actor?: string;
+                /** @description Exactly this action, e.g. save_tier. */
+                action?: string;
+                /** @description From this time on. */
+                since?: string;
+                /** @description Before this time. */
+                until?: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the trail, or every matching row as CSV. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
             431: components["responses"]["Error"];
             503: components["responses"]["Error"];
         };
