@@ -1,5 +1,6 @@
-"""A timer that deletes rows past their window or expiry (shared.retention), so anonymous requests
-can't grow the tables without bound."""
+"""Timers that keep the app in order while nobody uses it: deleting rows past their window or expiry
+(shared.retention), so anonymous requests can't grow the tables without bound, and asking plex.tv whether the
+owner's token and server still work, so the owner hears of a broken token or an outage (and its end) at once."""
 
 from __future__ import annotations
 
@@ -34,3 +35,12 @@ def delete_expired_rows(timer: func.TimerRequest) -> None:
             }
         )
     )
+
+
+# Every 30 minutes, off the other timers' marks. Without it a rejected token or a plex.tv outage would be
+# noticed, and the owner alerted, only when a guest next tried to join. One account read and one resources read
+# per run; the status monitor stores the result and publishes an event when it changes.
+@bp.timer_trigger(schedule="0 20,50 * * * *", arg_name="timer", run_on_startup=False, use_monitor=True)
+def check_plex_connection(timer: func.TimerRequest) -> None:
+    status = get_container().plex_status.current(force_check=True)
+    log.info(json.dumps({"event": "plex_check", "tokenValid": status.token_valid, "failing": status.failing}))
