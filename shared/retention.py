@@ -23,6 +23,7 @@ from azure.data.tables import TableClient, TableEntity, TableTransactionError
 from shared.admin import sessions as admin_sessions
 from shared.admin import throttle as login_throttle
 from shared.admin.throttle import ThrottlePolicy
+from shared.audit import trail as audit_trail
 from shared.invites import idempotency
 from shared.invites import log as invite_log
 from shared.limits import rate_limits
@@ -41,6 +42,8 @@ LEGACY_RATE_LIMIT_SECONDS = 2 * 86400.0
 DELIVERY_RECORD_SECONDS = 7 * 86400.0
 # A grouped-failure window is at most minutes long; a day later nothing reads it.
 BURST_RECORD_SECONDS = 86400.0
+# A batch invitation (its rows and results) is kept this long after it finished, or after its upload if never started.
+BATCH_RETENTION_SECONDS = 30 * 86400.0
 _KEYS = ["PartitionKey", "RowKey"]
 TableProvider = Callable[[], TableClient]
 
@@ -55,11 +58,15 @@ class RetentionReport:
     admin_sessions: int = 0
     invite_log: int = 0
     notification_records: int = 0
+    audit_rows: int = 0
+    batch_rows: int = 0
 
     @property
     def total(self) -> int:
         return (
-            self.rate_limits
+            self.audit_rows
+            + self.batch_rows
+            + self.rate_limits
             + self.idempotency_keys
             + self.login_throttles
             + self.admin_sessions
@@ -79,6 +86,9 @@ class Retention:
         notify_table: TableProvider,
         throttle_policy: ThrottlePolicy,
         invite_log_retention_days: int,
+        audit_table: TableProvider | None = None,
+        audit_retention_days: int = 0,
+        batch_sweep: Callable[[float], int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._rate_limits = rate_limits_table
@@ -89,6 +99,11 @@ class Retention:
         self._throttle_policy = throttle_policy
         # 0 keeps the invite log forever.
         self._invite_log_retention_days = invite_log_retention_days
+        # 0 (or no table) keeps the audit trail forever.
+        self._audit = audit_table
+        self._audit_retention_days = audit_retention_days
+        # Deletes the batch invitations that finished before the time it is given; returns the rows deleted.
+        self._batch_sweep = batch_sweep
         self._clock = clock
 
     def sweep(self) -> RetentionReport:
@@ -100,6 +115,8 @@ class Retention:
             admin_sessions=self.delete_expired_sessions(now),
             invite_log=self.delete_old_invite_log_rows(now),
             notification_records=self.delete_old_notification_records(now),
+            audit_rows=self.delete_old_audit_rows(now),
+            batch_rows=self._batch_sweep(now - BATCH_RETENTION_SECONDS) if self._batch_sweep else 0,
         )
 
     def delete_expired_rate_limits(self, now: float) -> int:
@@ -156,6 +173,17 @@ class Retention:
         # Newest first: every row older than the cutoff has a RowKey from this one upwards (a key range).
         oldest = _query(
             table, "PartitionKey eq @pk and RowKey ge @first", pk=invite_log.PARTITION, first=invite_log.first_row_key_before(cutoff)
+        )
+        return _delete(table, oldest)
+
+    def delete_old_audit_rows(self, now: float) -> int:
+        if self._audit is None or self._audit_retention_days <= 0:
+            return 0
+        cutoff = _utc(now) - timedelta(days=self._audit_retention_days)
+        table = self._audit()
+        # Newest first, as the invite log: every row older than the cutoff is a key range.
+        oldest = _query(
+            table, "PartitionKey eq @pk and RowKey ge @first", pk=audit_trail.PARTITION, first=audit_trail.first_row_key_before(cutoff)
         )
         return _delete(table, oldest)
 

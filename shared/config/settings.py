@@ -13,6 +13,7 @@ DEFAULT_PRODUCT = "Helpr"
 DEFAULT_TABLE_PREFIX = "helpr"
 DEFAULT_PLEX_AUTH_BASE_URL = "https://app.plex.tv"
 DEFAULT_INVITE_LOG_RETENTION_DAYS = 365
+DEFAULT_AUDIT_RETENTION_DAYS = 365
 
 # Every app setting the app's own code reads, with what it is for. The deployment (infra/) must
 # set exactly the ones that are not LOCAL_ONLY_SETTINGS or KEY_VAULT_SECRETS; a test compares them.
@@ -31,6 +32,8 @@ APP_SETTINGS: dict[str, str] = {
     "AzureWebJobsStorage__queueServiceUri": "Queue endpoint, with the managed identity (Azure): notification events and their trigger",
     "NOTIFY_BURST_SECONDS": "failed invites within this many seconds are sent as one notification",
     "NOTIFY_UNREACHABLE_MINUTES": "plex.tv must be unreachable this long before the owner is notified",
+    "BATCH_INVITE_PACE_SECONDS": "the pause between two invites of a CSV batch invitation, so plex.tv isn't flooded",
+    "BATCH_STALL_SECONDS": "a running batch invitation with no progress this long is put back on its queue when its progress is read",
     "TABLES_CONNECTION_STRING": "local only: a separate connection string for the app's tables",
     "TABLE_PREFIX": "prefix of the app's table names",
     "KEY_VAULT_URL": "the Key Vault that holds the secrets; without it they come from app settings",
@@ -46,6 +49,7 @@ APP_SETTINGS: dict[str, str] = {
     "IDEMPOTENCY_WINDOW_SECONDS": "how long a repeated submission for the same identifier returns the first result",
     "PLEX_RETRY_BUDGET_SECONDS": "total time an invite may spend retrying plex.tv",
     "INVITE_LOG_RETENTION_DAYS": "days an invite log row is kept before the maintenance timer deletes it (0 keeps it forever)",
+    "AUDIT_RETENTION_DAYS": "days an audit trail row is kept before the maintenance timer deletes it (0 keeps it forever)",
     "SESSION_SIGNING_KEY": "key that signs admin session cookies and guests' Plex sign-in cookies (Key Vault in Azure)",
     "DATA_ENCRYPTION_KEY": "key that encrypts the TOTP secret and keys the recovery-code hashes in storage (Key Vault in Azure)",
     "ADMIN_PASSWORD_HASH": "the admin password hash (Key Vault in Azure)",
@@ -113,6 +117,9 @@ class Settings:
     queue_service_uri: str = ""
     notify_burst_seconds: float = 60.0
     notify_unreachable_minutes: float = 15.0
+    batch_pace_seconds: float = 2.0
+    batch_stall_seconds: float = 300.0
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -170,6 +177,9 @@ class Settings:
             queue_service_uri=text("AzureWebJobsStorage__queueServiceUri"),
             notify_burst_seconds=seconds("NOTIFY_BURST_SECONDS", "60", 3600),
             notify_unreachable_minutes=seconds("NOTIFY_UNREACHABLE_MINUTES", "15", 1440),
+            batch_pace_seconds=seconds("BATCH_INVITE_PACE_SECONDS", "2", 60),
+            batch_stall_seconds=seconds("BATCH_STALL_SECONDS", "300", 86400),
+            audit_retention_days=count("AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 36500),
         )
 
     def require_site_origin(self) -> str:

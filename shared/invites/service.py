@@ -74,6 +74,15 @@ class InviteResult:
     tier_id: str = ""
 
 
+@dataclass(frozen=True)
+class OwnerInvitation:
+    identifier: str
+    tier: Tier
+    access_days: int
+    idempotency_key: str
+    earlier_try_unknown: bool = False
+
+
 class SignInRequired(DomainError):
     default_kind = ErrorKind.FORBIDDEN
 
@@ -170,6 +179,45 @@ class InviteService:
             # The log entry and the stored answer for repeats are independent writes.
             recorded, _ = side_by_side.pair(
                 lambda: self._record(identifier, result, ip_hash, code=used_code),
+                lambda: self._remember(claimed, identifier, result),
+            )
+        except BaseException:
+            deps.idempotency.release(claimed)
+            raise
+        return recorded
+
+    def invite_for_owner(self, invitation: OwnerInvitation) -> InviteResult:
+        """An invite the owner sends (a row of a batch): the owner's tier and days, no invite code, no guest limits.
+        The key makes a repeat answer the first result; `earlier_try_unknown` says an earlier try may have reached
+        plex.tv (its instance died), so the share list is read before anything is sent."""
+        deps = self._deps
+        identifier = parse_identifier(invitation.identifier)
+        gateway = deps.gateway()
+        gateway.ensure_configured()
+        self._flush_outbox()
+        claimed = deps.idempotency.claim(IdempotencyStore.key_for("owner", invitation.idempotency_key))
+        if isinstance(claimed, Replay):
+            return self._replay(claimed, identifier)
+        try:
+            if invitation.earlier_try_unknown and gateway.share_exists(identifier.normalized):
+                name = identifier.submitted.strip()
+                libraries = gateway.library_titles(invitation.tier.section_ids)
+                result = InviteResult(InviteOutcome.INVITED, f"Invite sent to {name}.", libraries=libraries, tier_id=invitation.tier.id)
+            else:
+                paused = deps.plex_status.invites_paused(gateway.token_fingerprint)
+                result = replace(self._invite(gateway, identifier, invitation.tier, paused), tier_id=invitation.tier.id)
+            if result.outcome is InviteOutcome.INVITED:
+                now = self._clock()
+                expires = now + timedelta(days=invitation.access_days) if invitation.access_days else None
+                grant = Grant(identifier.normalized, invitation.tier.id, "", now, expires, GrantStatus.ACTIVE)
+                try:
+                    deps.grants.record(grant)
+                except AzureError as exc:
+                    log.error("Could not record the owner's invite: %s", type(exc).__name__)
+                    if expires is not None:
+                        result = self._withdraw(gateway, identifier, result)
+            recorded, _ = deps.side_by_side.pair(
+                lambda: self._record(identifier, result, "", code="", announce=False),
                 lambda: self._remember(claimed, identifier, result),
             )
         except BaseException:
@@ -292,7 +340,7 @@ class InviteService:
         except AzureError as exc:
             log.warning("Could not store the result for repeats: %s", type(exc).__name__)
 
-    def _record(self, identifier: Identifier, result: InviteResult, ip_hash: str, *, code: str) -> InviteResult:
+    def _record(self, identifier: Identifier, result: InviteResult, ip_hash: str, *, code: str, announce: bool = True) -> InviteResult:
         """Writes the log entry and totals. Once Plex has acted the guest gets the truth even if storage
         fails: the entry then waits in the outbox for the next submission."""
         now = self._clock()
@@ -318,7 +366,8 @@ class InviteService:
                 self._outbox.append(record)
             log.error("Invite log write deferred after Plex answered (outcome=%s): %s", result.outcome, type(exc).__name__)
         log.info("Invite submission: outcome=%s kind=%s", result.outcome, identifier.kind)
-        self._announce(record, result)
+        if announce:
+            self._announce(record, result)
         return result
 
     def _announce(self, record: InviteRecord, result: InviteResult) -> None:

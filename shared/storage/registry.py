@@ -117,6 +117,8 @@ IDEMPOTENCY_TABLE = REGISTRY.table("idempotency", "one claim, then one stored re
 INVITE_LINKS_TABLE = REGISTRY.table("invitelinks", "the invites the admin created")
 ACCESS_TABLE = REGISTRY.table("access", "tiers and the people who got access")
 NOTIFY_TABLE = REGISTRY.table("notify", "the owner's notification channels, their templates, deliveries and grouped failures")
+BATCHES_TABLE = REGISTRY.table("batches", "the owner's CSV batch invitations and the state of each of their rows")
+AUDIT_TABLE = REGISTRY.table("audit", "who changed what on the admin API, newest first")
 
 # Partitions whose rows are keyed by data, each owned by one module.
 INVITE_LOG = REGISTRY.partition(
@@ -131,6 +133,10 @@ HEALTH_PROBE = REGISTRY.partition(
 LOGIN_THROTTLE = REGISTRY.partition(ADMIN_TABLE, "throttle", "sign-in attempts per hashed subject", owner="shared.admin.throttle")
 ADMIN_SESSIONS = REGISTRY.partition(ADMIN_TABLE, "session", "signed-in admin sessions by session id", owner="shared.admin.sessions")
 ADMIN_ACCOUNTS = REGISTRY.partition(ADMIN_TABLE, "account", "the admin's second factor by username", owner="shared.admin.accounts")
+API_KEYS = REGISTRY.partition(ADMIN_TABLE, "apikey", "admin API keys by public id: name, scope, keyed hash", owner="shared.admin.api_keys")
+AUDIT_LOG = REGISTRY.partition(
+    AUDIT_TABLE, "audit", "one admin change per row, RowKey an inverted time (newest first)", owner="shared.audit.trail"
+)
 RATE_LIMITS = REGISTRY.partition(
     RATE_LIMITS_TABLE, "ratelimit", "fixed-window counts per hashed subject", owner="shared.limits.rate_limits"
 )
@@ -160,6 +166,18 @@ NOTIFY_DELIVERIES = REGISTRY.partition(
 )
 NOTIFY_BURSTS = REGISTRY.partition(
     NOTIFY_TABLE, "burst", "failed invites counted per time window, sent as one message", owner="shared.notify.publisher"
+)
+BATCHES = REGISTRY.partition(
+    BATCHES_TABLE,
+    "batch",
+    "one batch invitation per row, RowKey an inverted time (newest first): its state, counts and lease",
+    owner="shared.invites.batches",
+)
+BATCH_ROWS = REGISTRY.partition(
+    BATCHES_TABLE,
+    "row",
+    "a batch's rows, RowKey <batch id>-<line>: what was uploaded, its check and its send state",
+    owner="shared.invites.batch_rows",
 )
 
 # The settings partition: fixed rows, each owned by one module.

@@ -1,0 +1,452 @@
+"""Batch invitations: the owner uploads a CSV, reviews each row's check, starts it, and the rows are invited in
+the background, a chunk per queue message, at a steady pace.
+
+- Exactly once per row: one run at a time holds the batch's lease (a compare-and-set on the batch row, renewed
+  before every row), rows are claimed by compare-and-set (batch_rows), and each try of a row is an owner invite
+  with its own idempotency key; a try taken over from a run that died first reads the share list.
+- No long invocations: a message sends at most `rows_per_message` rows, then puts a continuation message on the
+  queue. When plex.tv limits us the continuation waits (the message's visibility delay), no invocation sleeps it out.
+- A redelivered message resumes where the rows' states say. A batch that shows no progress for `stall_seconds`
+  (its message lost, or its instance killed) is put back on the queue the next time its progress is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableEntity
+
+from shared.access.grants import GrantStatus, GrantStore
+from shared.access.tiers import Tier, TierError, TierStore
+from shared.errors import DomainError, ErrorKind
+from shared.invites.batch_csv import CheckedRow, check_rows, read_rows
+from shared.invites.batch_rows import BatchRow, BatchRows, RowState
+from shared.invites.export import _cell as spreadsheet_safe
+from shared.invites.log import InviteOutcome
+from shared.invites.service import InviteResult, InviteService, OwnerInvitation
+from shared.storage import compare_and_set, registry
+from shared.storage.compare_and_set import Keep, Write
+
+if TYPE_CHECKING:
+    from azure.storage.queue import QueueClient
+
+log = logging.getLogger(__name__)
+
+PARTITION = registry.BATCHES.name
+QUEUE_NAME = "helpr-batches"
+POISON_QUEUE_NAME = f"{QUEUE_NAME}-poison"
+MAX_TRIES = 5
+# Outcomes that say "not now" rather than "no": the row goes back to pending and the batch waits this long.
+_WAIT_SECONDS = {
+    InviteOutcome.PLEX_RATE_LIMITED: 60,
+    InviteOutcome.PLEX_UNAVAILABLE: 30,
+    InviteOutcome.PLEX_UNCONFIRMED: 30,
+    InviteOutcome.NOT_RECORDED: 60,
+    InviteOutcome.INVALID_OWNER_TOKEN: 300,
+}
+
+
+class BatchState(StrEnum):
+    REVIEW = "review"  # uploaded and checked; nothing sent until the owner starts it
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    pace_seconds: float = 2.0  # between the starts of two invites
+    stall_seconds: float = 300.0  # no progress this long: the batch is put back on the queue
+    rows_per_message: int = 0  # 0: about a minute's worth at the pace, from 5 to 100
+    parallel: int = 4  # invites in flight at once (only reached when plex.tv answers slower than the pace)
+
+    @property
+    def chunk_rows(self) -> int:
+        return self.rows_per_message or max(5, min(100, int(60 / self.pace_seconds)))
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.stall_seconds / 3
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    name: str
+    state: BatchState
+    created_at: float
+    total: int
+    started_at: float | None = None
+    finished_at: float | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Progress:
+    batch: Batch
+    counts: dict[str, int]
+    rows: list[BatchRow]
+
+    @property
+    def percent(self) -> int:
+        total = self.counts["total"]
+        return 100 if not total else round(100 * (total - self.counts["pending"]) / total)
+
+
+class BatchNotFound(DomainError):
+    default_kind = ErrorKind.NOT_FOUND
+
+    def __init__(self) -> None:
+        super().__init__(
+            "batch_not_found", "There is no such batch (batches are deleted some time after they finish). Upload the file again."
+        )
+
+
+class BatchStateError(DomainError):
+    default_kind = ErrorKind.CONFLICT
+
+
+class BatchQueue:
+    """The queue the run_batch function reads: one message per chunk of a batch."""
+
+    def __init__(self, queue: Callable[[], QueueClient]) -> None:
+        self._queue = queue
+        self._created = False
+
+    def send(self, batch_id: str, delay_seconds: float = 0) -> None:
+        queue = self._queue()
+        if not self._created:
+            with contextlib.suppress(ResourceExistsError):
+                queue.create_queue()
+            self._created = True
+        queue.send_message(json.dumps({"batch": batch_id}), visibility_timeout=int(delay_seconds) or None)
+
+
+def batch_id_of(message: str) -> str:
+    body = json.loads(message)
+    return str(body["batch"]) if isinstance(body, dict) else ""
+
+
+class BatchInvitations:
+    def __init__(
+        self,
+        table_provider: Callable[[], TableClient],
+        rows: BatchRows,
+        *,
+        tiers: TierStore,
+        grants: GrantStore,
+        invites: Callable[[], InviteService],
+        queue: BatchQueue,
+        settings: BatchSettings,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table_provider
+        self._rows = rows
+        self._tiers = tiers
+        self._grants = grants
+        self._invites = invites
+        self._queue = queue
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+
+    # -- the owner's side -------------------------------------------------------------------------------------
+
+    def check(self, data: bytes) -> list[CheckedRow]:
+        """Each row of the file and what its check found; nothing is stored. Raises BatchFileError."""
+        raw = read_rows(data)
+        has_access = {grant.identifier for grant in self._grants.all() if grant.status is GrantStatus.ACTIVE}
+        return check_rows(raw, self._tiers.list(), has_access)
+
+    def create(self, name: str, data: bytes) -> Progress:
+        """Stores the file's checked rows as a batch to review; nothing is sent until start()."""
+        checked = self.check(data)
+        now = self._clock()
+        batch_id = f"{10**13 - int(now * 1000):013d}{secrets.token_hex(3)}"
+        self._rows.add(batch_id, checked)  # rows first: a listed batch always has its rows
+        counts = Counter(str(RowState.PENDING if row.ok else RowState.SKIPPED) for row in checked)
+        entity = {
+            "Name": name.strip()[:120] or "upload.csv",
+            "State": str(BatchState.REVIEW),
+            "CreatedAt": now,
+            "Total": len(checked),
+            "Counts": json.dumps(counts),
+            "LeaseOwner": "",
+            "LeaseUntil": 0.0,
+            "QuietUntil": now,
+        }
+        self._table().create_entity({"PartitionKey": PARTITION, "RowKey": batch_id, **entity})
+        return self.progress(batch_id)
+
+    def start(self, batch_id: str) -> Progress:
+        def decide(entity: TableEntity | None) -> Write[None] | Keep[None]:
+            batch = _batch(_existing(entity))
+            if batch.state is not BatchState.REVIEW:
+                raise BatchStateError("batch_not_in_review", f"This batch is {batch.state} already, so it can't be started again.")
+            now = self._clock()
+            return Write({"State": str(BatchState.RUNNING), "StartedAt": now, "QuietUntil": now}, None, merge=True)
+
+        compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+        self._queue.send(batch_id)
+        return self.progress(batch_id)
+
+    def cancel(self, batch_id: str) -> Progress:
+        """Stops a batch: rows not sent yet are skipped; a row being sent at this moment still finishes."""
+
+        def decide(entity: TableEntity | None) -> Write[None] | Keep[None]:
+            batch = _batch(_existing(entity))
+            if batch.state in (BatchState.DONE, BatchState.CANCELLED):
+                raise BatchStateError("batch_finished", f"This batch is {batch.state} already; there is nothing left to cancel.")
+            return Write({"State": str(BatchState.CANCELLED), "FinishedAt": self._clock()}, None, merge=True)
+
+        compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+        self._store_counts(batch_id)
+        return self.progress(batch_id)
+
+    def progress(self, batch_id: str, *, with_rows: bool = True) -> Progress:
+        """The batch, its counts and its rows; a running batch that has stalled is put back on the queue."""
+        entity = self._get(batch_id)
+        batch = _batch(entity)
+        rows = [_as_seen(row, batch.state) for row in self._rows.all(batch_id)]
+        counts = _counts(rows)
+        if batch.state is BatchState.RUNNING and float(entity.get("QuietUntil", 0)) + self._settings.stall_seconds < self._clock():
+            self._nudge(batch_id)
+        return Progress(batch, counts, rows if with_rows else [])
+
+    def recent(self, limit: int = 20) -> list[Batch]:
+        found = self._table().query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION}, results_per_page=limit)
+        return [_batch(entity) for entity in list(found)[:limit]]
+
+    def delete_finished_before(self, cutoff: float) -> int:
+        """Batches (and their rows) that finished, or were never started, before `cutoff`; returns the rows deleted."""
+        table = self._table()
+        # The SDK fills in each @name that stands alone between spaces.
+        query = "PartitionKey eq @pk and ( FinishedAt lt @cutoff or ( State eq @review and CreatedAt lt @cutoff ) )"
+        old = list(table.query_entities(query, parameters={"pk": PARTITION, "cutoff": cutoff, "review": str(BatchState.REVIEW)}))
+        deleted = 0
+        for entity in old:
+            deleted += self._rows.delete(str(entity["RowKey"]))
+            table.delete_entity(PARTITION, str(entity["RowKey"]))
+        return deleted
+
+    # -- the queue's side -------------------------------------------------------------------------------------
+
+    def run(self, batch_id: str) -> str:
+        """Sends the next chunk of the batch's rows; says what it did (for the log). A new invite starts every
+        `pace_seconds`, with at most `parallel` of them in flight."""
+        lease = secrets.token_hex(8)
+        if not self._take_lease(batch_id, lease):
+            return "not running, or another run holds it"
+        rows = self._rows.open_rows(batch_id, self._settings.chunk_rows)
+        if not rows:
+            self._finish(batch_id, lease)
+            return "finished"
+        tiers: dict[str, Tier] = {}
+        waits: list[float] = []
+        sent = 0
+        with ThreadPoolExecutor(max_workers=self._settings.parallel, thread_name_prefix="batch") as pool:
+            running: list[Future[float]] = []
+            for row in rows:
+                waits += [future.result() for future in running if future.done()]
+                running = [future for future in running if not future.done()]
+                if any(waits) or (sent and not self._renew(batch_id, lease)):
+                    break
+                while len(running) >= self._settings.parallel:
+                    wait_for(running, return_when=FIRST_COMPLETED)
+                    waits += [future.result() for future in running if future.done()]
+                    running = [future for future in running if not future.done()]
+                running.append(pool.submit(self._send, row, tiers))
+                sent += 1
+                self._sleep(self._settings.pace_seconds)
+            waits += [future.result() for future in running]
+        if not self._renew(batch_id, lease):
+            return f"stopped after {sent} rows: cancelled or taken over"
+        wait = max(waits, default=0)
+        self._release(batch_id, lease, quiet_for=wait)
+        self._queue.send(batch_id, wait)
+        if wait:
+            return f"sent {sent} rows; plex.tv asked us to wait {wait:.0f} s"
+        return f"sent {sent} rows"
+
+    def _send(self, row: BatchRow, tiers: dict[str, Tier]) -> float:
+        """Claims and invites one row; returns how long the batch must wait before the next one (0: go on)."""
+        claimed = self._rows.claim(row)
+        if claimed is None:
+            return 0
+        row = claimed.row
+        try:
+            tier = tiers.get(row.tier_id) or self._tiers.get(row.tier_id)
+        except TierError:
+            self._rows.finish(row, RowState.FAILED, "unknown_tier", "Its tier was deleted after the file was uploaded; nothing was sent.")
+            return 0
+        tiers[row.tier_id] = tier
+        invitation = OwnerInvitation(row.identifier, tier, row.access_days, f"batch-{row.key}-{row.attempt}", row.unknown)
+        try:
+            result = self._invites().invite_for_owner(invitation)
+        except DomainError as error:
+            if error.kind in (ErrorKind.INVALID, ErrorKind.UNPROCESSABLE):
+                self._rows.finish(row, RowState.FAILED, error.code, error.message)
+                return 0
+            return self._later(row, error.code, error.message, error.retry_after or 60, unknown=row.unknown)
+        return self._settle(row, result)
+
+    def _settle(self, row: BatchRow, result: InviteResult) -> float:
+        outcome = result.outcome
+        message = result.detail if result.detail and not outcome.succeeded else result.message
+        if outcome.succeeded:
+            self._rows.finish(row, RowState.DONE, str(outcome), message)
+            return 0
+        if outcome in _WAIT_SECONDS:
+            wait = max(result.retry_after or 0, _WAIT_SECONDS[outcome])
+            return self._later(row, str(outcome), message, wait, unknown=outcome is InviteOutcome.PLEX_UNCONFIRMED)
+        self._rows.finish(row, RowState.FAILED, str(outcome), message)
+        return 0
+
+    def _later(self, row: BatchRow, outcome: str, message: str, wait: float, *, unknown: bool) -> float:
+        if row.tries + 1 >= MAX_TRIES:
+            self._rows.finish(row, RowState.FAILED, outcome, f"Gave up after {MAX_TRIES} tries: {message}")
+            return 0
+        self._rows.finish(row, RowState.PENDING, outcome, message, unknown=unknown)
+        return wait
+
+    # -- the batch row: state, lease and counts ----------------------------------------------------------------
+
+    def _take_lease(self, batch_id: str, lease: str) -> bool:
+        def decide(entity: TableEntity | None) -> Write[bool] | Keep[bool]:
+            if entity is None or entity.get("State") != BatchState.RUNNING:
+                return Keep(False)
+            now = self._clock()
+            if entity.get("LeaseOwner") and float(entity.get("LeaseUntil", 0)) > now:
+                return Keep(False)  # a live run has it; it puts the next message on the queue itself
+            until = now + self._settings.lease_seconds
+            return Write({"LeaseOwner": lease, "LeaseUntil": until, "QuietUntil": until}, True, merge=True)
+
+        return compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+
+    def _renew(self, batch_id: str, lease: str) -> bool:
+        def decide(entity: TableEntity | None) -> Write[bool] | Keep[bool]:
+            if entity is None or entity.get("State") != BatchState.RUNNING or entity.get("LeaseOwner") != lease:
+                return Keep(False)
+            until = self._clock() + self._settings.lease_seconds
+            return Write({"LeaseUntil": until, "QuietUntil": until}, True, merge=True)
+
+        return compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+
+    def _release(self, batch_id: str, lease: str, *, quiet_for: float = 0) -> None:
+        counts = json.dumps(_counts(self._rows.all(batch_id)))
+
+        def decide(entity: TableEntity | None) -> Write[None] | Keep[None]:
+            if entity is None or entity.get("LeaseOwner") != lease:
+                return Keep(None)
+            now = self._clock()
+            return Write({"LeaseOwner": "", "LeaseUntil": 0.0, "QuietUntil": now + quiet_for, "Counts": counts}, None, merge=True)
+
+        compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+
+    def _finish(self, batch_id: str, lease: str) -> None:
+        counts = json.dumps(_counts(self._rows.all(batch_id)))
+
+        def decide(entity: TableEntity | None) -> Write[None] | Keep[None]:
+            if entity is None or entity.get("LeaseOwner") != lease or entity.get("State") != BatchState.RUNNING:
+                return Keep(None)
+            changes = {"State": str(BatchState.DONE), "FinishedAt": self._clock(), "LeaseOwner": "", "LeaseUntil": 0.0, "Counts": counts}
+            return Write(changes, None, merge=True)
+
+        compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+
+    def _store_counts(self, batch_id: str) -> None:
+        state = _batch(self._get(batch_id)).state
+        counts = json.dumps(_counts([_as_seen(row, state) for row in self._rows.all(batch_id)]))
+        compare_and_set.update(self._table(), PARTITION, batch_id, lambda entity: Write({"Counts": counts}, None, merge=True))
+
+    def _nudge(self, batch_id: str) -> None:
+        def decide(entity: TableEntity | None) -> Write[bool] | Keep[bool]:
+            now = self._clock()
+            if entity is None or entity.get("State") != BatchState.RUNNING:
+                return Keep(False)
+            if float(entity.get("QuietUntil", 0)) + self._settings.stall_seconds >= now:
+                return Keep(False)  # another reader put it back a moment ago
+            return Write({"QuietUntil": now}, True, merge=True)
+
+        if compare_and_set.update(self._table(), PARTITION, batch_id, decide):
+            log.warning("Batch %s showed no progress for %.0f s; put back on the queue", batch_id, self._settings.stall_seconds)
+            self._queue.send(batch_id)
+
+    def _get(self, batch_id: str) -> TableEntity:
+        if not batch_id.isalnum():
+            raise BatchNotFound
+        try:
+            return self._table().get_entity(PARTITION, batch_id)
+        except ResourceNotFoundError:
+            raise BatchNotFound from None
+
+
+def _existing(entity: TableEntity | None) -> TableEntity:
+    if entity is None:
+        raise BatchNotFound
+    return entity
+
+
+def _batch(entity: TableEntity) -> Batch:
+    def moment(name: str) -> float | None:
+        value = entity.get(name)
+        return float(value) if value else None
+
+    return Batch(
+        id=str(entity["RowKey"]),
+        name=str(entity.get("Name", "")),
+        state=BatchState(str(entity.get("State", BatchState.REVIEW))),
+        created_at=float(entity.get("CreatedAt", 0)),
+        total=int(entity.get("Total", 0)),
+        started_at=moment("StartedAt"),
+        finished_at=moment("FinishedAt"),
+        counts={str(k): int(v) for k, v in json.loads(str(entity.get("Counts") or "{}")).items()},
+    )
+
+
+def _as_seen(row: BatchRow, state: BatchState) -> BatchRow:
+    """A cancelled batch's unsent rows read as skipped."""
+    if state is BatchState.CANCELLED and row.state is RowState.PENDING:
+        return replace(row, state=RowState.SKIPPED, message="Not sent: the batch was cancelled.")
+    return row
+
+
+def _counts(rows: list[BatchRow]) -> dict[str, int]:
+    by_state = Counter(row.state for row in rows)
+    return {
+        "total": len(rows),
+        "done": by_state[RowState.DONE],
+        "failed": by_state[RowState.FAILED],
+        "skipped": by_state[RowState.SKIPPED],
+        "pending": by_state[RowState.PENDING] + by_state[RowState.SENDING],
+    }
+
+
+RESULT_COLUMNS = ("line", "identifier", "tier", "days", "status", "outcome", "message")
+
+
+def results_csv(progress: Progress) -> str:
+    """One line per row of the file: what was uploaded and what became of it (cells that would start a formula
+    in a spreadsheet are kept as text, as in the invite log's export)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RESULT_COLUMNS)
+    for row in progress.rows:
+        cells = (str(row.line), row.identifier, row.tier, row.days, str(row.state), row.outcome or row.check, row.message)
+        writer.writerow(spreadsheet_safe(cell) for cell in cells)
+    return buffer.getvalue()

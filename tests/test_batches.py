@@ -1,0 +1,177 @@
+"""Batch invitations run by the app's own code against Azurite and the Plex simulator: chunks per message,
+exactly one invite per row even when a run died mid-row, plex.tv's rate limit answered by waiting on the
+queue, cancel, and retention."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shared.invites.batch_rows import BatchRows, RowState
+from shared.invites.batches import BatchInvitations, BatchQueue, BatchSettings, BatchState, BatchStateError, results_csv
+from shared.invites.service import OwnerInvitation
+from shared.notify.queue_client import build_queue_client
+from shared.storage import registry
+from tests.support.containers import make_container
+
+INVITE_POST = "POST /api/servers/{machineId}/shared_servers"
+
+
+def emails(count: int, start: int = 0) -> list[str]:
+    return [f"guest{n:04d}@example.com" for n in range(start, start + count)]
+
+
+def csv_of(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def env(app_env):
+    return {**app_env, "PLEX_RETRY_BUDGET_SECONDS": "1"}
+
+
+@pytest.fixture
+def parts(env, tables, simulator):
+    container = make_container(env, tables=tables)
+    table = lambda: tables.client(registry.BATCHES_TABLE.name)  # noqa: E731
+    rows = BatchRows(table)
+    queue = BatchQueue(lambda: build_queue_client(container.settings.queue_connection_string, "", f"{tables.prefix}batches"))
+
+    def make(rows_per_message: int = 20, stall_seconds: float = 300.0) -> BatchInvitations:
+        return BatchInvitations(
+            table,
+            rows,
+            tiers=container.tiers,
+            grants=container.grants,
+            invites=lambda: container.invite_service,
+            queue=queue,
+            settings=BatchSettings(pace_seconds=0.0, stall_seconds=stall_seconds, rows_per_message=rows_per_message),
+        )
+
+    return container, rows, make
+
+
+def invited(simulator) -> list[str]:
+    return sorted(share["invited_email"] for share in simulator.state()["shares"])
+
+
+def run_to_end(batches: BatchInvitations, batch_id: str, limit: int = 50) -> list[str]:
+    said = []
+    for _ in range(limit):
+        said.append(batches.run(batch_id))
+        if said[-1] == "finished":
+            return said
+    raise AssertionError(f"the batch didn't finish: {said}")
+
+
+def test_a_started_batch_invites_each_valid_row_once_a_chunk_per_message(parts, simulator):
+    _, _, make = parts
+    batches = make(rows_per_message=20)
+    people = emails(45)
+    created = batches.create("people.csv", csv_of([*people, "not a valid name!!,,", people[3]]))
+    assert created.batch.state is BatchState.REVIEW
+    assert created.counts == {"total": 47, "done": 0, "failed": 0, "skipped": 2, "pending": 45}
+    assert simulator.counts()["endpoints"].get(INVITE_POST) is None  # nothing is sent before the owner starts it
+
+    batches.start(created.batch.id)
+    said = run_to_end(batches, created.batch.id)
+
+    assert said == ["sent 20 rows", "sent 20 rows", "sent 5 rows", "finished"]
+    assert invited(simulator) == sorted(people)
+    assert simulator.counts()["endpoints"][INVITE_POST] == 45
+    final = batches.progress(created.batch.id)
+    assert final.batch.state is BatchState.DONE
+    assert final.counts == {"total": 47, "done": 45, "failed": 0, "skipped": 2, "pending": 0}
+    assert final.percent == 100
+    assert [r.state for r in final.rows[-2:]] == [RowState.SKIPPED, RowState.SKIPPED]
+    assert final.rows[-1].check == "duplicate"
+    with pytest.raises(BatchStateError):
+        batches.start(created.batch.id)
+
+
+def test_a_message_redelivered_after_its_run_died_mid_row_does_not_invite_twice(parts, simulator):
+    container, rows, make = parts
+    batches = make(stall_seconds=1.5)  # the dead run's lease ends 0.5 s after it was taken
+    people = emails(3, start=100)
+    batch_id = batches.create("three.csv", csv_of(people)).batch.id
+    batches.start(batch_id)
+    # A run took the lease, claimed the first row, and plex.tv shared it; then its instance died before the
+    # row's state was written.
+    assert batches._take_lease(batch_id, "dead-run")
+    [first, *_] = rows.open_rows(batch_id, 1)
+    claimed = rows.claim(first)
+    assert claimed is not None
+    tier = container.tiers.get("default")
+    container.invite_service.invite_for_owner(OwnerInvitation(first.identifier, tier, 0, f"batch-{first.key}-{claimed.row.attempt}"))
+    assert simulator.counts()["endpoints"][INVITE_POST] == 1
+
+    assert batches.run(batch_id) == "not running, or another run holds it"  # the lease is still the dead run's
+    time.sleep(0.6)
+    run_to_end(batches, batch_id)
+
+    assert invited(simulator) == sorted(people)
+    assert simulator.counts()["endpoints"][INVITE_POST] == 3, "the row the dead run had sent was looked up, not sent again"
+    final = batches.progress(batch_id)
+    assert final.counts["done"] == 3
+    assert container.grants.get(people[0]) is not None
+
+
+def test_plex_rate_limiting_puts_the_row_back_and_the_batch_waits_on_the_queue(parts, simulator):
+    _, _, make = parts
+    batches = make()
+    people = emails(2, start=200)
+    batch_id = batches.create("two.csv", csv_of(people)).batch.id
+    batches.start(batch_id)
+    simulator.add_fault(method="POST", path="/api/servers/*/shared_servers", status=429, times=5, retry_after="90")
+
+    started = time.monotonic()
+    said = batches.run(batch_id)
+
+    assert said == "sent 2 rows; plex.tv asked us to wait 90 s"
+    assert time.monotonic() - started < 5, "the wait is the next message's delay, not a sleep"
+    waiting = batches.progress(batch_id)
+    assert waiting.counts["pending"] == 2
+    assert [(row.outcome, row.tries) for row in waiting.rows] == [("plex_rate_limited", 1)] * 2
+    simulator.clear_faults()
+    run_to_end(batches, batch_id)
+    assert invited(simulator) == sorted(people)
+
+
+def test_cancel_skips_the_rows_not_sent_yet(parts, simulator):
+    _, _, make = parts
+    batches = make(rows_per_message=2)
+    batch_id = batches.create("five.csv", csv_of(emails(5, start=300))).batch.id
+    batches.start(batch_id)
+    assert batches.run(batch_id) == "sent 2 rows"
+
+    cancelled = batches.cancel(batch_id)
+
+    assert cancelled.batch.state is BatchState.CANCELLED
+    assert cancelled.counts == {"total": 5, "done": 2, "failed": 0, "skipped": 3, "pending": 0}
+    assert batches.run(batch_id) == "not running, or another run holds it"
+    assert len(invited(simulator)) == 2
+    assert "cancelled" in results_csv(cancelled)
+    with pytest.raises(BatchStateError):
+        batches.cancel(batch_id)
+
+
+def test_finished_batches_and_their_rows_are_deleted_after_retention(parts, simulator):
+    _, rows, make = parts
+    batches = make()
+    kept = batches.create("kept.csv", csv_of(emails(2, start=400))).batch.id
+    old = batches.create("old.csv", csv_of(emails(3, start=410))).batch.id
+    batches.cancel(old)
+
+    assert batches.delete_finished_before(time.time() + 1) == 3 + 2  # the cancelled one, and the one never started
+    assert batches.recent() == []
+    assert rows.all(kept) == [] and rows.all(old) == []
+
+
+def test_the_results_file_keeps_formulas_as_text(parts):
+    _, _, make = parts
+    batches = make()
+    progress = batches.create("x.csv", csv_of(["=HYPERLINK(evil),,", "+alice,,"]))
+    text = results_csv(progress)
+    assert text.splitlines()[0] == "line,identifier,tier,days,status,outcome,message"
+    assert "'=HYPERLINK(evil)" in text and "'+alice" in text
