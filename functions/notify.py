@@ -19,6 +19,7 @@ from shared.errors import DomainError, ErrorKind
 from shared.notify.channels import ChannelView
 from shared.notify.delivery import ChannelsFailed
 from shared.notify.events import DESCRIPTIONS, SUBSCRIBABLE, Event, EventKind
+from shared.notify.given_up import resend_given_up
 from shared.notify.publisher import POISON_QUEUE_NAME, QUEUE_NAME
 from shared.notify.templates import DEFAULTS, MessageTemplate
 
@@ -97,6 +98,17 @@ def test_notification_channel(req: func.HttpRequest, session: AdminSession) -> f
     error = container.deliverer.send_test(req.route_params.get("channelId", ""))
     channel = container.channels.get(req.route_params.get("channelId", ""))
     return json_response({"delivered": not error, "error": error, "channel": _channel(container.channels.view(channel))})
+
+
+@bp.route(route="manage/notifications/given-up/resend", methods=["POST"])
+@api_endpoint
+@admin_only(changes_state=True)
+def resend_given_up_notifications(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    container = get_container()
+    if not container.settings.notifications_configured:
+        raise DomainError("queue_not_configured", "No queue is configured, so there is nothing to send again.", kind=ErrorKind.CONFLICT)
+    sent = resend_given_up(container.poison_queue, container.event_queue)
+    return json_response({"resent": sent, "queue": _queue_depths()})
 
 
 @bp.route(route="manage/notifications/templates/{kind}", methods=["PUT"])

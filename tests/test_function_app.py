@@ -59,6 +59,7 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/notifications/channels/{channelId}", ["DELETE"]),
         ("manage/notifications/channels/{channelId}", ["PUT"]),
         ("manage/notifications/channels/{channelId}/test", ["POST"]),
+        ("manage/notifications/given-up/resend", ["POST"]),
         ("manage/notifications/templates/{kind}", ["DELETE"]),
         ("manage/notifications/templates/{kind}", ["PUT"]),
         ("manage/onboarding", ["GET"]),

@@ -206,6 +206,25 @@ def test_a_channel_that_always_fails_ends_in_the_poison_queue_and_on_the_dashboa
     assert test.status_code == 200 and test.json()["delivered"] is True
 
 
+def test_messages_given_up_on_are_sent_again_from_the_dashboard_once_the_receiver_is_back(notify, webhook):
+    notify.container.channels.create("Late", webhook.url, ["access_ended"])
+    webhook.down()
+    event = Event.create(EventKind.ACCESS_ENDED, {"identifier": "frank", "reason": "expired"})
+    notify.container.notifications.publish(event)
+    poison = notify.container.poison_queue
+    assert wait_until(lambda: poison.get_queue_properties().approximate_message_count == 1, timeout=40)
+    webhook.up()
+    admin = Admin(notify)
+    assert admin.login().status_code == 200
+    answer = admin.call("POST", "manage/notifications/given-up/resend", {})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["resent"] == 1 and answer.json()["queue"]["poison"] == 0
+    assert wait_until(lambda: len(webhook.received) >= 1, timeout=30)
+    time.sleep(2)
+    assert [r.headers["X-Helpr-Event-Id"] for r in webhook.received] == [event.id]
+    assert admin.call("POST", "manage/notifications/given-up/resend", {}).json()["resent"] == 0
+
+
 def test_a_revoked_owner_token_is_told_once_and_its_return_once(notify, webhook, backing_services):
     notify.container.channels.create("Owner", webhook.url, ["token_rejected", "token_working"])
     simulator = backing_services.simulator

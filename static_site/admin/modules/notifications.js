@@ -145,7 +145,13 @@ function template() {
       <p class="panel-intro">Hear about new guests, failing invites and a broken Plex token where you already look.</p>
       <dl id="notification-queue" class="facts">
         <dt>Waiting to send</dt><dd id="queue-waiting">${show(waiting)}</dd>
-        <dt>Given up on</dt><dd id="queue-poison">${show(poison)}${poison ? html` <span class="detail-muted">(after five tries; see the poison queue)</span>` : nothing}</dd>
+        <dt>Given up on</dt><dd id="queue-poison">${show(poison)}${
+          poison
+            ? html` <span class="detail-muted">(after five tries)</span>
+                <button id="resend-given-up" class="button button-secondary button-inline" type="button"
+                  ?disabled=${view.busy === 'given-up'} @click=${resendGivenUp}>Send again</button>`
+            : nothing
+        }</dd>
       </dl>
       ${view.loaded && !view.configured ? html`<p class="notice">No queue is configured, so nothing is sent. ${error}</p>` : nothing}
       ${view.loaded && view.configured && error ? html`<p class="small-note">${error}</p>` : nothing}
@@ -278,6 +284,28 @@ async function sendTest(channel) {
               `The test to “${channel.name}” failed: ${cleanMessage(answer.body.error) || 'no reason given'}.`,
               'error',
             ),
+    });
+  }
+  ui.restoreFocus('notifications-heading');
+}
+
+/** Puts the messages given up on back in the queue, once the channel that failed them works again. */
+async function resendGivenUp() {
+  set({ busy: 'given-up', status: ui.status('Sending the given-up messages again…') });
+  const answer = await request('POST', '/manage/notifications/given-up/resend', {});
+  if (dropped(answer)) return;
+  view.busy = '';
+  if (!answer.ok) {
+    set({ status: ui.status(`Couldn't send them again. ${failureText(answer)}`, 'error') });
+  } else {
+    const queue = isObject(answer.body.queue) ? answer.body.queue : {};
+    const count = (/** @type {unknown} */ value) => (typeof value === 'number' ? value : null);
+    set({
+      queue: { waiting: count(queue.waiting), poison: count(queue.poison), error: cleanMessage(queue.error) },
+      status: ui.status(
+        `${formatNumber(toCount(answer.body.resent))} sent again. Channels that already had a message don't get it twice.`,
+        'ok',
+      ),
     });
   }
   ui.restoreFocus('notifications-heading');

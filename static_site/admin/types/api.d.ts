@@ -449,6 +449,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/manage/notifications/given-up/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts the messages the host gave up on (the poison queue) back on the events queue, up to 500 per call. Channels that already had an event don't get it twice. */
+        post: operations["adminResendGivenUpNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/manage/notifications/templates/{kind}": {
         parameters: {
             query?: never;
@@ -801,6 +818,75 @@ export interface paths {
         get: operations["adminAudit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The 20 most recent batches, newest first. */
+        get: operations["adminListBatches"];
+        put?: never;
+        /** Uploads a CSV of people to invite (the file is the body: identifier, optional tier, optional days; header optional; commas or semicolons; UTF-8, BOM allowed; at most 256 KB and 2,000 rows). Each row is checked; with dryRun=true nothing is stored, otherwise a batch to review is stored and nothing is sent until it is started. */
+        post: operations["adminCreateBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/batches/{batchId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's counts and per-row results; rows=none leaves the rows out; format=csv answers the results as a CSV file. A running batch with no progress for BATCH_STALL_SECONDS is put back on its queue. */
+        get: operations["adminGetBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/batches/{batchId}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts sending a batch under review; its rows are invited in the background. */
+        post: operations["adminStartBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage/batches/{batchId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a batch: rows not sent yet are skipped. */
+        post: operations["adminCancelBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1306,6 +1392,43 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEntry"][];
             nextCursor: string | null;
+        };
+        BatchRow: {
+            line: number;
+            identifier: string;
+            tier: string;
+            days: string;
+            /** @enum {string} */
+            status: "ok" | "pending" | "sending" | "done" | "failed" | "skipped";
+            /** @description the check's error code, or what the invite came to (an invite log outcome) */
+            outcome: string;
+            message: string;
+        };
+        BatchCounts: {
+            total: number;
+            done: number;
+            failed: number;
+            skipped: number;
+            pending: number;
+        };
+        Batch: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            state: "review" | "running" | "done" | "cancelled";
+            createdAt: string | null;
+            startedAt: string | null;
+            finishedAt: string | null;
+            total: number;
+            counts: {
+                [key: string]: number;
+            };
+        };
+        BatchProgress: {
+            batch: components["schemas"]["Batch"];
+            counts: components["schemas"]["BatchCounts"];
+            percent: number;
+            rows: components["schemas"]["BatchRow"][];
         };
     };
     responses: {
@@ -2226,6 +2349,34 @@ export interface operations {
             503: components["responses"]["Error"];
         };
     };
+    adminResendGivenUpNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many messages were sent again, and the queue counts after. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        resent: number;
+                        queue: Record<string, never>;
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
     adminSaveNotificationTemplate: {
         parameters: {
             query?: never;
@@ -3001,6 +3152,166 @@ export interface operations {
             };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminListBatches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Recent batches. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Batch"][];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminCreateBatch: {
+        parameters: {
+            query?: {
+                /** @description the file's name, shown in the list */
+                name?: string;
+                dryRun?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The checked rows (dryRun). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rows: components["schemas"]["BatchRow"][];
+                        valid: number;
+                        total: number;
+                    };
+                };
+            };
+            /** @description The stored batch, to review. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchProgress"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminGetBatch: {
+        parameters: {
+            query?: {
+                rows?: "none";
+                format?: "csv";
+            };
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The progress, or the results file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchProgress"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminStartBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch's progress. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchProgress"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            431: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    adminCancelBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch's progress. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchProgress"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
             431: components["responses"]["Error"];
             503: components["responses"]["Error"];
         };
