@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only
+from functions.admin_http import admin_only, audited_sign_in
 from functions.cookies import DEVICE_COOKIE, cleared_session_cookie, device_cookie, read_cookie, session_cookie
 from functions.http import api_endpoint, client_ip, iso_utc, json_response, read_json_object
 from shared.admin.auth import LoginAttempt
@@ -28,6 +28,7 @@ def _session_body(session: AdminSession, totp_enabled: bool) -> dict[str, object
 
 @bp.route(route="manage/login", methods=["POST"])
 @api_endpoint
+@audited_sign_in
 def admin_login(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
     container = get_container()
@@ -52,7 +53,7 @@ def admin_login(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="manage/logout", methods=["POST"])
 @api_endpoint
-@admin_only(changes_state=True)
+@admin_only(changes_state=True, session_only=True)
 def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     get_container().admin_auth.logout(session)
     return json_response({}, headers={"Set-Cookie": cleared_session_cookie()})
@@ -60,7 +61,7 @@ def admin_logout(req: func.HttpRequest, session: AdminSession) -> func.HttpRespo
 
 @bp.route(route="manage/sign-out-everywhere", methods=["POST"])
 @api_endpoint
-@admin_only(changes_state=True)
+@admin_only(changes_state=True, session_only=True)
 def admin_sign_out_everywhere(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     get_container().admin_auth.sign_out_everywhere(session)
     return json_response({}, headers={"Set-Cookie": cleared_session_cookie()})
@@ -68,14 +69,14 @@ def admin_sign_out_everywhere(req: func.HttpRequest, session: AdminSession) -> f
 
 @bp.route(route="manage/session", methods=["GET"])
 @api_endpoint
-@admin_only(changes_state=False)
+@admin_only(changes_state=False, session_only=True)
 def admin_session(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     return json_response(_session_body(session, get_container().admin_auth.second_factor_enabled()))
 
 
 @bp.route(route="manage/totp/setup", methods=["POST"])
 @api_endpoint
-@admin_only(changes_state=True)
+@admin_only(changes_state=True, session_only=True)
 def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     # While two-step sign-in is on, setting up a new authenticator needs a current or recovery code.
     code = inputs.secret(read_json_object(req), "code") if req.get_body() else ""
@@ -85,7 +86,7 @@ def admin_totp_setup(req: func.HttpRequest, session: AdminSession) -> func.HttpR
 
 @bp.route(route="manage/totp/confirm", methods=["POST"])
 @api_endpoint
-@admin_only(changes_state=True)
+@admin_only(changes_state=True, session_only=True)
 def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     code = inputs.text(read_json_object(req), "code", required=True)
     recovery_codes, _ = get_container().admin_auth.confirm_totp_enrolment(session, code)
@@ -94,7 +95,7 @@ def admin_totp_confirm(req: func.HttpRequest, session: AdminSession) -> func.Htt
 
 @bp.route(route="manage/totp/disable", methods=["POST"])
 @api_endpoint
-@admin_only(changes_state=True)
+@admin_only(changes_state=True, session_only=True)
 def admin_totp_disable(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     code = inputs.secret(read_json_object(req), "code", required=True)
     get_container().admin_auth.disable_totp(session, code)

@@ -1,38 +1,213 @@
-"""The admin_only wrapper: a live session for every admin call, and CSRF and Origin checks on changes."""
+"""The admin_only wrapper: who is calling (a browser session or an API key), what they may do, and an
+audit row for every change.
+
+- A session comes only from the session cookie, and a change needs its CSRF header and the site's Origin.
+- An API key comes only from the `X-Api-Key` header (never a cookie, so it is never sent by a browser on its
+  own, and needs no CSRF or Origin). Azure Static Web Apps replaces the `Authorization` header on its way
+  to the functions (Azure/static-web-apps issues #34 and #158), so the key has its own header. A read key
+  gets 403 `key_read_only` on any change; routes marked session_only (signing out, two-step sign-in, the
+  keys themselves) answer a key 403 `key_not_allowed`, so a leaked key can't mint keys or lock the owner out.
+- Every state-changing call is recorded in the audit trail after the handler ran (who, the handler's name,
+  the route values, a redacted summary of the body, before/after when the handler notes them, and the
+  outcome); a failed audit write is logged and never fails the change.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import azure.functions as func
 
 from functions.cookies import SESSION_COOKIE, read_cookie
+from functions.http import RequestError, client_ip
+from shared.admin.api_keys import ApiKey, KeyScope
 from shared.admin.sessions import AdminSession
-from shared.container import get_container
+from shared.audit.trail import OK, AuditEntry, redacted
+from shared.container import Container, get_container
+from shared.errors import DomainError, ErrorKind
+from shared.plex.errors import PlexError
 
 CSRF_HEADER = "X-CSRF-Token"
+API_KEY_HEADER = "X-Api-Key"
+_MAX_BODY_SUMMARY = 16 * 1024
 
 AdminHandler = Callable[[func.HttpRequest, AdminSession], func.HttpResponse]
+HttpHandler = Callable[[func.HttpRequest], func.HttpResponse]
+
+# What the running handler noted for its audit row (before/after), per request.
+_noted: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar("audit_noted", default=None)
 
 
-def admin_only(*, changes_state: bool) -> Callable[[AdminHandler], Callable[[func.HttpRequest], func.HttpResponse]]:
-    """Requires a live session; a state-changing call also needs the CSRF header and the site's Origin."""
+@dataclass(frozen=True)
+class AdminAccess:
+    """What admin_only was told about a route; tests read it from the handler (`admin_access`)."""
 
-    def decorate(handler: AdminHandler) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    changes_state: bool
+    session_only: bool
+    audited: bool
+
+
+@dataclass(frozen=True)
+class _Caller:
+    session: AdminSession
+    key: ApiKey | None
+
+
+def note_change(*, before: object = None, after: object = None) -> None:
+    """Adds what the change did to its audit row: short values, redacted like the request body."""
+    noted = _noted.get()
+    if noted is not None:
+        if before is not None:
+            noted["before"] = redacted(before)
+        if after is not None:
+            noted["after"] = redacted(after)
+
+
+def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool = True) -> Callable[[AdminHandler], HttpHandler]:
+    """Requires a live session or an API key. A change also needs the CSRF header and the site's Origin (a
+    session) or a read-write key, and is recorded in the audit trail unless `audited` is False (only for a
+    POST that changes nothing, like a preview). `session_only` refuses keys."""
+    access = AdminAccess(changes_state, session_only, audited and changes_state)
+
+    def decorate(handler: AdminHandler) -> HttpHandler:
         def wrapper(req: func.HttpRequest) -> func.HttpResponse:
-            auth = get_container().admin_auth
-            session = auth.authenticate(read_cookie(req, SESSION_COOKIE))  # AuthError answers 401/403 in api_endpoint
-            if changes_state:
-                auth.authorize_change(
-                    session, req.headers.get(CSRF_HEADER) or "", req.headers.get("Origin") or "", req.headers.get("Referer") or ""
+            container = get_container()
+            address = client_ip(req, container.settings.trusted_proxy_hops)
+            caller = _identify(req, container, address)  # AuthError answers 401/403/429 in api_endpoint
+            if not access.audited:
+                _authorize(req, container, caller, access)
+                return handler(req, caller.session)
+            noted: dict[str, object] = {}
+            token = _noted.set(noted)
+            outcome = "internal_error"
+            try:
+                _authorize(req, container, caller, access)
+                response = handler(req, caller.session)
+                outcome = OK if response.status_code < 400 else f"http_{response.status_code}"
+                return response
+            except (DomainError, RequestError) as exc:
+                outcome = exc.code
+                raise
+            except PlexError as exc:
+                outcome = exc.as_domain_error().code
+                raise
+            finally:
+                _noted.reset(token)
+                container.audit.record(
+                    AuditEntry(
+                        actor=caller.key.actor if caller.key else caller.session.username,
+                        action=handler.__name__,
+                        target=_target(req),
+                        detail=_detail(req, noted),
+                        outcome=outcome,
+                    ),
+                    address,
                 )
-            return handler(req, session)
 
         # Not functools.wraps: the worker reads inspect.signature, which follows __wrapped__ to
         # handler(req, session), and refuses a parameter that is no binding.
         wrapper.__name__ = wrapper.__qualname__ = handler.__name__
         wrapper.__doc__ = handler.__doc__
         wrapper.__module__ = handler.__module__
+        wrapper.admin_access = access  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def audited_sign_in(handler: HttpHandler) -> HttpHandler:
+    """Records a sign-in's outcome. The actor is the admin's name when that is what was typed, else
+    "(other name)", so a password typed into the name field never lands in the trail. Refusals for too
+    many attempts aren't recorded: a stranger's flood must not fill the trail."""
+
+    def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        container = get_container()
+        outcome = "internal_error"
+        try:
+            response = handler(req)
+            outcome = OK if response.status_code < 400 else f"http_{response.status_code}"
+            return response
+        except (DomainError, RequestError) as exc:
+            outcome = exc.code
+            raise
+        finally:
+            if outcome != "too_many_attempts":
+                typed = _json_body(req).get("username")
+                admin = container.settings.admin_username
+                actor = admin if isinstance(typed, str) and typed.strip().lower() == admin.strip().lower() else "(other name)"
+                container.audit.record(
+                    AuditEntry(actor=actor, action="sign_in", outcome=outcome), client_ip(req, container.settings.trusted_proxy_hops)
+                )
+
+    wrapper.__name__ = wrapper.__qualname__ = handler.__name__
+    wrapper.__doc__ = handler.__doc__
+    wrapper.__module__ = handler.__module__
+    wrapper.admin_access = AdminAccess(changes_state=True, session_only=True, audited=True)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _identify(req: func.HttpRequest, container: Container, address: str) -> _Caller:
+    presented = req.headers.get(API_KEY_HEADER)
+    if presented is not None:
+        # The header alone decides: a cookie sent beside it is ignored, and a key is never read from a cookie.
+        key = container.api_keys.verify(presented, address)
+        return _Caller(AdminSession(id="", username=key.actor, csrf_token="", expires_at=datetime.now(UTC)), key)
+    return _Caller(container.admin_auth.authenticate(read_cookie(req, SESSION_COOKIE)), None)
+
+
+def _authorize(req: func.HttpRequest, container: Container, caller: _Caller, access: AdminAccess) -> None:
+    if caller.key is not None:
+        if access.session_only:
+            raise DomainError(
+                "key_not_allowed",
+                "API keys can't do this: sign in on the admin page to manage keys, sign out or change two-step sign-in.",
+                kind=ErrorKind.FORBIDDEN,
+            )
+        if access.changes_state and caller.key.scope is not KeyScope.WRITE:
+            raise DomainError(
+                "key_read_only",
+                "This API key can only read. Create a read-write key in Settings → API keys to make changes.",
+                kind=ErrorKind.FORBIDDEN,
+            )
+        return
+    if access.changes_state:
+        container.admin_auth.authorize_change(
+            caller.session, req.headers.get(CSRF_HEADER) or "", req.headers.get("Origin") or "", req.headers.get("Referer") or ""
+        )
+
+
+def _target(req: func.HttpRequest) -> str:
+    return " ".join(f"{name}={value}" for name, value in sorted(req.route_params.items()))
+
+
+def _detail(req: func.HttpRequest, noted: dict[str, object]) -> str:
+    body = _json_body(req)
+    summary: dict[str, object] = {"method": req.method}
+    if body:
+        summary["body"] = redacted(body)
+    elif req.get_body():
+        kind = (req.headers.get("Content-Type") or "").split(";")[0].strip()[:60]
+        summary["body"] = f"{kind or 'bytes'}, {len(req.get_body())} bytes"
+    summary |= noted
+    text = json.dumps(summary, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > 600 and "body" in summary:
+        # Before/after say more than the body; keep them whole when the row would be too long.
+        summary["body"] = "(long)"
+        text = json.dumps(summary, ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+def _json_body(req: func.HttpRequest) -> dict[str, object]:
+    raw = req.get_body() or b""
+    content_type = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if not raw or len(raw) > _MAX_BODY_SUMMARY or content_type != "application/json":
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -7,6 +7,7 @@ import logging
 
 import azure.functions as func
 
+from shared.audit.trail import TIMER, AuditEntry
 from shared.container import get_container
 
 bp = func.Blueprint()
@@ -15,5 +16,19 @@ log = logging.getLogger("helpr.expiry")
 
 @bp.timer_trigger(schedule="0 */10 * * * *", arg_name="timer", run_on_startup=False, use_monitor=True)
 def expire_access(timer: func.TimerRequest) -> None:
-    result = get_container().user_access.expire_due()
+    container = get_container()
+    result = container.user_access.expire_due()
     log.info(json.dumps({"event": "expiry", "removed": len(result.removed), "failed": len(result.failed)}))
+    # What the timer did, in the audit trail beside the owner's own changes.
+    for identifier in result.removed:
+        container.audit.record(AuditEntry(actor=TIMER, action="expire_access", target=f"identifier={identifier}"))
+    for identifier in result.failed:
+        container.audit.record(
+            AuditEntry(
+                actor=TIMER,
+                action="expire_access",
+                target=f"identifier={identifier}",
+                outcome="remove_failed",
+                detail="Plex didn't remove the share; the next run tries again.",
+            )
+        )

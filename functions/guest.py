@@ -75,7 +75,7 @@ def save_onboarding(req: func.HttpRequest, session: AdminSession) -> func.HttpRe
 
 @bp.route(route="manage/onboarding/preview", methods=["POST"])
 @api_endpoint
-@admin_only(changes_state=True)
+@admin_only(changes_state=True, audited=False)  # renders unsaved content, changes nothing: no audit row per keystroke
 def preview_onboarding(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     """The page as a sample guest would see it, from unsaved content: what the dashboard's live preview shows.
     With tierId, as a guest on that tier sees it (its overrides applied)."""

@@ -23,6 +23,7 @@ IDEMPOTENCY = registry.IDEMPOTENCY_TABLE.name
 INVITE_LINKS = registry.INVITE_LINKS_TABLE.name
 ACCESS = registry.ACCESS_TABLE.name  # tiers and the people who got access
 NOTIFY = registry.NOTIFY_TABLE.name
+AUDIT = registry.AUDIT_TABLE.name
 ALL_TABLES = registry.REGISTRY.table_names()
 
 

@@ -1,0 +1,60 @@
+"""The audit trail for the owner: filtered pages newest first, or a CSV file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import azure.functions as func
+
+from functions import inputs
+from functions.admin_dashboard import MAX_EXPORT_ROWS, _decode_cursor, _encode_cursor, _limit
+from functions.admin_http import admin_only
+from functions.http import api_endpoint, iso_utc, json_response
+from shared.admin.sessions import AdminSession
+from shared.audit.export import audit_csv
+from shared.audit.trail import AuditEntry
+from shared.container import get_container
+
+bp = func.Blueprint()
+
+
+@bp.route(route="manage/audit", methods=["GET"])
+@api_endpoint
+@admin_only(changes_state=False)
+def admin_audit(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
+    """?actor= (exact), ?action= (exact), ?since= and ?until= (ISO 8601; until excluded), ?format=csv for every match."""
+    params = dict(req.params)
+    actor, action = inputs.text(params, "actor", max_length=80), inputs.text(params, "action", max_length=80)
+    since, until = inputs.moment(params, "since"), inputs.moment(params, "until")
+    trail = get_container().audit
+    if params.get("format") == "csv":
+        entries, _ = trail.page(limit=MAX_EXPORT_ROWS, actor=actor, action=action, since=since, until=until)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return func.HttpResponse(
+            audit_csv(entries),
+            status_code=200,
+            mimetype="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="helpr-audit-{stamp}.csv"', "Cache-Control": "no-store"},
+        )
+    entries, cursor = trail.page(
+        limit=_limit(params.get("limit")),
+        cursor=_decode_cursor(params.get("cursor")),
+        actor=actor,
+        action=action,
+        since=since,
+        until=until,
+    )
+    return json_response({"items": [_entry(entry) for entry in entries], "nextCursor": _encode_cursor(cursor)})
+
+
+def _entry(entry: AuditEntry) -> dict[str, object]:
+    return {
+        "at": iso_utc(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target": entry.target,
+        "detail": entry.detail,
+        "outcome": entry.outcome,
+        "ipHash": entry.address_hash,
+    }
