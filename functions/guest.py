@@ -19,25 +19,13 @@ from shared.guest.status import PROOF_SECONDS, GuestStatus
 bp = func.Blueprint()
 
 
-def server_name(container: Container) -> str:
-    """The name guests know the server by, without asking plex.tv (the invite page warms that)."""
-    settings = container.settings
-    return (
-        container.branding.for_guests().server_name
-        or settings.server_display_name
-        or container.plex_gateway().state.server_name
-        or settings.plex_server_name
-        or "Plex"
-    )
-
-
 @bp.route(route="onboarding", methods=["GET"])
 @api_endpoint
 def guest_onboarding(req: func.HttpRequest) -> func.HttpResponse:
     container = get_container()
     container.request_limits.check_api_call(client_ip(req, container.settings.trusted_proxy_hops))
     content = container.onboarding.get()
-    return json_response(onboarding.page(content, GuestContext(server_name(container)), i18n.current()))
+    return json_response(onboarding.page(content, GuestContext(container.server_names.known()), i18n.current()))
 
 
 @bp.route(route="manage/onboarding", methods=["GET"])
@@ -83,7 +71,7 @@ def preview_onboarding(req: func.HttpRequest, session: AdminSession) -> func.Htt
     content = onboarding.parse(body)
     locale = body.get("locale") if body.get("locale") in i18n.LOCALES else i18n.DEFAULT_LOCALE
     tier_id = body.get("tierId") if isinstance(body.get("tierId"), str) else ""
-    sample = GuestContext(server_name(get_container()), ("Movies", "TV Shows"), i18n.format_day_sample(str(locale)), "Family")
+    sample = GuestContext(get_container().server_names.known(), ("Movies", "TV Shows"), i18n.format_day_sample(str(locale)), "Family")
     return json_response(onboarding.page(content.for_tier(str(tier_id)), sample, str(locale)))
 
 
@@ -116,7 +104,7 @@ def guest_status_with_plex(req: func.HttpRequest) -> func.HttpResponse:
 
 def _status_body(container: Container, found: GuestStatus) -> dict[str, object]:
     locale = i18n.current()
-    name = server_name(container)
+    name = container.server_names.known()
     expires = i18n.format_day(found.expires_at, locale) if found.expires_at else ""
     guest = GuestContext(name, found.libraries, expires, found.tier)
     return {

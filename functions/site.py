@@ -7,8 +7,7 @@ from pathlib import Path
 import azure.functions as func
 
 from functions.http import api_endpoint, client_ip, json_response
-from shared.container import Container, get_container
-from shared.plex.errors import PlexError
+from shared.container import get_container
 
 bp = func.Blueprint()
 
@@ -24,7 +23,7 @@ def site_config(req: func.HttpRequest) -> func.HttpResponse:
     branding = container.branding.for_guests()
     return json_response(
         {
-            "serverName": branding.server_name or settings.server_display_name or _plex_server_name(container),
+            "serverName": container.server_names.warming_plex(),
             "inviteCodeRequired": container.invite_service.invite_code_required(),
             # "plex" (sign in with Plex only), "plex_or_typed" or "typed" (a username or email only).
             "signInMode": str(container.runtime_settings.sign_in_mode()),
@@ -53,17 +52,3 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 @api_endpoint
 def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(_OPENAPI, status_code=200, mimetype="application/json", charset="utf-8")
-
-
-def _plex_server_name(container: Container) -> str:
-    # Loading the form warms the Plex connection, so the invite that follows is a warm one; but
-    # not while plex.tv rejects the token: page loads must not hammer it (the invite breaker's rule).
-    gateway = container.plex_gateway()
-    gateway.ensure_configured()  # also notices a rotated token
-    fallback = gateway.state.server_name or container.settings.plex_server_name or "our Plex server"
-    if gateway.state.token_valid is False:
-        return fallback
-    try:
-        return gateway.server_name()
-    except PlexError:
-        return fallback

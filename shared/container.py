@@ -35,6 +35,7 @@ from shared.config.secrets import CachedSecrets, EnvironmentSecrets, KeyVaultSec
 from shared.config.settings import Settings, SetupRequired
 from shared.guest.branding import BrandingStore
 from shared.guest.onboarding import OnboardingStore
+from shared.guest.server_name import ServerNames
 from shared.guest.status import GuestStatusService
 from shared.health import HealthMonitor
 from shared.invites.admissions import Admissions
@@ -155,6 +156,10 @@ class Container:
         return BrandingStore(lambda: self._table(tables.SETTINGS))
 
     @cached_property
+    def server_names(self) -> ServerNames:
+        return ServerNames(branding=self.branding, settings=self.settings, gateway=self.plex_gateway)
+
+    @cached_property
     def more_time(self) -> MoreTimeRequests:
         return MoreTimeRequests(lambda: self._table(tables.ACCESS), clock=self._now)
 
@@ -255,7 +260,14 @@ class Container:
 
     @cached_property
     def admissions(self) -> Admissions:
-        return Admissions(self.invite_links, self.tiers, self.runtime_settings, lambda: self.secrets.read("INVITE_CODE"), clock=self._now)
+        return Admissions(
+            self.invite_links,
+            self.tiers,
+            self.runtime_settings,
+            lambda: self.secrets.read("INVITE_CODE"),
+            clock=self._now,
+            side_by_side=self.side_by_side,
+        )
 
     @cached_property
     def retry_policy(self) -> RetryPolicy:
