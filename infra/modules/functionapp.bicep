@@ -206,6 +206,15 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
           name: 'NOTIFY_UNREACHABLE_MINUTES'
           value: '15'
         }
+        // Batch invitations: a new invite every 2 s at most, and a batch quiet for 5 minutes is put back on its queue.
+        {
+          name: 'BATCH_INVITE_PACE_SECONDS'
+          value: '2'
+        }
+        {
+          name: 'BATCH_STALL_SECONDS'
+          value: '300'
+        }
       ]
     }
   }

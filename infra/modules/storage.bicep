@@ -68,6 +68,17 @@ resource eventsPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queu
   name: 'helpr-events-poison'
 }
 
+// Batch invitations: one message per chunk of a batch's rows (functions/batches.py), and those the host gave up on.
+resource batchesQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: 'helpr-batches'
+}
+
+resource batchesPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: 'helpr-batches-poison'
+}
+
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue

@@ -2,6 +2,7 @@
 /* The admin app's entry: signs in (login.js), then mounts every view into its section of index.html, loads them,
    and on sign-out (or a session that ended) drops every answer still on its way and forgets what it showed. */
 import { abortAll, failureText, request, setCsrfToken, whenSessionEnds } from './api.js';
+import { loadBatches, mountBatches, resetBatches } from './batch.js';
 import { loadInviteLinks, mountInvites, resetInvites } from './invites.js';
 import { checkSession, showLogin, showPage, startLogin } from './login.js';
 import { loadNotifications, mountNotifications, resetNotifications } from './notifications.js';
@@ -35,6 +36,7 @@ function leaveDashboard() {
   for (const reset of [
     resetOverview,
     resetInvites,
+    resetBatches,
     resetUsers,
     resetTiers,
     resetSettings,
@@ -67,6 +69,7 @@ function enterDashboard(session, moveFocus) {
   void loadDashboard(false);
   void loadTiers(false);
   void loadInviteLinks(false);
+  void loadBatches();
   void loadUsers(false);
   loadSettings();
   void loadOnboarding();
@@ -91,7 +94,11 @@ function start() {
   if (!byId('login-form') || !byId('dashboard')) return;
   whenSessionEnds(() => signOutTo('Your session has ended. Sign in again.', true));
   mountOverview(section('view-overview'), showError);
-  mountInvites(section('invite-links-panel'), (quiet) => void loadTiers(quiet));
+  // The Invites view: the invite links, then the batch invite below them.
+  const [linksRoot, batchRoot] = [document.createElement('div'), document.createElement('div')];
+  section('invite-links-panel').append(linksRoot, batchRoot);
+  mountInvites(linksRoot, (quiet) => void loadTiers(quiet));
+  mountBatches(batchRoot);
   mountTiers(section('tiers-panel'), (quiet) => void loadInviteLinks(quiet));
   mountUsers(section('users-panel'));
   mountSettings(section('settings-panels'), {

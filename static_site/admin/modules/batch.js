@@ -1,0 +1,207 @@
+// @ts-check
+/* Batch invite: upload a CSV (Plex username or email, optional tier, optional days), review each row's check,
+   start sending, watch the progress (it survives a reload: the running batch is found again in the recent list),
+   cancel, and download the results. */
+import { html, nothing, render } from '../vendor/lit-html.js';
+import { dropped, failureText, getJson, pathFor, request, send } from './api.js';
+import * as ui from './ui.js';
+
+/** @typedef {import('./api.js').Schemas['BatchProgress']} BatchProgress */
+/** @typedef {import('./api.js').Schemas['BatchRow']} BatchRow */
+
+const POLL_MS = 1500;
+const SHOWN_ROWS = 200;
+const ROW_STATUS = Object.freeze({
+  ok: { kind: 'ok', text: 'Ready' },
+  pending: { kind: 'unknown', text: 'Waiting' },
+  sending: { kind: 'unknown', text: 'Sending' },
+  done: { kind: 'ok', text: 'Invited' },
+  failed: { kind: 'error', text: 'Failed' },
+  skipped: { kind: 'unknown', text: 'Skipped' },
+});
+
+const view = {
+  /** @type {BatchProgress | null} */
+  current: null,
+  busy: false,
+  status: ui.NO_STATUS,
+  /** @type {number | undefined} */
+  timer: undefined,
+};
+/** @type {HTMLElement | null} */
+let root = null;
+
+function update() {
+  if (root) render(template(), root);
+}
+
+function template() {
+  const current = view.current;
+  return html`
+    <h2 id="batch-heading">Batch invite</h2>
+    <p class="hint">
+      Invite a list of people at once: a CSV file with one Plex username or email per line, then optionally a tier
+      (its name or id) and days of access, e.g. <code>alice@example.com,Family,30</code>. Every row is checked first;
+      nothing is sent until you start.
+    </p>
+    <form id="batch-form" @submit=${upload}>
+      <label for="batch-file">CSV file (at most 2,000 rows, 256 KB)</label>
+      <input id="batch-file" name="file" type="file" accept=".csv,text/csv" required />
+      <button id="batch-check" type="submit" ?disabled=${view.busy}>Check the file</button>
+    </form>
+    ${ui.statusLine('batch-status', view.status)} ${current ? batchTemplate(current) : nothing}
+  `;
+}
+
+/** @param {BatchProgress} progress */
+function batchTemplate(progress) {
+  const { batch, counts } = progress;
+  const sent = counts.done + counts.failed;
+  const ready = counts.total - counts.skipped;
+  const summary = `${counts.done} invited, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.pending} waiting of ${counts.total}`;
+  return html`
+    <section aria-labelledby="batch-name">
+      <h3 id="batch-name">${batch.name} (${batch.state})</h3>
+      ${
+        batch.state === 'review'
+          ? html`<p>${ready} of ${counts.total} rows are ready; ${counts.skipped} will be skipped (see why below).</p>
+            <button id="batch-start" type="button" ?disabled=${view.busy || !ready} @click=${start}>
+              Start sending ${ready} invites
+            </button>
+            <button id="batch-discard" type="button" class="secondary" ?disabled=${view.busy} @click=${cancel}>Discard</button>`
+          : html`<label for="batch-progress">Sent ${sent} of ${ready}: ${progress.percent}%</label>
+            <progress id="batch-progress" max="100" value=${progress.percent}>${progress.percent}%</progress>
+            <p id="batch-summary" aria-live="polite">${summary}</p>
+            ${
+              batch.state === 'running'
+                ? html`<button id="batch-cancel" type="button" class="secondary" ?disabled=${view.busy} @click=${cancel}>
+                  Cancel the rest
+                </button>`
+                : nothing
+            }
+            <a id="batch-results" href=${`${pathFor('/manage/batches/{batchId}', { batchId: batch.id })}?format=csv`} download
+              >Download the results (CSV)</a
+            >`
+      }
+      ${rowsTable(progress.rows)}
+    </section>
+  `;
+}
+
+/** @param {BatchRow[]} rows */
+function rowsTable(rows) {
+  if (!rows.length) return nothing;
+  // Problems first: they are what the owner reads.
+  const shown = [
+    ...rows.filter((row) => row.status === 'failed' || row.status === 'skipped'),
+    ...rows.filter((row) => row.status !== 'failed' && row.status !== 'skipped'),
+  ].slice(0, SHOWN_ROWS);
+  return html`
+    <table id="batch-rows">
+      <caption>
+        Rows of the file${rows.length > SHOWN_ROWS ? ` (the first ${SHOWN_ROWS} of ${rows.length}; the results file has all)` : ''}
+      </caption>
+      ${ui.tableHead(['Line', 'Username or email', 'Tier', 'Days', 'Status', 'Why'])}
+      <tbody>
+        ${shown.map(
+          (row) => html`<tr>
+            ${ui.cell('Line', String(row.line))} ${ui.cell('Username or email', row.identifier)} ${ui.cell('Tier', row.tier || 'Default')}
+            ${ui.cell('Days', row.days || '—')} ${ui.cell('Status', ui.statusBadge(ROW_STATUS, row.status, row.status))}
+            ${ui.cell('Why', row.message)}
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  `;
+}
+
+/** @param {SubmitEvent} event */
+async function upload(event) {
+  event.preventDefault();
+  const input = /** @type {HTMLInputElement} */ (ui.byId('batch-file'));
+  const file = input.files?.[0];
+  if (!file) return;
+  view.busy = true;
+  view.status = ui.status('Checking the file…');
+  update();
+  const answer = await send('POST', `${pathFor('/manage/batches')}?name=${encodeURIComponent(file.name)}`, file);
+  view.busy = false;
+  if (dropped(answer)) return;
+  if (!answer.ok) {
+    view.status = ui.status(`Couldn't use the file: ${failureText(answer)}`, 'error');
+  } else {
+    view.current = /** @type {BatchProgress} */ (answer.body);
+    view.status = ui.status('Checked. Review the rows, then start sending.', 'ok');
+  }
+  update();
+}
+
+async function start() {
+  await act('/manage/batches/{batchId}/start', 'Sending in the background: you can leave this page and come back.');
+}
+
+async function cancel() {
+  await act('/manage/batches/{batchId}/cancel', 'Cancelled: the rows not sent yet are skipped.');
+}
+
+/** @param {'/manage/batches/{batchId}/start' | '/manage/batches/{batchId}/cancel'} path @param {string} done */
+async function act(path, done) {
+  if (!view.current) return;
+  view.busy = true;
+  update();
+  const answer = await request('POST', path, { params: { batchId: view.current.batch.id } });
+  view.busy = false;
+  if (dropped(answer)) return;
+  if (!answer.ok) {
+    view.status = ui.status(failureText(answer), 'error');
+  } else {
+    view.current = /** @type {BatchProgress} */ (answer.body);
+    view.status = ui.status(done, 'ok');
+    poll();
+  }
+  update();
+}
+
+/** Polls a running batch's counts until it is done; then reads its rows once more. */
+function poll() {
+  clearTimeout(view.timer);
+  if (view.current?.batch.state !== 'running') return;
+  view.timer = window.setTimeout(async () => {
+    if (!view.current) return;
+    const id = view.current.batch.id;
+    const answer = await getJson('/manage/batches/{batchId}', { params: { batchId: id }, key: 'batch-poll' });
+    if (dropped(answer) || view.current?.batch.id !== id) return;
+    if (answer.data) {
+      const running = answer.data.batch.state === 'running';
+      view.current = running ? { ...answer.data, rows: answer.data.rows } : answer.data;
+      if (!running) view.status = ui.status('The batch has finished. Download the results for every row.', 'ok');
+      update();
+    }
+    poll();
+  }, POLL_MS);
+}
+
+/** Finds the newest batch still under review or running (after a reload) and shows it. */
+export async function loadBatches() {
+  const answer = await getJson('/manage/batches', { key: 'batches' });
+  if (!answer.data || view.current) return;
+  const open = answer.data.items.find((batch) => batch.state === 'running' || batch.state === 'review');
+  if (!open) return;
+  const progress = await getJson('/manage/batches/{batchId}', { params: { batchId: open.id }, key: 'batch-poll' });
+  if (!progress.data || view.current) return;
+  view.current = progress.data;
+  update();
+  poll();
+}
+
+export function resetBatches() {
+  clearTimeout(view.timer);
+  Object.assign(view, { current: null, busy: false, status: ui.NO_STATUS, timer: undefined });
+  update();
+}
+
+/** @param {HTMLElement} container */
+export function mountBatches(container) {
+  root = container;
+  update();
+}
