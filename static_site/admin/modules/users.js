@@ -1,26 +1,28 @@
 // @ts-check
-/* Users: everyone who got access through the portal, whether they accepted on Plex, and per person: change tier,
-   extend access, revoke. A guest's open request for more time (from the status page) is marked next to Extend,
-   which answers it, and the list can show only those people. Loading the list asks plex.tv, so it only refreshes
-   when the owner asks. */
+/* Users: everyone who has access to the server, the people the portal let in and the shares made outside it (marked
+   "Not managed", with Adopt). Search, filters, sorting and pages are done by the server, which reads plex.tv once
+   and names that read (the snapshot) so the next page or filter reuses it; Refresh reads plex.tv again. One
+   person's changes are in users-actions.js, changes to the people selected in users-bulk.js, and the comparison
+   with Plex in reconciliation.js. */
 import { html, nothing, render } from '../vendor/lit-html.js';
-import { asText, cleanMessage, dropped, failureText, isObject, PLEX_TIMEOUT_MS, request } from './api.js';
-import { formatDateTime, longDateTime, parseTime, plural, readWhole } from './format.js';
+import { cleanMessage, dropped, failureText, PLEX_TIMEOUT_MS, pathFor, send } from './api.js';
+import { formatNumber, parseTime, plural } from './format.js';
+import { reconciliationSection, resetReconciliation } from './reconciliation.js';
 import { changed, store, subscribe, tierName } from './store.js';
 import * as ui from './ui.js';
+import { rowActions, timeText } from './users-actions.js';
+import { bulkBar, bulkSummary, pageSelected, resetBulk, select, selectPage } from './users-bulk.js';
+import { connect, freshQuery, freshView, PAGE_SIZE, set, view } from './users-state.js';
 
-/**
- * @typedef {{ identifier: string, tierId: string, tierName: string, inviteCode: string, expiresAt: string,
- *   status: string, removedAt: string, removalNote: string, plexStatus: string, moreTimeRequestedAt: string }} User
- */
-/** @typedef {'revoke' | 'tier' | 'extend'} Action */
+/** @typedef {import('./users-state.js').User} User */
+/** @typedef {import('./users-state.js').SortKey} SortKey */
+/** @typedef {import('../types/api').components['schemas']['UserList']} UserList */
 
-const MAX_ACCESS_DAYS = 3650;
-const DEFAULT_EXTEND_DAYS = 30;
 const USER_STATUS = Object.freeze({
   active: { kind: 'ok', text: 'Active' },
   expired: { kind: 'unknown', text: 'Expired' },
   revoked: { kind: 'fail', text: 'Revoked' },
+  unmanaged: { kind: 'neutral', text: 'Not managed' },
 });
 const PLEX_STATUS = Object.freeze({
   pending: { kind: 'unknown', text: 'Invite pending' },
@@ -28,66 +30,32 @@ const PLEX_STATUS = Object.freeze({
   missing: { kind: 'fail', text: 'No share on Plex' },
   unknown: { kind: 'unknown', text: 'Unknown' },
 });
-
-const view = {
-  /** @type {User[]} */
-  users: [],
-  loaded: false,
-  loading: false,
-  /** @type {string} the person a change is on its way for */
-  changing: '',
-  /** @type {Action | ''} */
-  action: '',
-  status: ui.NO_STATUS,
-  /** only the people with an open request for more time */
-  onlyMoreTime: false,
-};
+/** @type {ReadonlyArray<[SortKey, 'asc' | 'desc', string]>} */
+const SORTS = [
+  ['granted', 'desc', 'Newest first'],
+  ['name', 'asc', 'Name, A to Z'],
+  ['tier', 'asc', 'Tier'],
+  ['status', 'asc', 'Plex status'],
+  ['expires', 'asc', 'Ending soonest'],
+];
 
 /** @type {HTMLElement | null} */
 let root = null;
 
-/** @param {Record<string, unknown>} item @returns {User} */
-function readUser(item) {
-  return {
-    identifier: asText(item.identifier),
-    tierId: asText(item.tierId),
-    tierName: asText(item.tierName),
-    inviteCode: asText(item.inviteCode),
-    expiresAt: asText(item.expiresAt),
-    status: asText(item.status),
-    removedAt: asText(item.removedAt),
-    removalNote: asText(item.removalNote),
-    plexStatus: asText(item.plexStatus),
-    moreTimeRequestedAt: asText(item.moreTimeRequestedAt),
-  };
-}
-
-/** @param {User} user */
-function askedForMoreTime(user) {
-  return user.status === 'active' && parseTime(user.moreTimeRequestedAt) !== null;
-}
-
 /** People who haven't accepted their Plex invite yet: the Overview counts them. */
 export function pendingCount() {
-  return view.loaded
-    ? view.users.filter((user) => user.status === 'active' && user.plexStatus === 'pending').length
-    : null;
-}
-
-/** @param {string} value @param {string} prefix */
-function timeText(value, prefix) {
-  const date = parseTime(value);
-  return date ? html`${prefix}<time datetime=${value}>${longDateTime.format(date)}</time>` : nothing;
+  return view.loaded ? (view.facets.plexStatus.pending ?? 0) : null;
 }
 
 /** @param {User} user */
 function accessCell(user) {
+  if (!user.managed) return ui.statusBadge(USER_STATUS, 'unmanaged', '');
   const detail =
     user.status === 'active'
-      ? parseTime(user.expiresAt)
-        ? timeText(user.expiresAt, 'until ')
+      ? parseTime(user.expiresAt ?? '')
+        ? timeText(user.expiresAt ?? '', 'until ')
         : 'no end date'
-      : timeText(user.removedAt, 'on ');
+      : timeText(user.removedAt ?? '', 'on ');
   return html`${ui.statusBadge(USER_STATUS, user.status, user.status || 'Unknown')}${
     detail === nothing ? nothing : html` <span class="access-detail">${detail}</span>`
   }${
@@ -97,240 +65,268 @@ function accessCell(user) {
   }`;
 }
 
-/** @param {User} user @param {number} index */
-function actions(user, index) {
-  if (user.status !== 'active') return nothing;
-  const who = user.identifier;
-  const busy = view.changing === who;
-  const tiers = store.tiers.length ? store.tiers : [{ id: user.tierId, name: user.tierName || user.tierId }];
-  const known = tiers.some((tier) => tier.id === user.tierId);
-  const busyText = (/** @type {Action} */ action, /** @type {string} */ idle, /** @type {string} */ doing) =>
-    busy && view.action === action ? doing : idle;
-  return html`<div class="row-actions">
-    <div class="action-group">
-      <label class="visually-hidden" for="user-tier-${index}">Tier for ${who}</label>
-      <select id="user-tier-${index}" class="select-small user-tier-select" ?disabled=${busy}>
-        ${known ? nothing : html`<option value=${user.tierId} selected>${user.tierName || user.tierId}</option>`}
-        ${tiers.map((tier) => html`<option value=${tier.id} ?selected=${tier.id === user.tierId}>${tier.name}</option>`)}
-      </select>
-      <button type="button" class="button button-secondary button-small" data-action="tier" aria-label="Change tier for ${who}"
-        ?disabled=${busy} @click=${() => change(user, 'tier')}>${busyText('tier', 'Change tier', 'Changing…')}</button>
-    </div>
-    <div class="action-group">
-      <label class="visually-hidden" for="user-days-${index}">Days to add to the access of ${who}</label>
-      <input id="user-days-${index}" class="input-small user-extend-days" type="number" min="1" max=${MAX_ACCESS_DAYS}
-        step="1" value=${DEFAULT_EXTEND_DAYS} inputmode="numeric" ?disabled=${busy}>
-      <span class="unit">days</span>
-      <button type="button" class="button button-secondary button-small" data-action="extend" aria-label="Extend access for ${who}"
-        ?disabled=${busy} @click=${() => change(user, 'extend')}>${busyText('extend', 'Extend', 'Extending…')}</button>
-      ${
-        askedForMoreTime(user)
-          ? html`<span class="more-time-request badge badge-unknown">${timeText(user.moreTimeRequestedAt, 'Asked for more time on ')}</span>`
-          : nothing
-      }
-    </div>
-    <button type="button" class="button button-secondary button-small button-danger" data-action="revoke"
-      aria-label="Revoke access for ${who}" ?disabled=${busy} @click=${() => change(user, 'revoke')}>
-      ${busyText('revoke', 'Revoke', 'Revoking…')}</button>
-  </div>`;
+/** @param {User} user */
+function whoCell(user) {
+  const shown = user.displayName && user.displayName.toLowerCase() !== user.identifier ? user.displayName : '';
+  return html`${user.identifier}${shown ? html`<span class="access-detail detail-muted">${shown}</span>` : nothing}${
+    user.managed ? nothing : html` ${ui.badge('neutral', 'Not managed')}`
+  }`;
 }
 
 /** @param {User} user @param {number} index */
 function userRow(user, index) {
-  const plex = user.status === 'active' && Object.hasOwn(PLEX_STATUS, user.plexStatus);
+  const plex = Object.hasOwn(PLEX_STATUS, user.plexStatus) && user.status !== 'expired' && user.status !== 'revoked';
+  const invite = user.inviteCode ? html`<span class="link-code">${user.inviteCode}</span>` : '—';
   return html`<tr role="row" data-identifier=${user.identifier}>
-    <th scope="row" role="rowheader" class="cell-who" tabindex="-1">${user.identifier}</th>
-    ${ui.cell('Tier', user.tierName || tierName(user.tierId) || '–')}
-    ${ui.cell('Invite', user.inviteCode ? html`<span class="link-code">${user.inviteCode}</span>` : '—', 'cell-invite')}
+    <td role="cell" class="cell-select" data-label="Select">
+      <input type="checkbox" class="user-select" id="user-select-${index}" .checked=${view.selected.has(user.identifier)}
+        aria-label="Select ${user.identifier}" @change=${(/** @type {Event} */ event) =>
+          select(user.identifier, /** @type {HTMLInputElement} */ (event.currentTarget).checked)}>
+    </td>
+    <th scope="row" role="rowheader" class="cell-who" tabindex="-1">${whoCell(user)}</th>
+    ${ui.cell('Tier', user.managed ? user.tierName || tierName(user.tierId) || '–' : '–')}
+    ${ui.cell('Invite', user.managed ? invite : user.libraries.join(', ') || '—', 'cell-invite')}
     ${ui.cell('Plex status', plex ? ui.statusBadge(PLEX_STATUS, user.plexStatus, '') : nothing, 'cell-plex')}
     ${ui.cell('Access', accessCell(user), 'cell-access cell-wide')}
-    <td role="cell" class="cell-actions cell-wide">${actions(user, index)}</td>
+    <td role="cell" class="cell-actions cell-wide">${rowActions(user, index)}</td>
   </tr>`;
 }
 
-function moreTimeFilter() {
-  const asking = view.users.filter(askedForMoreTime).length;
-  return html`<div class="check-row">
-    <label class="check-option" for="users-more-time-only">
-      <input id="users-more-time-only" type="checkbox" .checked=${view.onlyMoreTime} ?disabled=${!view.loaded}
-        @change=${(/** @type {Event} */ event) =>
-          set({ onlyMoreTime: /** @type {HTMLInputElement} */ (event.currentTarget).checked })}>
-      <span>Only people who asked for more time (${asking})</span>
-    </label>
-  </div>`;
+/** @param {string} text @param {SortKey | ''} key */
+function heading(text, key) {
+  if (!key)
+    return html`<th scope="col" role="columnheader">${text || html`<span class="visually-hidden">Actions</span>`}</th>`;
+  const current = view.query.sort === key;
+  const sort = current ? (view.query.order === 'asc' ? 'ascending' : 'descending') : 'none';
+  return html`<th scope="col" role="columnheader" aria-sort=${sort}>
+    <button type="button" class="sort-button" data-sort=${key} @click=${() => sortBy(key)}>${text}${
+      current ? (view.query.order === 'asc' ? ' ▲' : ' ▼') : ''
+    }</button></th>`;
+}
+
+/** @param {SortKey} key */
+function sortBy(key) {
+  const same = view.query.sort === key;
+  const order = same ? (view.query.order === 'asc' ? 'desc' : 'asc') : key === 'granted' ? 'desc' : 'asc';
+  query({ sort: key, order, page: 1 });
+}
+
+/** @param {string} id @param {string} label @param {string} value @param {Array<[string, string]>} options @param {string} name */
+function filterSelect(id, label, value, options, name) {
+  return html`<div class="field"><label for=${id}>${label}</label>
+    <select id=${id} class="select-small" @change=${(/** @type {Event} */ event) =>
+      query({ [name]: /** @type {HTMLSelectElement} */ (event.currentTarget).value, page: 1 })}>
+      ${options.map(([key, text]) => html`<option value=${key} ?selected=${key === value}>${text}</option>`)}
+    </select></div>`;
+}
+
+/** @param {Record<string, number>} counts @param {string} key */
+const count = (counts, key) => ` (${formatNumber(counts[key] ?? 0)})`;
+
+function toolbar() {
+  const { facets, query: q } = view;
+  const tiers = /** @type {Array<[string, string]>} */ ([
+    ['', 'All tiers'],
+    ...store.tiers.map(
+      (tier) => /** @type {[string, string]} */ ([tier.id, `${tier.name}${count(facets.tier, tier.id)}`]),
+    ),
+  ]);
+  return html`<form id="users-filters" class="filters users-filters" role="search" @submit=${(
+    /** @type {Event} */ event,
+  ) => {
+    event.preventDefault();
+    const input = /** @type {HTMLInputElement} */ (ui.byId('users-search'));
+    query({ q: input.value.trim(), page: 1 });
+  }}>
+    <div class="field"><label for="users-search">Search</label>
+      <div class="search-row"><input id="users-search" type="search" .value=${q.q} placeholder="Name, email or invite code">
+        <button type="submit" class="button button-secondary button-small">Search</button></div></div>
+    ${filterSelect(
+      'users-filter-status',
+      'Access',
+      q.status,
+      [
+        ['', 'Everyone'],
+        ['active', `Active${count(facets.status, 'active')}`],
+        ['ended', `Ended${count(facets.status, 'ended')}`],
+        ['unmanaged', `Not managed${count(facets.status, 'unmanaged')}`],
+      ],
+      'status',
+    )}
+    ${filterSelect(
+      'users-filter-plex',
+      'Plex status',
+      q.plexStatus,
+      [
+        ['', 'Any'],
+        ['pending', `Invite pending${count(facets.plexStatus, 'pending')}`],
+        ['accepted', `Accepted${count(facets.plexStatus, 'accepted')}`],
+        ['missing', `No share on Plex${count(facets.plexStatus, 'missing')}`],
+      ],
+      'plexStatus',
+    )}
+    ${filterSelect('users-filter-tier', 'Tier', q.tier, tiers, 'tier')}
+    ${filterSelect(
+      'users-sort',
+      'Sort',
+      `${q.sort}:${q.order}`,
+      SORTS.map(([key, order, text]) => [`${key}:${order}`, text]),
+      'sortChoice',
+    )}
+    <div class="check-row">
+      <label class="check-option" for="users-ending-soon">
+        <input id="users-ending-soon" type="checkbox" .checked=${q.endingSoon} ?disabled=${!view.loaded}
+          @change=${(/** @type {Event} */ event) => query({ endingSoon: /** @type {HTMLInputElement} */ (event.currentTarget).checked, page: 1 })}>
+        <span>Ending within 7 days (${formatNumber(facets.flags.endingSoon)})</span></label>
+      <label class="check-option" for="users-more-time-only">
+        <input id="users-more-time-only" type="checkbox" .checked=${q.moreTime} ?disabled=${!view.loaded}
+          @change=${(/** @type {Event} */ event) => query({ moreTime: /** @type {HTMLInputElement} */ (event.currentTarget).checked, page: 1 })}>
+        <span>Only people who asked for more time (${formatNumber(facets.flags.moreTime)})</span></label>
+      <label class="check-option" for="users-select-page">
+        <input id="users-select-page" type="checkbox" .checked=${pageSelected()} ?disabled=${!view.users.length}
+          @change=${(/** @type {Event} */ event) => selectPage(/** @type {HTMLInputElement} */ (event.currentTarget).checked)}>
+        <span>Select everyone on this page</span></label>
+    </div>
+  </form>`;
+}
+
+function pager() {
+  const pages = Math.max(1, Math.ceil(view.total / PAGE_SIZE));
+  const page = view.query.page;
+  return html`<nav class="pager" aria-label="Pages of people">
+    <button id="users-prev" type="button" class="button button-secondary button-small" ?disabled=${page <= 1 || view.loading}
+      @click=${() => query({ page: page - 1 })}>Previous</button>
+    <p id="users-page" class="pager-label">Page ${page} of ${pages} · ${plural(view.total, 'person', 'people')}</p>
+    <button id="users-next" type="button" class="button button-secondary button-small" ?disabled=${page >= pages || view.loading}
+      @click=${() => query({ page: page + 1 })}>Next</button>
+  </nav>`;
+}
+
+function emptyText() {
+  const q = view.query;
+  if (q.moreTime) return 'No one is waiting for more time.';
+  if (q.q || q.tier || q.status || q.plexStatus || q.endingSoon) return 'No one matches these filters.';
+  return 'No one has access yet.';
 }
 
 function template() {
-  const shown = view.onlyMoreTime ? view.users.filter(askedForMoreTime) : view.users;
   return html`<div class="panel-head">
       <h2 id="users-heading" tabindex="-1">Users</h2>
       <button id="refresh-users" class="button button-secondary button-inline" type="button" ?disabled=${view.loading}
         aria-busy=${view.loading ? 'true' : 'false'} @click=${() => loadUsers(true)}>${view.loading ? 'Refreshing…' : 'Refresh'}</button>
     </div>
-    <p class="panel-intro">People who got access through the portal. Loading this list asks plex.tv for your shares, so it only refreshes when you ask.</p>
+    <p class="panel-intro">Everyone who has access to your server: the people the portal let in, and the shares you made
+      in Plex yourself (“Not managed”: adopt them to give them a tier and an end date). Refresh asks plex.tv again.</p>
     ${ui.statusLine('users-status', view.status)}
-    ${moreTimeFilter()}
+    ${toolbar()}
+    ${bulkBar()}
+    ${bulkSummary()}
     <table id="users-table" class="data-table card-table" role="table" @input=${ui.clearInvalidOnInput}>
-      <caption class="visually-hidden">People with access through the portal</caption>
-      ${ui.tableHead(['Who', 'Tier', 'Invite', 'Plex status', 'Access', 'Actions'])}
+      <caption class="visually-hidden">Everyone with access to the server</caption>
+      <thead role="rowgroup"><tr role="row">
+        ${heading('Select', '')}${heading('Who', 'name')}${heading('Tier', 'tier')}${heading('Invite or libraries', '')}
+        ${heading('Plex status', 'status')}${heading('Access', 'expires')}${heading('', '')}
+      </tr></thead>
       <tbody role="rowgroup">${
-        shown.length
-          ? shown.map(userRow)
-          : view.loaded
-            ? ui.emptyRow(
-                6,
-                view.onlyMoreTime ? 'No one is waiting for more time.' : 'No one has joined through the portal yet.',
-              )
-            : nothing
+        view.users.length ? view.users.map(userRow) : view.loaded ? ui.emptyRow(7, emptyText()) : nothing
       }</tbody>
-    </table>`;
+    </table>
+    ${pager()}
+    ${reconciliationSection()}`;
 }
 
 function update() {
   if (root) render(template(), root);
 }
 
-/** @param {Partial<typeof view>} changes */
-function set(changes) {
-  Object.assign(view, changes);
-  update();
+/** @param {Partial<ReturnType<typeof freshQuery>> & { sortChoice?: string }} changes */
+function query(changes) {
+  const { sortChoice, ...rest } = changes;
+  if (sortChoice) {
+    const [sort, order] = sortChoice.split(':');
+    Object.assign(rest, { sort, order, page: 1 });
+  }
+  view.query = { ...view.query, ...rest };
+  void load(false, true);
 }
 
-/** @param {string} identifier */
-function rowOf(identifier) {
-  return root?.querySelector(`tr[data-identifier="${CSS.escape(identifier)}"]`) ?? null;
+function queryString() {
+  const q = view.query;
+  const params = new URLSearchParams({
+    sort: q.sort,
+    order: q.order,
+    page: String(q.page),
+    pageSize: String(PAGE_SIZE),
+  });
+  for (const [name, value] of /** @type {const} */ ([
+    ['q', q.q],
+    ['tier', q.tier],
+    ['status', q.status],
+    ['plexStatus', q.plexStatus],
+  ]))
+    if (value) params.set(name, value);
+  if (q.endingSoon) params.set('endingSoon', 'true');
+  if (q.moreTime) params.set('moreTime', 'true');
+  if (view.snapshot) params.set('snapshot', view.snapshot);
+  return params.toString();
 }
 
 /**
- * What the action asks the API for, or why it can't (with the input to fix), or null when the owner said no.
- * @param {Action} action @param {User} user @param {Element} row
- * @returns {{ method: 'POST' | 'PATCH', body: { tierId?: string, extendDays?: number }, doing: string }
- *   | { problem: string, input: HTMLElement | null, invalid: boolean } | null}
+ * Loads the page the query names. quiet: after a change (keep the status line); reuse: the owner paged or filtered
+ * (reuse plex.tv's read); otherwise plex.tv is read again.
+ * @param {boolean} quiet @param {boolean} [reuse]
  */
-function plan(action, user, row) {
-  const who = user.identifier;
-  if (action === 'revoke') {
-    if (!ui.confirmed(`Revoke access for ${who}? Their share on Plex is removed right away.`)) return null;
-    return { method: 'POST', body: {}, doing: `Revoking access for ${who}…` };
+async function load(quiet, reuse = quiet) {
+  if (!reuse) view.snapshot = '';
+  set({ loading: true, status: quiet || reuse ? view.status : ui.status('Loading people from plex.tv…') });
+  const answer = await send('GET', `${pathFor('/manage/users')}?${queryString()}`, undefined, PLEX_TIMEOUT_MS, 'users');
+  if (dropped(answer)) return false;
+  view.loading = false;
+  if (!answer.ok || !Array.isArray(answer.body.items)) {
+    set({ status: ui.status(`Couldn't load the users. ${failureText(answer)}`, 'error') });
+    return false;
   }
-  if (action === 'tier') {
-    const select = /** @type {HTMLSelectElement | null} */ (row.querySelector('select.user-tier-select'));
-    if (!select?.value) return null;
-    if (select.value === user.tierId)
-      return { problem: `${who} is already on that tier.`, input: select, invalid: false };
-    return {
-      method: 'PATCH',
-      body: { tierId: select.value },
-      doing: `Moving ${who} to the tier “${tierName(select.value)}”…`,
-    };
-  }
-  const input = /** @type {HTMLInputElement | null} */ (row.querySelector('input.user-extend-days'));
-  const days = input ? readWhole(input.value, 1, MAX_ACCESS_DAYS) : null;
-  if (days === null) return { problem: 'Extend by a whole number of days from 1 to 3650.', input, invalid: true };
-  return {
-    method: 'PATCH',
-    body: { extendDays: days },
-    doing: `Extending access for ${who} by ${plural(days, 'day', 'days')}…`,
-  };
-}
-
-/** @param {Action} action @param {User} user */
-function doneText(action, user) {
-  if (action === 'revoke') return `Revoked access for ${user.identifier}.`;
-  if (action === 'tier') return `${user.identifier} is now on the tier “${user.tierName || user.tierId}”.`;
-  const until = formatDateTime(user.expiresAt);
-  return `Extended access for ${user.identifier}${until ? ` until ${until}` : ''}.`;
-}
-
-/** @param {User} user @param {Action} action */
-async function change(user, action) {
-  const row = rowOf(user.identifier);
-  if (!row || view.changing) return;
-  const planned = plan(action, user, row);
-  if (!planned) return;
-  if ('problem' in planned) {
-    set({ status: ui.status(planned.problem, planned.invalid ? 'error' : '') });
-    ui.setInvalid(planned.input, planned.invalid);
-    planned.input?.focus();
-    return;
-  }
-  set({ changing: user.identifier, action, status: ui.status(planned.doing) });
-  const options = { params: { identifier: user.identifier }, timeoutMs: PLEX_TIMEOUT_MS };
-  const answer =
-    action === 'revoke'
-      ? await request('POST', '/manage/users/{identifier}/revoke', options)
-      : await request('PATCH', '/manage/users/{identifier}', { ...options, body: planned.body });
-  if (dropped(answer)) return;
-  view.changing = '';
-  view.action = '';
-  if (!answer.ok || !asText(answer.body.status)) {
-    set({ status: ui.status(`Couldn't change ${user.identifier}. ${failureText(answer)}`, 'error') });
-    ui.restoreFocus('users-heading');
-    return;
-  }
-  // The answer is the grant only: keep the tier name and Plex status known already.
-  const updated = readUser({ ...answer.body, identifier: user.identifier });
-  updated.tierName = updated.tierId === user.tierId ? user.tierName : tierName(updated.tierId);
-  updated.plexStatus = updated.status === 'active' ? user.plexStatus : '';
-  // Extending answers an open request for more time; a tier change leaves it open.
-  updated.moreTimeRequestedAt = action === 'tier' ? user.moreTimeRequestedAt : '';
+  const list = /** @type {UserList} */ (/** @type {unknown} */ (answer.body));
+  const plexError = cleanMessage(list.plexError ?? '');
   set({
-    users: view.users.map((entry) => (entry.identifier === user.identifier ? updated : entry)),
-    status: ui.status(doneText(action, updated), 'ok'),
+    users: list.items,
+    total: list.total,
+    facets: list.facets,
+    snapshot: list.snapshot,
+    loaded: true,
+    status: plexError
+      ? ui.status(
+          `Couldn't read who accepted from plex.tv, so each person's Plex status is unknown. ${plexError}`,
+          'error',
+        )
+      : view.status,
   });
-  const again = /** @type {HTMLElement | null} */ (
-    rowOf(user.identifier)?.querySelector(`button[data-action="${action}"]`)
-  );
-  const header = /** @type {HTMLElement | null} */ (rowOf(user.identifier)?.querySelector('th'));
-  (again ?? header ?? ui.byId('users-heading'))?.focus(); // a row the filter now hides: back to the heading
+  store.pendingAcceptances = pendingCount();
+  changed();
+  return true;
 }
 
 /** Loads the people (asks plex.tv). moveFocus: the owner pressed Refresh, so say how many there are. @param {boolean} moveFocus */
 export async function loadUsers(moveFocus) {
   if (view.loading) return;
-  set({ loading: true, status: ui.status('Loading people from plex.tv…') });
-  const answer = await request('GET', '/manage/users', { timeoutMs: PLEX_TIMEOUT_MS, key: 'users' });
-  if (dropped(answer)) return;
-  view.loading = false;
-  const items = answer.ok && Array.isArray(answer.body.items) ? answer.body.items : null;
-  if (!items) {
-    set({ status: ui.status(`Couldn't load the users. ${failureText(answer)}`, 'error') });
-  } else {
-    view.users = items.filter((item) => isObject(item) && asText(item.identifier)).map(readUser);
-    view.loaded = true;
-    const plexError = cleanMessage(answer.body.plexError);
-    set({
-      status: plexError
-        ? ui.status(
-            `Couldn't read who accepted from plex.tv, so each person's Plex status is unknown. ${plexError}`,
-            'error',
-          )
-        : moveFocus
-          ? ui.status(`Users list updated: ${plural(view.users.length, 'person', 'people')}.`, 'ok')
-          : ui.NO_STATUS,
-    });
-    store.pendingAcceptances = pendingCount();
-    changed();
-  }
+  const loaded = await load(false);
+  if (loaded && moveFocus && view.status.kind !== 'error')
+    set({ status: ui.status(`Users list updated: ${plural(view.total, 'person', 'people')}.`, 'ok') });
+  else if (loaded && view.status.text.startsWith('Loading')) set({ status: ui.NO_STATUS });
   if (moveFocus) ui.restoreFocus('refresh-users');
 }
 
 export function resetUsers() {
-  Object.assign(view, {
-    users: [],
-    loaded: false,
-    loading: false,
-    changing: '',
-    action: '',
-    status: ui.NO_STATUS,
-    onlyMoreTime: false,
-  });
+  Object.assign(view, freshView());
+  resetBulk();
+  resetReconciliation();
   update();
 }
 
 /** @param {HTMLElement} container */
 export function mountUsers(container) {
   root = container;
+  connect(update, (quiet) => load(quiet).then(() => undefined));
   subscribe(update);
   update();
 }
