@@ -121,6 +121,8 @@ def app_settings(services: Services, table_prefix: str, site_port: int) -> dict[
         **NO_RATE_LIMIT_SETTINGS,
         # Room for one retry after a 2 s Plex timeout even on a busy machine.
         "PLEX_RETRY_BUDGET_SECONDS": "4",
+        # Batch invitations without the 2 s pace between invites.
+        "BATCH_INVITE_PACE_SECONDS": "0.01",
     }
 
 
