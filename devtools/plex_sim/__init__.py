@@ -27,6 +27,10 @@ and inject latency and faults:
     POST /__sim/accounts         {"username", "email", "verified"}: a Plex account that can be invited
     POST /__sim/owner            {"token": "...", "shareLimit": 100}: rotate/expire the token, change the limit
     POST /__sim/shares/{id}/accept
+    POST /__sim/shares           {"username" | "email", "sectionIds", "pending", "title", "invitedAt"}: a share the
+                                 owner made before Helpr, in Plex's own apps (every library and accepted by default)
+    POST /__sim/shares/{id}      {"sectionIds", "invitedAt"}: the share changed in Plex's own apps
+    DELETE /__sim/shares/{id}    the share ended in Plex's own apps (by the owner or the friend)
     POST /__sim/pins/expire      every PIN expires now (the guest took too long on the auth page)
 
 Faults of the sign-in flow: an expired PIN (/__sim/pins/expire), a sign-in abandoned (the auth page's "Go back
