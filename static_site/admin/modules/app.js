@@ -2,8 +2,10 @@
 /* The admin app's entry: signs in (login.js), then mounts every view into its section of index.html, loads them,
    and on sign-out (or a session that ended) drops every answer still on its way and forgets what it showed. */
 import { abortAll, failureText, request, setCsrfToken, whenSessionEnds } from './api.js';
+import { loadAudit, mountAudit, resetAudit } from './audit.js';
 import { loadBatches, mountBatches, resetBatches } from './batch.js';
 import { loadInviteLinks, mountInvites, resetInvites } from './invites.js';
+import { loadKeys, mountKeys, resetKeys } from './keys.js';
 import { checkSession, showLogin, showPage, startLogin } from './login.js';
 import { loadNotifications, mountNotifications, resetNotifications } from './notifications.js';
 import { loadOnboarding, mountOnboarding, resetOnboarding } from './onboarding.js';
@@ -43,6 +45,8 @@ function leaveDashboard() {
     resetTotp,
     resetNotifications,
     resetOnboarding,
+    resetKeys,
+    resetAudit,
   ]) {
     reset();
   }
@@ -74,6 +78,8 @@ function enterDashboard(session, moveFocus) {
   loadSettings();
   void loadOnboarding();
   void loadNotifications(false);
+  void loadKeys();
+  void loadAudit();
 }
 
 async function signOut() {
@@ -107,6 +113,8 @@ function start() {
     showError,
   });
   mountTotp(section('totp-panel'));
+  mountKeys(section('api-keys-panel'));
+  mountAudit(section('audit-panel'));
   mountOnboarding(section('onboarding-panel'));
   mountNotifications(section('notifications-panel'));
   byId('logout-button')?.addEventListener('click', signOut);

@@ -1,11 +1,19 @@
 // @ts-check
 /* The admin app's views and how a URL names one: /admin#/users. Pure, so it is unit-tested with node --test. */
 
-/** @typedef {'overview' | 'invites' | 'users' | 'tiers' | 'notifications' | 'settings'} ViewName */
+/** @typedef {'overview' | 'invites' | 'users' | 'tiers' | 'notifications' | 'settings' | 'audit'} ViewName */
 /** @typedef {{ name: ViewName | 'log', label: string, title: string, href: string }} NavItem */
 
 /** @type {readonly ViewName[]} */
-export const VIEW_NAMES = Object.freeze(['overview', 'invites', 'users', 'tiers', 'notifications', 'settings']);
+export const VIEW_NAMES = Object.freeze([
+  'overview',
+  'invites',
+  'users',
+  'tiers',
+  'notifications',
+  'settings',
+  'audit',
+]);
 
 /** @type {ViewName} */
 export const DEFAULT_VIEW = 'overview';
@@ -21,6 +29,7 @@ const VIEW_TEXT = Object.freeze({
   tiers: { label: 'Tiers', title: 'Tiers' },
   notifications: { label: 'Alerts', title: 'Notifications' },
   settings: { label: 'Settings', title: 'Settings' },
+  audit: { label: 'Audit', title: 'Audit trail' },
 });
 
 /**
