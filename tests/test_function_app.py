@@ -40,6 +40,11 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
         ("manage/api-keys", ["POST"]),
         ("manage/api-keys/{id}", ["DELETE"]),
         ("manage/audit", ["GET"]),
+        ("manage/batches", ["GET"]),
+        ("manage/batches", ["POST"]),
+        ("manage/batches/{batchId}", ["GET"]),
+        ("manage/batches/{batchId}/cancel", ["POST"]),
+        ("manage/batches/{batchId}/start", ["POST"]),
         ("manage/branding", ["GET"]),
         ("manage/branding", ["PUT"]),
         ("manage/branding/logo", ["DELETE"]),
@@ -90,7 +95,7 @@ def test_function_app_imports_with_no_settings_and_lists_every_route():
     timers = [route for kind, route, _ in json.loads(out.stdout) if kind == "timerTrigger"]
     assert sorted(timers) == ["check_plex_connection", "delete_expired_rows", "expire_access"]
     queues = [route for kind, route, _ in json.loads(out.stdout) if kind == "queueTrigger"]
-    assert queues == ["deliver_event"]
+    assert sorted(queues) == ["deliver_event", "run_batch"]
 
 
 def test_route_templates_match_like_the_functions_host():
