@@ -121,10 +121,11 @@ class Directory:
         grant stands in for it: the owner shared again by hand, and it is the share that gives access now."""
         tier_names = {tier.id: tier.name for tier in tiers}
         asked = open_requests(grants) if open_requests else {}
+        by_name = {name: share for share in reversed(shares or ()) for name in share.names}  # the first share wins, as share_for
         claimed: set[int] = set()
         people: dict[str, Person] = {}
         for grant in grants:
-            share = share_for(shares or (), grant.identifier)
+            share = by_name.get(grant.identifier)
             if grant.status is GrantStatus.ACTIVE or grant.status is GrantStatus.REMOVING:
                 status = "unknown" if shares is None else _plex_status(share)
                 if share is not None:
