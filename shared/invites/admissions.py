@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from shared.access.tiers import DEFAULT_TIER_ID, Tier, TierError, TierStore
 from shared.config.runtime_settings import RuntimeSettings
 from shared.invites.links import InviteLink, InviteLinkError, InviteLinks
+from shared.storage.side_by_side import SideBySide
 
 
 class InviteCodeRejected(Exception):
@@ -36,8 +37,10 @@ class Admissions:
         runtime_settings: RuntimeSettings,
         global_code: Callable[[], str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        side_by_side: SideBySide | None = None,
     ) -> None:
         self._clock = clock
+        self._side_by_side = side_by_side or SideBySide(None)
         self._links = links
         self._tiers = tiers
         self._runtime = runtime_settings
@@ -47,22 +50,27 @@ class Admissions:
         return bool(self._global_code()) or self._runtime.invite_code_required()
 
     def check(self, code: str) -> Admission:
-        """Which invite the code stands for, without using it up. Raises InviteCodeRejected."""
+        """Which invite the code stands for, without using it up. Raises InviteCodeRejected.
+
+        The default tier (what a global code or no code admits to) is read side by side with the code's own
+        lookups, so a typical check costs one round trip to storage."""
+        default_tier = self._side_by_side.start(lambda: self._tier(DEFAULT_TIER_ID))
         if not code:
             if self.code_required():
                 raise InviteCodeRejected("invite_code_required", "This server needs an invite code. Enter the code from your invitation.")
-            return Admission(self._tier(DEFAULT_TIER_ID))
+            return Admission(default_tier.result())
         link = self._links.get(code)
         if link is not None:
             if link.used_up:
                 raise InviteCodeRejected("invite_used_up", "This invite is used up. Ask the person who sent it for a new one.")
             if link.expires_at is not None and link.expired_at(self._clock()):
                 raise InviteCodeRejected("invite_expired", "This invite has expired. Ask the person who sent it for a new one.")
-            return Admission(self._tier(link.tier_id), link.code, link)
+            tier = default_tier.result() if link.tier_id in ("", DEFAULT_TIER_ID) else self._tier(link.tier_id)
+            return Admission(tier, link.code, link)
         # Read on every check (a cached secret): a code rotated in Key Vault applies without a restart.
         global_code = self._global_code()
         if global_code and hmac.compare_digest(code.encode(), global_code.encode()):
-            return Admission(self._tier(DEFAULT_TIER_ID), code)
+            return Admission(default_tier.result(), code)
         raise InviteCodeRejected(
             "invalid_invite_code", "That invite code isn't valid. Check it against your invitation, or ask the person who invited you."
         )

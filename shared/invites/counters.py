@@ -18,7 +18,7 @@ from azure.data.tables import TableClient, TableEntity
 
 from shared.invites.log import InviteOutcome
 from shared.storage import compare_and_set, registry
-from shared.storage.compare_and_set import Contended, Write
+from shared.storage.compare_and_set import Contended, KnownVersions, Write
 from shared.storage.side_by_side import SideBySide
 
 PARTITION = registry.INVITE_COUNTERS.name
@@ -64,6 +64,9 @@ class InviteCounters:
         self._side_by_side = side_by_side or SideBySide(None)
         self._sleep = sleep
         self._pick_shard = pick_shard
+        # A shard this instance wrote before is updated with one conditional write (its last ETag): one request per
+        # counter unless another instance wrote the same shard meanwhile.
+        self._known = KnownVersions(capacity=256)
 
     def record(self, outcome: InviteOutcome, at: datetime) -> None:
         shard = self._pick_shard() % SHARDS
@@ -105,7 +108,9 @@ class InviteCounters:
             count = 0 if entity is None else int(entity.get(field, 0))
             return Write({field: count + 1}, None, merge=True)
 
-        compare_and_set.update(self._table(), PARTITION, row_key, add_one, sleep=self._sleep, contended=CounterContention)
+        compare_and_set.update(
+            self._table(), PARTITION, row_key, add_one, sleep=self._sleep, contended=CounterContention, known=self._known
+        )
 
 
 def _counts(entity: dict[str, object]) -> dict[str, int]:

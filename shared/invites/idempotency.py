@@ -72,6 +72,16 @@ class IdempotencyStore:
 
     def claim(self, key: str) -> Claim | Replay:
         """Either the right to handle the request, or the stored result of the one that had it."""
+        claimed = self._claim(key, wait=True)
+        if claimed is None:  # waiting ends in a claim, a replay or StillRunning; never here
+            raise StillRunning(key)
+        return claimed
+
+    def try_claim(self, key: str) -> Claim | Replay | None:
+        """`claim` without waiting: None while an earlier request with this key is still being handled."""
+        return self._claim(key, wait=False)
+
+    def _claim(self, key: str, *, wait: bool) -> Claim | Replay | None:
         table = self._table()
         deadline = self._clock() + self._wait_seconds
         while True:
@@ -99,6 +109,8 @@ class IdempotencyStore:
                     return Claim(key, taken["etag"])
                 except (ResourceModifiedError, ResourceNotFoundError):
                     continue
+            if not wait:
+                return None
             if now >= deadline:
                 raise StillRunning(key)
             self._sleep(POLL_SECONDS)

@@ -7,6 +7,7 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +22,7 @@ from shared.invites.counters import CounterContention, InviteCounters
 from shared.invites.idempotency import Claim, IdempotencyStore, Replay
 from shared.invites.log import InviteLog, InviteOutcome, InviteRecord, row_key_for
 from shared.invites.validation import Identifier, InvalidInput, parse_identifier, parse_invite_code
-from shared.limits.request_limits import RequestLimits
+from shared.limits.request_limits import PersonAttempt, RequestLimits
 from shared.notify.events import Event, EventKind
 from shared.notify.publisher import Publisher
 from shared.plex.errors import PlexError, PlexErrorKind
@@ -144,7 +145,12 @@ class InviteService:
 
     def submit(self, submission: InviteSubmission) -> InviteResult:
         """Raises InvalidInput (nothing written) for bad input, RateLimited when over a limit,
-        SetupRequired when Plex isn't configured, and AzureError when storage is down before Plex was asked."""
+        SetupRequired when Plex isn't configured, and AzureError when storage is down before Plex was asked.
+
+        Storage is asked in one round before plex.tv and one after: the limits, the claim on repeats, whether
+        invites are paused and how guests may sign in are asked side by side while the code is looked at (a
+        refusal gives back what was counted or claimed ahead of it), and the log entry, the totals, the stored
+        answer for repeats and the new access are written side by side once Plex has answered."""
         deps = self._deps
         side_by_side = deps.side_by_side
         identifier = parse_identifier(submission.identifier)
@@ -153,38 +159,67 @@ class InviteService:
         gateway.ensure_configured()
         self._flush_outbox()
         fingerprint = gateway.token_fingerprint
-        # The address's limits and whether invites are paused are read while the code is looked at.
+        key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else ""
         address_checked = side_by_side.start(lambda: deps.limits.check_invite_address(submission.client_ip))
+        person = side_by_side.start(lambda: deps.limits.count_invite_person(identifier.normalized))
+        key = key or IdempotencyStore.key_for("identifier", identifier.normalized)
+        # One try on the pool; waiting for an earlier request with the same key is done on this thread (below).
+        claim = side_by_side.start(lambda: deps.idempotency.try_claim(key))
         paused = side_by_side.start(lambda: deps.plex_status.invites_paused(fingerprint))
         typed_allowed = None if submission.verified else side_by_side.start(lambda: deps.runtime_settings.sign_in_mode().allows_typed)
         ip_hash = self._hash_ip(submission.client_ip)
 
+        admitted = False
         try:
-            admission = deps.admissions.check(code)
-        except InviteCodeRejected as rejected:
+            rejected: InviteCodeRejected | None = None
+            try:
+                admission = deps.admissions.check(code)
+            except InviteCodeRejected as exc:
+                rejected = exc
             address_checked.result()
-            return self._record(identifier, _code_rejection(rejected), ip_hash, code="")
-        address_checked.result()
-        if typed_allowed is not None and (not typed_allowed.result() or (admission.link is not None and admission.link.requires_sign_in)):
-            raise SignInRequired  # nothing claimed or written yet
-        deps.limits.check_invite_person(identifier.normalized)
-
-        key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else None
-        claimed = deps.idempotency.claim(key or IdempotencyStore.key_for("identifier", identifier.normalized))
+            if rejected is not None:
+                return self._record(identifier, _code_rejection(rejected), ip_hash, code="")
+            if typed_allowed is not None and (
+                not typed_allowed.result() or (admission.link is not None and admission.link.requires_sign_in)
+            ):
+                raise SignInRequired  # what was counted or claimed ahead is given back below
+            person.result()
+            claimed = claim.result() or deps.idempotency.claim(key)
+            admitted = True
+        finally:
+            if not admitted:
+                self._give_back(person, claim)
         if isinstance(claimed, Replay):
             return self._replay(claimed, identifier)
         try:
-            result = self._admit(gateway, identifier, admission, paused.result())
+            result, record_access = self._admit(gateway, identifier, admission, paused.result())
             used_code = admission.code if result.outcome.succeeded else ""
-            # The log entry and the stored answer for repeats are independent writes.
-            recorded, _ = side_by_side.pair(
+            # The log entry, the stored answer for repeats and the new access are independent writes.
+            writes: list[Callable[[], object]] = [
                 lambda: self._record(identifier, result, ip_hash, code=used_code),
                 lambda: self._remember(claimed, identifier, result),
-            )
+            ]
+            if record_access is not None:
+                writes.append(record_access)
+            recorded: InviteResult = side_by_side.run(*writes)[0]
         except BaseException:
             deps.idempotency.release(claimed)
             raise
         return recorded
+
+    def _give_back(self, person: Future[PersonAttempt], claim: Future[Claim | Replay | None]) -> None:
+        """Undoes what was done ahead of a check that then turned the request away: the account's counted attempt
+        and the claim on repeats. Waits for both to finish first (a claim may be waiting on an earlier request)."""
+        deps = self._deps
+        attempt = person.result() if person.exception() is None else None
+        claimed = claim.result() if claim.exception() is None else None
+        try:
+            if attempt is not None:
+                deps.limits.give_back(attempt)
+            if isinstance(claimed, Claim):
+                deps.idempotency.release(claimed)
+        except (AzureError, DomainError) as exc:
+            log.warning("Could not give back what a turned-away invite counted: %s", type(exc).__name__)
 
     def invite_for_owner(self, invitation: OwnerInvitation) -> InviteResult:
         """An invite the owner sends (a row of a batch): the owner's tier and days, no invite code, no guest limits.
@@ -225,18 +260,22 @@ class InviteService:
             raise
         return recorded
 
-    def _admit(self, gateway: PlexGateway, identifier: Identifier, admission: Admission, paused: bool) -> InviteResult:
+    def _admit(
+        self, gateway: PlexGateway, identifier: Identifier, admission: Admission, paused: bool
+    ) -> tuple[InviteResult, Callable[[], None] | None]:
         """Uses the invite (exactly, across instances), shares the tier's libraries, records who got
-        access, and gives the use back unless someone new was really invited."""
+        access, and gives the use back unless someone new was really invited. Access that doesn't end is
+        returned as a write for the caller to make beside the log entry (a failure there changes nothing the
+        guest is told); time-limited access is recorded here, since a failure withdraws the share."""
         deps = self._deps
         try:
             admission = deps.admissions.claim(admission)
         except InviteCodeRejected as rejected:
-            return _code_rejection(rejected)
+            return _code_rejection(rejected), None
         result = replace(self._invite(gateway, identifier, admission.tier, paused), tier_id=admission.tier.id)
         if result.outcome is not InviteOutcome.INVITED:
             deps.admissions.release(admission)
-            return result
+            return result, None
         link = admission.link
         if link is not None and link.used_up:
             facts: dict[str, str | int | list[str]] = {"invite_code": link.code, "name": link.note[:80], "max_uses": link.max_uses}
@@ -244,17 +283,22 @@ class InviteService:
                 Event.create(EventKind.LINK_USED_UP, facts, event_id=f"link_used_up-{link.code}-{int(link.created_at.timestamp())}")
             )
         grant = self._grant_for(identifier, admission)
+        if grant.expires_at is None:
+            return result, lambda: self._record_access(grant)
         try:
             deps.grants.record(grant)
         except AzureError as exc:
-            if grant.expires_at is None:
-                log.error("Could not record the new user's access: %s", type(exc).__name__)
-                return result
             # Time-limited access nobody could end: take the share back rather than leave it in place.
             log.error("Could not record time-limited access, so the share is withdrawn: %s", type(exc).__name__)
             deps.admissions.release(admission)
-            return self._withdraw(gateway, identifier, result)
-        return result
+            return self._withdraw(gateway, identifier, result), None
+        return result, None
+
+    def _record_access(self, grant: Grant) -> None:
+        try:
+            self._deps.grants.record(grant)
+        except AzureError as exc:
+            log.error("Could not record the new user's access: %s", type(exc).__name__)
 
     def _grant_for(self, identifier: Identifier, admission: Admission) -> Grant:
         now = self._clock()

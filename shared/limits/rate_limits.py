@@ -13,7 +13,7 @@ from azure.data.tables import TableClient, TableEntity
 
 from shared.errors import DomainError, ErrorKind
 from shared.storage import compare_and_set, registry
-from shared.storage.compare_and_set import Contended, Keep, Write
+from shared.storage.compare_and_set import Contended, Keep, KnownVersions, Write
 
 PARTITION = registry.RATE_LIMITS.name
 # Epoch seconds (a float) at which every window counted on the entity has ended.
@@ -36,6 +36,8 @@ class RateDecision:
     allowed: bool
     retry_after: float = 0.0
     limit: Limit | None = None
+    # The window each limit counted this hit in (name, window), so it can be given back.
+    counted: tuple[tuple[str, int], ...] = ()
 
 
 class RateLimitContention(DomainError):
@@ -55,11 +57,18 @@ def subject_key(kind: str, value: str) -> str:
 
 class RateLimiter:
     def __init__(
-        self, table_provider: Callable[[], TableClient], clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep
+        self,
+        table_provider: Callable[[], TableClient],
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        known: KnownVersions | None = None,
     ) -> None:
         self._table = table_provider
         self._clock = clock
         self._sleep = sleep
+        # A subject this instance counted before is counted with one conditional write (its last ETag), a new one
+        # with one insert: one request per hit unless another instance counted the same subject meanwhile.
+        self._known = known if known is not None else KnownVersions()
 
     def hit(self, subject: str, limits: Sequence[Limit]) -> RateDecision:
         """Counts one request against every limit of the subject, or none when any limit is full."""
@@ -70,6 +79,7 @@ class RateLimiter:
             now = self._clock()
             current: dict[str, Any] = dict(entity or {})
             updated = dict(current)
+            counted = []
             # When the last window counted on this entity ends: after it the entity limits nothing and the
             # retention sweep deletes it. Kept as a maximum, since one subject may be hit with different limits.
             expires_at = float(current.get(EXPIRES_AT, 0.0))
@@ -80,12 +90,36 @@ class RateLimiter:
                     return Keep(RateDecision(False, (window + 1) * limit.window_seconds - now, limit))
                 updated[f"{limit.name}Window"] = window
                 updated[f"{limit.name}Count"] = count + 1
+                counted.append((limit.name, window))
                 expires_at = max(expires_at, float((window + 1) * limit.window_seconds))
             updated[EXPIRES_AT] = expires_at
-            return Write(updated, RateDecision(True))
+            return Write(updated, RateDecision(True, counted=tuple(counted)))
 
         try:
-            return compare_and_set.update(self._table(), PARTITION, subject, count_hit, sleep=self._sleep)
+            return compare_and_set.update(self._table(), PARTITION, subject, count_hit, sleep=self._sleep, known=self._known)
+        except Contended:
+            raise RateLimitContention(subject) from None
+
+    def give_back(self, subject: str, decision: RateDecision) -> None:
+        """Takes back a hit that `decision` counted, in the windows it was counted in (a window that has ended
+        since is left alone), for a request that was turned away for another reason before it did anything."""
+        if not decision.allowed or not decision.counted:
+            return
+
+        def uncount(entity: TableEntity | None) -> Write[None] | Keep[None]:
+            if entity is None:
+                return Keep(None)
+            updated = dict(entity)
+            changed = False
+            for name, window in decision.counted:
+                count = int(updated.get(f"{name}Count", 0))
+                if updated.get(f"{name}Window") == window and count > 0:
+                    updated[f"{name}Count"] = count - 1
+                    changed = True
+            return Write(updated, None) if changed else Keep(None)
+
+        try:
+            compare_and_set.update(self._table(), PARTITION, subject, uncount, sleep=self._sleep, known=self._known)
         except Contended:
             raise RateLimitContention(subject) from None
 

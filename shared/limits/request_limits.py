@@ -59,14 +59,33 @@ class RequestLimits:
     def check_invite_person(self, normalized_identifier: str) -> None:
         """Counts an attempt for one Plex account. Called only once the invite code was accepted, so a
         stranger with a wrong code can't use up someone else's attempts."""
-        per_identifier = _enabled(Limit("InviteDay", self.settings.invites_per_identifier_per_day, DAY))
-        self._check(subject_key("identifier", normalized_identifier), per_identifier, "Too many invite attempts for this account today.")
+        self.count_invite_person(normalized_identifier)
 
-    def _check(self, subject: str, limits: list[Limit], reason: str) -> None:
+    def count_invite_person(self, normalized_identifier: str) -> PersonAttempt:
+        """Counts an attempt for one Plex account ahead of the code check (side by side with it); the caller
+        gives it back with `give_back` when the code is refused, so a stranger with a wrong code still can't use
+        up someone else's attempts. Raises RateLimited, having counted nothing, when the account is over its limit."""
+        subject = subject_key("identifier", normalized_identifier)
+        per_identifier = _enabled(Limit("InviteDay", self.settings.invites_per_identifier_per_day, DAY))
+        return PersonAttempt(subject, self._check(subject, per_identifier, "Too many invite attempts for this account today."))
+
+    def give_back(self, attempt: PersonAttempt) -> None:
+        self.limiter.give_back(attempt.subject, attempt.decision)
+
+    def _check(self, subject: str, limits: list[Limit], reason: str) -> RateDecision:
         decision = self.limiter.hit(subject, limits)
         if not decision.allowed:
             wait = _wait_text(decision.retry_after)
             raise RateLimited(decision, f"{reason} Please wait {wait} and try again.")
+        return decision
+
+
+@dataclass(frozen=True)
+class PersonAttempt:
+    """One counted attempt for an account: what `RequestLimits.give_back` needs to take it back."""
+
+    subject: str
+    decision: RateDecision
 
 
 def _enabled(*limits: Limit) -> list[Limit]:

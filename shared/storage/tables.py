@@ -1,17 +1,23 @@
-"""Table Storage clients for the app's tables, created once per process."""
+"""Table Storage clients for the app's tables, created once per process, and an optional meter of what they
+cost: the requests (the transactions Table Storage bills) and the entities read and written."""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
-import requests
-from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
-from requests.adapters import HTTPAdapter
 
 from shared.storage import registry
+
+if TYPE_CHECKING:
+    from azure.core.pipeline.transport import HttpRequest, HttpResponse, HttpTransport, RequestsTransport
+
+    Transport = HttpTransport[HttpRequest, HttpResponse]
 
 # Table names (what each holds: shared.storage.registry).
 INVITE_LOG = registry.INVITE_LOG_TABLE.name
@@ -27,9 +33,12 @@ AUDIT = registry.AUDIT_TABLE.name
 ALL_TABLES = registry.REGISTRY.table_names()
 
 
-def build_table_service(connection_string: str, endpoint: str, **client_options: Any) -> TableServiceClient:
+def build_table_service(
+    connection_string: str, endpoint: str, *, meter: StorageMeter | None = None, **client_options: Any
+) -> TableServiceClient:
     """A Tables client from a connection string (local runs) or an endpoint reached with the managed
-    identity (Azure). `client_options` are the SDK's keyword options and override the defaults below."""
+    identity (Azure). `client_options` are the SDK's keyword options and override the defaults below.
+    With a `meter`, every request the client sends is counted on it (see StorageMeter)."""
     # Bounded SDK retries: a dead storage endpoint must fail fast enough to answer the guest.
     client_options = {
         "retry_total": 2,
@@ -39,6 +48,8 @@ def build_table_service(connection_string: str, endpoint: str, **client_options:
         "transport": _pooled_transport(),
         **client_options,
     }
+    if meter is not None:
+        client_options["transport"] = meter.transport(client_options["transport"])
     if connection_string:
         return TableServiceClient.from_connection_string(connection_string, **client_options)
     from azure.identity import DefaultAzureCredential
@@ -47,7 +58,12 @@ def build_table_service(connection_string: str, endpoint: str, **client_options:
 
 
 def _pooled_transport() -> RequestsTransport:
-    # requests keeps 10 connections per host by default; parallel writes and threads need more.
+    # requests keeps 10 connections per host by default; parallel writes and threads need more. Imported here, on
+    # the first storage call, so loading the app doesn't load requests.
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from requests.adapters import HTTPAdapter
+
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
     session.mount("http://", adapter)
@@ -93,3 +109,97 @@ class Tables:
         for table in ALL_TABLES:
             self.service.delete_table(self.name(table))  # no error when it doesn't exist
         self._ensured = False
+
+
+@dataclass(frozen=True)
+class StorageCount:
+    """What Table Storage was asked for: requests (each one a billed transaction, retries and failures too),
+    entities read (a point read that found its entity, or each entity a query page returned) and entities
+    written (an insert, update, merge or delete that succeeded; each one in a batch)."""
+
+    requests: int = 0
+    entities_read: int = 0
+    entities_written: int = 0
+
+    def __sub__(self, other: StorageCount) -> StorageCount:
+        return StorageCount(
+            self.requests - other.requests, self.entities_read - other.entities_read, self.entities_written - other.entities_written
+        )
+
+    def per(self, operations: int) -> dict[str, float]:
+        return {
+            "requests": self.requests / operations,
+            "entitiesRead": self.entities_read / operations,
+            "entitiesWritten": self.entities_written / operations,
+        }
+
+
+class StorageMeter:
+    """Counts what the Tables clients built with it send and get back, at the HTTP transport, so every call
+    of the SDK is seen as Table Storage sees (and bills) it. Only a client built with a meter is counted: the
+    benchmark and the tests pass one in (Overrides.storage_meter); the app runs without."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = StorageCount()
+
+    def read(self) -> StorageCount:
+        with self._lock:
+            return self._count
+
+    def transport(self, inner: Transport) -> Transport:
+        from azure.core.pipeline.transport import HttpTransport
+
+        meter = self
+
+        class CountingTransport(HttpTransport):  # type: ignore[type-arg]  # azure-core: any request and response type
+            def __enter__(self) -> CountingTransport:
+                inner.__enter__()
+                return self
+
+            def __exit__(self, *args: Any) -> None:
+                inner.__exit__(*args)
+
+            def open(self) -> None:
+                inner.open()
+
+            def close(self) -> None:
+                inner.close()
+
+            def send(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+                response: HttpResponse = inner.send(request, **kwargs)
+                meter.record(request, response)
+                return response
+
+        return CountingTransport()
+
+    def record(self, request: HttpRequest, response: HttpResponse) -> None:
+        read, written = _entities(request.method.upper(), unquote(urlsplit(request.url).path), response)
+        with self._lock:
+            count = self._count
+            self._count = StorageCount(count.requests + 1, count.entities_read + read, count.entities_written + written)
+
+
+_ENTITY_PATH = re.compile(r"/[^/()]+\(PartitionKey='.*',RowKey='.*'\)$")
+_BATCH_ANSWER = re.compile(rb"^HTTP/1\.1 (\d{3})", re.MULTILINE)
+
+
+def _entities(method: str, path: str, response: HttpResponse) -> tuple[int, int]:
+    """(entities read, entities written) by one request and its answer."""
+    status = response.status_code
+    if not 200 <= status < 300:
+        return 0, 0
+    last = path.rsplit("/", 1)[-1]
+    if last == "Tables" or last.startswith("Tables("):
+        return 0, 0  # the table itself (create, delete, list), not its entities
+    if last == "$batch":
+        return 0, sum(1 for code in _BATCH_ANSWER.findall(response.body()) if code.startswith(b"2"))
+    if method == "GET":
+        if _ENTITY_PATH.search(path):
+            return 1, 0
+        try:
+            page = json.loads(response.body() or b"{}")
+        except ValueError:
+            return 0, 0
+        return len(page.get("value", ())) if isinstance(page, dict) else 0, 0
+    return 0, 1  # an insert (POST), update or upsert (PUT, PATCH, MERGE) or delete
