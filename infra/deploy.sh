@@ -27,6 +27,7 @@ Settings come from the environment when set (otherwise the app's current value i
   HELPR_STATIC_WEB_APP_LOCATION (westus2, centralus, eastus2, westeurope or eastasia),
   HELPR_MAXIMUM_INSTANCE_COUNT (default 40),
   HELPR_INVITE_LOG_RETENTION_DAYS (days an invite log row is kept, default 365; 0 keeps it forever),
+  HELPR_AUDIT_RETENTION_DAYS (days an audit trail row is kept, default 365; 0 keeps it forever),
   HELPR_LOG_DAILY_CAP_GB (the Log Analytics daily cap in GB, 0.5 unless set; -1 for no cap).
 EOF
 }
@@ -173,6 +174,7 @@ if [ "$skip_infra" = 0 ]; then
   keep_current HELPR_ADMIN_USERNAME ADMIN_USERNAME
   keep_current HELPR_SITE_ORIGIN SITE_ORIGIN
   keep_current HELPR_INVITE_LOG_RETENTION_DAYS INVITE_LOG_RETENTION_DAYS
+  keep_current HELPR_AUDIT_RETENTION_DAYS AUDIT_RETENTION_DAYS
   if [ -s "$work_dir/current-settings.tsv" ]; then
     # Earlier versions kept the invite code as an app setting, and this deployment removes it: move it into
     # the vault first, so guests are never let in without it in between.

@@ -70,6 +70,9 @@ param logDailyCapGb string = '0.5'
 @description('Days an invite log row is kept; the hourly maintenance timer deletes older ones. 0 keeps the log forever.')
 param inviteLogRetentionDays string = '365'
 
+@description('Days an audit trail row (who changed what on the admin API) is kept; the hourly maintenance timer deletes older ones. 0 keeps it forever.')
+param auditRetentionDays string = '365'
+
 @description('Object id of the person or service principal that deploys; it gets Key Vault Secrets Officer to put the secrets in. Empty: none.')
 param operatorPrincipalId string = ''
 
@@ -174,6 +177,7 @@ module functionApp 'modules/functionapp.bicep' = {
     adminUsername: adminUsername
     protection: protection
     inviteLogRetentionDays: inviteLogRetentionDays
+    auditRetentionDays: auditRetentionDays
   }
 }
 

@@ -9,6 +9,7 @@ param serverDisplayName = readEnvironmentVariable('HELPR_SERVER_DISPLAY_NAME', '
 param adminUsername = readEnvironmentVariable('HELPR_ADMIN_USERNAME', 'admin')
 param siteOrigin = readEnvironmentVariable('HELPR_SITE_ORIGIN', '')
 param inviteLogRetentionDays = readEnvironmentVariable('HELPR_INVITE_LOG_RETENTION_DAYS', '365')
+param auditRetentionDays = readEnvironmentVariable('HELPR_AUDIT_RETENTION_DAYS', '365')
 param logDailyCapGb = readEnvironmentVariable('HELPR_LOG_DAILY_CAP_GB', '0.5')
 param maximumInstanceCount = int(readEnvironmentVariable('HELPR_MAXIMUM_INSTANCE_COUNT', '40'))
 param operatorPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')

@@ -23,6 +23,7 @@ param secretCacheTtlSeconds string
 param adminUsername string
 param protection object
 param inviteLogRetentionDays string
+param auditRetentionDays string
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   // checkov:skip=CKV_AZURE_225: Zone redundancy on Flex Consumption is offered in some regions only; an invite portal can wait out a zone outage.
@@ -195,6 +196,10 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'INVITE_LOG_RETENTION_DAYS'
           value: inviteLogRetentionDays
+        }
+        {
+          name: 'AUDIT_RETENTION_DAYS'
+          value: auditRetentionDays
         }
         // Notifications: failed invites within this many seconds go out as one message...
         {
