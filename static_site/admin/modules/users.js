@@ -22,7 +22,6 @@ const USER_STATUS = Object.freeze({
   active: { kind: 'ok', text: 'Active' },
   expired: { kind: 'unknown', text: 'Expired' },
   revoked: { kind: 'fail', text: 'Revoked' },
-  unmanaged: { kind: 'neutral', text: 'Not managed' },
 });
 const PLEX_STATUS = Object.freeze({
   pending: { kind: 'unknown', text: 'Invite pending' },
@@ -49,7 +48,7 @@ export function pendingCount() {
 
 /** @param {User} user */
 function accessCell(user) {
-  if (!user.managed) return ui.statusBadge(USER_STATUS, 'unmanaged', '');
+  if (!user.managed) return nothing; // the badge is next to the name
   const detail =
     user.status === 'active'
       ? parseTime(user.expiresAt ?? '')
@@ -68,7 +67,7 @@ function accessCell(user) {
 /** @param {User} user */
 function whoCell(user) {
   const shown = user.displayName && user.displayName.toLowerCase() !== user.identifier ? user.displayName : '';
-  return html`${user.identifier}${shown ? html`<span class="access-detail detail-muted">${shown}</span>` : nothing}${
+  return html`${user.identifier}${shown ? html` <span class="detail-muted">(${shown})</span>` : nothing}${
     user.managed ? nothing : html` ${ui.badge('neutral', 'Not managed')}`
   }`;
 }
@@ -85,7 +84,7 @@ function userRow(user, index) {
     </td>
     <th scope="row" role="rowheader" class="cell-who" tabindex="-1">${whoCell(user)}</th>
     ${ui.cell('Tier', user.managed ? user.tierName || tierName(user.tierId) || '–' : '–')}
-    ${ui.cell('Invite', user.managed ? invite : user.libraries.join(', ') || '—', 'cell-invite')}
+    ${user.managed ? ui.cell('Invite', invite, 'cell-invite') : ui.cell('Libraries', user.libraries.join(', ') || '—', 'cell-invite')}
     ${ui.cell('Plex status', plex ? ui.statusBadge(PLEX_STATUS, user.plexStatus, '') : nothing, 'cell-plex')}
     ${ui.cell('Access', accessCell(user), 'cell-access cell-wide')}
     <td role="cell" class="cell-actions cell-wide">${rowActions(user, index)}</td>
@@ -138,7 +137,7 @@ function toolbar() {
     const input = /** @type {HTMLInputElement} */ (ui.byId('users-search'));
     query({ q: input.value.trim(), page: 1 });
   }}>
-    <div class="field"><label for="users-search">Search</label>
+    <div class="field search-field"><label for="users-search">Search</label>
       <div class="search-row"><input id="users-search" type="search" .value=${q.q} placeholder="Name, email or invite code">
         <button type="submit" class="button button-secondary button-small">Search</button></div></div>
     ${filterSelect(
