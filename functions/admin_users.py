@@ -8,7 +8,7 @@ from datetime import datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only
+from functions.admin_http import admin_only, note_change
 from functions.http import api_endpoint, iso_utc, json_response, read_json_object
 from shared.access.bulk import BulkOutcome
 from shared.access.directory import DEFAULT_PAGE_SIZE, Person, SortKey, UserQuery
@@ -69,12 +69,15 @@ def adopt_user(req: func.HttpRequest, session: AdminSession) -> func.HttpRespons
 def change_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     body = read_json_object(req)
     identifier = req.route_params.get("identifier", "")
-    access = get_container().user_access
+    container = get_container()
+    access = container.user_access
+    before = container.grants.get(identifier.strip().lower())
     grant = access.change_tier(identifier, inputs.text(body, "tierId")) if "tierId" in body else None
     if "extendDays" in body:
         grant = access.extend(identifier, inputs.whole_number(body, "extendDays", 0))
     if grant is None:
         raise DomainError("nothing_to_change", "Send tierId, extendDays, or both.")
+    note_change(before=_tier_and_end(before), after=_tier_and_end(grant))
     return json_response(_grant(grant))
 
 
@@ -229,3 +232,8 @@ def _finding(finding: Finding) -> dict[str, object]:
         "detail": finding.detail,
         "fixes": [str(fix) for fix in finding.fixes],
     }
+
+
+def _tier_and_end(grant: Grant | None) -> dict[str, object] | None:
+    """What a change to one person's access did, for the audit trail."""
+    return {"tierId": grant.tier_id, "expiresAt": iso_utc(grant.expires_at)} if grant else None

@@ -5,12 +5,16 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from tests.support.admin_client import COOKIE, Admin
 from tests.support.constants import ADMIN_USERNAME
+from tests.support.containers import make_container
+from tests.support.waiting import wait_until
 
 MOVIES = 118181361
 
@@ -190,3 +194,23 @@ def test_every_state_changing_admin_route_records_an_audit_row(admin, app):
         if len(rows) != before + 1 or rows[0]["actor"] != "key:probe":
             missing.append(f"{method.upper()} {path} ({response.status_code})")
     assert missing == [], "changes with no audit row"
+
+
+def test_a_change_to_someones_access_and_the_expiry_timer_are_in_the_trail(admin, app):
+    link = admin.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 1, "note": ""})
+    assert link.status_code == 201, link.text
+    invited = requests.post(f"{app.site_url}/api/invites", json={"identifier": "alice", "inviteCode": link.json()["code"]}, timeout=30)
+    assert invited.status_code == 201, invited.text
+    assert admin.call("PATCH", "manage/users/alice", {"extendDays": 30}).status_code == 200
+    row = audit_rows(admin, action="change_user")[0]
+    assert row["target"] == "identifier=alice"
+    detail = json.loads(row["detail"])
+    assert detail["before"]["expiresAt"] < detail["after"]["expiresAt"]
+
+    grants = make_container(app.env, tables=app.tables).grants
+    grants.record(replace(grants.get("alice"), expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    assert requests.post(f"{app.functions_url}/admin/functions/expire_access", json={"input": ""}, timeout=30).status_code == 202
+    wait_until(lambda: audit_rows(admin, actor="timer"), interval=0.2)
+    assert [(r["action"], r["target"], r["outcome"]) for r in audit_rows(admin, actor="timer")] == [
+        ("expire_access", "identifier=alice", "ok")
+    ]
