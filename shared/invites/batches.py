@@ -25,9 +25,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from itertools import islice
 from typing import TYPE_CHECKING
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity
 
 from shared.access.grants import GrantStatus, GrantStore
@@ -38,8 +39,9 @@ from shared.invites.batch_rows import BatchRow, BatchRows, RowState
 from shared.invites.export import _cell as spreadsheet_safe
 from shared.invites.log import InviteOutcome
 from shared.invites.service import InviteResult, InviteService, OwnerInvitation
+from shared.plex.errors import PlexError
 from shared.storage import compare_and_set, registry
-from shared.storage.compare_and_set import Keep, Write
+from shared.storage.compare_and_set import Contended, Keep, Write
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
@@ -50,6 +52,7 @@ PARTITION = registry.BATCHES.name
 QUEUE_NAME = "helpr-batches"
 POISON_QUEUE_NAME = f"{QUEUE_NAME}-poison"
 MAX_TRIES = 5
+MAX_WAIT_SECONDS = 3600
 # Outcomes that say "not now" rather than "no": the row goes back to pending and the batch waits this long.
 _WAIT_SECONDS = {
     InviteOutcome.PLEX_RATE_LIMITED: 60,
@@ -103,8 +106,10 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        total = self.counts["total"]
-        return 100 if not total else round(100 * (total - self.counts["pending"]) / total)
+        """How much of what is to be sent has been sent (skipped rows aren't sent); 100 only once all of it was."""
+        counts = self.counts
+        to_send = counts["total"] - counts["skipped"]
+        return 100 if not to_send else 100 * (counts["done"] + counts["failed"]) // to_send
 
 
 class BatchNotFound(DomainError):
@@ -230,7 +235,7 @@ class BatchInvitations:
 
     def recent(self, limit: int = 20) -> list[Batch]:
         found = self._table().query_entities("PartitionKey eq @pk", parameters={"pk": PARTITION}, results_per_page=limit)
-        return [_batch(entity) for entity in list(found)[:limit]]
+        return [_batch(entity) for entity in islice(found, limit)]
 
     def delete_finished_before(self, cutoff: float) -> int:
         """Batches (and their rows) that finished, or were never started, before `cutoff`; returns the rows deleted."""
@@ -252,6 +257,15 @@ class BatchInvitations:
         lease = secrets.token_hex(8)
         if not self._take_lease(batch_id, lease):
             return "not running, or another run holds it"
+        try:
+            return self._run_chunk(batch_id, lease)
+        except BaseException:
+            # The host hands the message out again: let that try take the batch at once (its rows say where it was).
+            with contextlib.suppress(AzureError, Contended):
+                self._release(batch_id, lease)
+            raise
+
+    def _run_chunk(self, batch_id: str, lease: str) -> str:
         rows = self._rows.open_rows(batch_id, self._settings.chunk_rows)
         if not rows:
             self._finish(batch_id, lease)
@@ -276,7 +290,7 @@ class BatchInvitations:
             waits += [future.result() for future in running]
         if not self._renew(batch_id, lease):
             return f"stopped after {sent} rows: cancelled or taken over"
-        wait = max(waits, default=0)
+        wait = min(max(waits, default=0), MAX_WAIT_SECONDS)
         self._release(batch_id, lease, quiet_for=wait)
         self._queue.send(batch_id, wait)
         if wait:
@@ -298,6 +312,8 @@ class BatchInvitations:
         invitation = OwnerInvitation(row.identifier, tier, row.access_days, f"batch-{row.key}-{row.attempt}", row.unknown)
         try:
             result = self._invites().invite_for_owner(invitation)
+        except PlexError as error:  # the share list couldn't be read for a row left half-sent
+            return self._later(row, "plex_unavailable", f"plex.tv didn't answer: {error.detail}", error.retry_after or 30, unknown=True)
         except DomainError as error:
             if error.kind in (ErrorKind.INVALID, ErrorKind.UNPROCESSABLE):
                 self._rows.finish(row, RowState.FAILED, error.code, error.message)

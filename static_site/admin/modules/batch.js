@@ -162,19 +162,27 @@ async function act(path, done) {
   update();
 }
 
-/** Polls a running batch's counts until it is done; then reads its rows once more. */
+/** Polls a running batch's counts (not its rows) until it has finished; then reads its rows once more. */
 function poll() {
   clearTimeout(view.timer);
   if (view.current?.batch.state !== 'running') return;
   view.timer = window.setTimeout(async () => {
-    if (!view.current) return;
-    const id = view.current.batch.id;
-    const answer = await getJson('/manage/batches/{batchId}', { params: { batchId: id }, key: 'batch-poll' });
-    if (dropped(answer) || view.current?.batch.id !== id) return;
-    if (answer.data) {
-      const running = answer.data.batch.state === 'running';
-      view.current = running ? { ...answer.data, rows: answer.data.rows } : answer.data;
-      if (!running) view.status = ui.status('The batch has finished. Download the results for every row.', 'ok');
+    const current = view.current;
+    if (!current) return;
+    const url = `${pathFor('/manage/batches/{batchId}', { batchId: current.batch.id })}?rows=none`;
+    const answer = await send('GET', url, undefined, undefined, 'batch-poll');
+    if (dropped(answer) || view.current?.batch.id !== current.batch.id) return;
+    if (answer.ok) {
+      const counts = /** @type {BatchProgress} */ (answer.body);
+      view.current = { ...counts, rows: current.rows };
+      if (counts.batch.state !== 'running') {
+        const full = await getJson('/manage/batches/{batchId}', {
+          params: { batchId: current.batch.id },
+          key: 'batch-poll',
+        });
+        if (full.data && view.current?.batch.id === current.batch.id) view.current = full.data;
+        view.status = ui.status('The batch has finished. Download the results for every row.', 'ok');
+      }
       update();
     }
     poll();
