@@ -207,12 +207,20 @@ def test_bulk_revoke_and_adopt_read_the_share_list_once_and_wait_out_a_rate_limi
     app.simulator.add_fault("/api/v2/shared_servers/*", 429, method="DELETE", retry_after="0")
     revoked = admin.call("POST", "manage/users/bulk", {"action": "revoke", "identifiers": ["alice", "bob", "carol"]})
     assert [r["ok"] for r in revoked.json()["results"]] == [True, True, True], revoked.text
+    assert app.simulator.state()["faults"] == [], "plex.tv refused one removal with 429, and it was sent again"
     assert app.simulator.counts()["endpoints"][SHARE_LIST] == 2, "one read of the share list (pending and accepted)"
     adopted = admin.call("POST", "manage/users/bulk", {"action": "adopt", "identifiers": ["old0", "old1", "old2", "alice"], "days": 7})
     outcomes = {r["identifier"]: (r["ok"], r["code"]) for r in adopted.json()["results"]}
     assert outcomes == {"old0": (True, ""), "old1": (True, ""), "old2": (True, ""), "alice": (False, "share_missing")}
     assert set(shares_of(app)) == {"old0", "old1", "old2"}
     assert listed(admin, status="unmanaged")["total"] == 0
+    # A wait longer than the retry budget: nothing is changed, and each person says why.
+    app.simulator.add_fault("/api/v2/shared_servers/*", 429, method="DELETE", retry_after="600", times=0)
+    limited = admin.call("POST", "manage/users/bulk", {"action": "revoke", "identifiers": ["old0", "old1"]}).json()["results"]
+    app.simulator.clear_faults()
+    assert [(r["ok"], r["code"]) for r in limited] == [(False, "plex_rate_limited")] * 2
+    assert set(shares_of(app)) == {"old0", "old1", "old2"}
+    assert people(admin)["old0"]["status"] == "active"
     too_many = admin.call("POST", "manage/users/bulk", {"action": "revoke", "identifiers": [f"u{n}" for n in range(201)]})
     assert (too_many.status_code, too_many.json()["error"]["code"]) == (400, "too_many")
     assert "at most 200" in too_many.json()["error"]["message"]
