@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only
+from functions.admin_http import admin_only, note_change
 from functions.http import api_endpoint, iso_utc, json_response, read_json_object
 from shared.admin.sessions import AdminSession
 from shared.container import get_container
@@ -78,7 +78,10 @@ def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
 @api_endpoint
 @admin_only(changes_state=True)
 def admin_select_libraries(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    view = get_container().library_catalog.select(inputs.library_ids(read_json_object(req)))
+    container = get_container()
+    before = container.runtime_settings.library_selection()
+    view = container.library_catalog.select(inputs.library_ids(read_json_object(req)))
+    note_change(before={"sectionIds": list(before.section_ids)})
     return json_response({"libraries": _libraries(view)})
 
 

@@ -214,3 +214,13 @@ def test_a_change_to_someones_access_and_the_expiry_timer_are_in_the_trail(admin
     assert [(r["action"], r["target"], r["outcome"]) for r in audit_rows(admin, actor="timer")] == [
         ("expire_access", "identifier=alice", "ok")
     ]
+
+
+def test_a_library_selection_records_what_was_shared_before(admin, app):
+    tv = 118181362
+    assert admin.call("PUT", "manage/libraries", {"sectionIds": [MOVIES]}).status_code == 200
+    assert admin.call("PUT", "manage/libraries", {"sectionIds": [tv]}).status_code == 200
+    newest, oldest = audit_rows(admin, action="admin_select_libraries")
+    assert json.loads(oldest["detail"])["before"] == {"sectionIds": []}, "every library, before any choice"
+    assert json.loads(newest["detail"])["before"] == {"sectionIds": [MOVIES]}
+    assert json.loads(newest["detail"])["body"] == {"sectionIds": [tv]}

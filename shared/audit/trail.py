@@ -17,10 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from azure.core.exceptions import AzureError
 from azure.data.tables import TableClient
 
-from shared.errors import DomainError
 from shared.storage import registry
 from shared.storage.entities import EntityMapper
 
@@ -97,8 +95,7 @@ class AuditTrail:
             )
             self._table().create_entity(_ENTITY.to_entity(stored, partition=PARTITION, row_key=stored.id))
             return stored
-        except (AzureError, DomainError, OSError, ValueError) as error:
-            # The change itself is done; a lost audit row must not turn it into an error.
+        except Exception as error:  # noqa: BLE001 - the change itself is done: a lost audit row must not turn it into an error
             log.error("Could not write an audit row for %s: %s", entry.action[:MAX_ACTION], type(error).__name__)
             return None
 
