@@ -383,7 +383,11 @@ class Container:
     @cached_property
     def dashboard(self) -> Dashboard:
         return Dashboard(
-            counters=self.invite_counters, invite_log=self.invite_log, catalog=self.library_catalog, plex_status=self.plex_status
+            counters=self.invite_counters,
+            invite_log=self.invite_log,
+            catalog=self.library_catalog,
+            plex_status=self.plex_status,
+            side_by_side=self.side_by_side,
         )
 
     @cached_property

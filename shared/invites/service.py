@@ -140,6 +140,11 @@ class InviteService:
         return self._deps.admissions.code_required()
 
     @property
+    def dependencies(self) -> InviteDependencies:
+        """What the service was built with (the benchmark times each one's calls)."""
+        return self._deps
+
+    @property
     def pending_log_entries(self) -> int:
         return len(self._outbox)
 
