@@ -9,11 +9,13 @@ a run that died: its next try is marked as one whose earlier outcome is unknown.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import islice
 
-from azure.data.tables import TableClient, TableEntity
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableEntity, UpdateMode
 
 from shared.invites.batch_csv import CheckedRow
 from shared.storage import compare_and_set, registry
@@ -50,6 +52,7 @@ class BatchRow:
     attempt: int = 0
     tries: int = 0
     unknown: bool = False  # an earlier try may have reached plex.tv
+    etag: str = ""  # as this run last read or wrote it: the next write is one request while nobody else wrote
 
 
 @dataclass(frozen=True)
@@ -85,15 +88,19 @@ class BatchRows:
     def claim(self, row: BatchRow) -> Claimed | None:
         """pending → sending, or a dead run's sending → sending again (its outcome unknown); None when the row
         isn't open any more (cancelled, or finished by another run)."""
+        if row.etag and row.state in OPEN_STATES:
+            changes = _claim(row.state, row.unknown, row.attempt)
+            etag = self._merge_if_unchanged(row.key, row.etag, changes)
+            if etag:
+                claimed = replace(row, state=RowState.SENDING, attempt=row.attempt + 1, unknown=bool(changes["Unknown"]), etag=etag)
+                return Claimed(claimed, row.state)
 
         def decide(entity: TableEntity | None) -> Write[Claimed | None] | Keep[Claimed | None]:
             if entity is None or entity.get("State") not in OPEN_STATES:
                 return Keep(None)
             previous = RowState(str(entity["State"]))
-            unknown = bool(entity.get("Unknown")) or previous is RowState.SENDING
-            attempt = int(entity.get("Attempt", 0)) + 1
-            changes = {"State": str(RowState.SENDING), "Attempt": attempt, "Unknown": unknown}
-            claimed = _row({**entity, **changes, "RowKey": row.key})
+            changes = _claim(previous, bool(entity.get("Unknown")), int(entity.get("Attempt", 0)))
+            claimed = replace(_row({**entity, **changes, "RowKey": row.key}), etag="")
             return Write(changes, Claimed(claimed, previous), merge=True)
 
         return compare_and_set.update(self._table(), PARTITION, row.key, decide)
@@ -103,6 +110,8 @@ class BatchRows:
         run has taken the row over meanwhile."""
         tries = row.tries + (1 if state is RowState.PENDING else 0)
         changes = {"State": str(state), "Outcome": outcome, "Message": message[:500], "Tries": tries, "Unknown": unknown}
+        if row.etag and self._merge_if_unchanged(row.key, row.etag, changes):
+            return True
 
         def decide(entity: TableEntity | None) -> Write[bool] | Keep[bool]:
             if entity is None or entity.get("State") != RowState.SENDING or int(entity.get("Attempt", 0)) != row.attempt:
@@ -110,6 +119,19 @@ class BatchRows:
             return Write(changes, True, merge=True)
 
         return compare_and_set.update(self._table(), PARTITION, row.key, decide)
+
+    def _merge_if_unchanged(self, key: str, etag: str, changes: dict[str, object]) -> str:
+        """The row's new ETag, or "" when someone else wrote it since `etag` (then the caller reads it again)."""
+        try:
+            written = self._table().update_entity(
+                {"PartitionKey": PARTITION, "RowKey": key, **changes},
+                mode=UpdateMode.MERGE,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return ""
+        return str(written.get("etag", ""))
 
     def delete(self, batch_id: str) -> int:
         deleted = 0
@@ -122,6 +144,11 @@ class BatchRows:
     def _range(self, batch_id: str, select: list[str] | None = None) -> Iterator[TableEntity]:
         query = "PartitionKey eq @pk and RowKey gt @first and RowKey lt @last"
         return iter(self._table().query_entities(query, parameters=_bounds(batch_id), select=select, results_per_page=1000))
+
+
+def _claim(state: RowState, unknown: bool, attempt: int) -> dict[str, object]:
+    """A claim is the next try; a row found 'sending' was left by a run that died, so that try's outcome is unknown."""
+    return {"State": str(RowState.SENDING), "Attempt": attempt + 1, "Unknown": unknown or state is RowState.SENDING}
 
 
 def _bounds(batch_id: str) -> dict[str, str]:
@@ -165,4 +192,5 @@ def _row(entity: TableEntity | dict[str, object]) -> BatchRow:
         attempt=int(str(entity.get("Attempt", 0))),
         tries=int(str(entity.get("Tries", 0))),
         unknown=bool(entity.get("Unknown", False)),
+        etag=str(entity.metadata.get("etag", "")) if isinstance(entity, TableEntity) else "",
     )

@@ -28,8 +28,9 @@ from enum import StrEnum
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableEntity
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableEntity, UpdateMode
 
 from shared.access.grants import GrantStatus, GrantStore
 from shared.access.tiers import Tier, TierError, TierStore
@@ -53,6 +54,7 @@ QUEUE_NAME = "helpr-batches"
 POISON_QUEUE_NAME = f"{QUEUE_NAME}-poison"
 MAX_TRIES = 5
 MAX_WAIT_SECONDS = 3600
+LEASE_TRIES = 10
 # Outcomes that say "not now" rather than "no": the row goes back to pending and the batch waits this long.
 _WAIT_SECONDS = {
     InviteOutcome.PLEX_RATE_LIMITED: 60,
@@ -169,6 +171,8 @@ class BatchInvitations:
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
+        # Each run's last write of the batch row, by lease: renewing is then one request.
+        self._etags: dict[str, str] = {}
 
     # -- the owner's side -------------------------------------------------------------------------------------
 
@@ -264,6 +268,8 @@ class BatchInvitations:
             with contextlib.suppress(AzureError, Contended):
                 self._release(batch_id, lease)
             raise
+        finally:
+            self._etags.pop(lease, None)
 
     def _run_chunk(self, batch_id: str, lease: str) -> str:
         rows = self._rows.open_rows(batch_id, self._settings.chunk_rows)
@@ -343,25 +349,46 @@ class BatchInvitations:
     # -- the batch row: state, lease and counts ----------------------------------------------------------------
 
     def _take_lease(self, batch_id: str, lease: str) -> bool:
-        def decide(entity: TableEntity | None) -> Write[bool] | Keep[bool]:
-            if entity is None or entity.get("State") != BatchState.RUNNING:
-                return Keep(False)
-            now = self._clock()
-            if entity.get("LeaseOwner") and float(entity.get("LeaseUntil", 0)) > now:
-                return Keep(False)  # a live run has it; it puts the next message on the queue itself
-            until = now + self._settings.lease_seconds
-            return Write({"LeaseOwner": lease, "LeaseUntil": until, "QuietUntil": until}, True, merge=True)
+        """The batch for this run, unless it isn't running or a live run holds it (that one queues the next message)."""
 
-        return compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+        def free(entity: TableEntity) -> bool:
+            held = bool(entity.get("LeaseOwner")) and float(entity.get("LeaseUntil", 0)) > self._clock()
+            return entity.get("State") == BatchState.RUNNING and not held
+
+        return self._lease_write(batch_id, lease, free, {"LeaseOwner": lease})
 
     def _renew(self, batch_id: str, lease: str) -> bool:
-        def decide(entity: TableEntity | None) -> Write[bool] | Keep[bool]:
-            if entity is None or entity.get("State") != BatchState.RUNNING or entity.get("LeaseOwner") != lease:
-                return Keep(False)
-            until = self._clock() + self._settings.lease_seconds
-            return Write({"LeaseUntil": until, "QuietUntil": until}, True, merge=True)
+        """False once the batch was cancelled or another run took it over (the lease ran out)."""
+        return self._lease_write(
+            batch_id, lease, lambda entity: entity.get("State") == BatchState.RUNNING and entity.get("LeaseOwner") == lease, {}
+        )
 
-        return compare_and_set.update(self._table(), PARTITION, batch_id, decide)
+    def _lease_write(self, batch_id: str, lease: str, allowed: Callable[[TableEntity], bool], changes: dict[str, object]) -> bool:
+        """Writes the lease's end (and `changes`) if `allowed` says so. While nobody else wrote the batch since this
+        run did, that is one request with the ETag this run last wrote; otherwise the batch is read and checked again."""
+        table = self._table()
+        etag = self._etags.get(lease, "")
+        for _ in range(LEASE_TRIES):
+            if not etag:
+                try:
+                    entity = table.get_entity(PARTITION, batch_id)
+                except ResourceNotFoundError:
+                    return False
+                if not allowed(entity):
+                    return False
+                etag = str(entity.metadata["etag"])
+            until = self._clock() + self._settings.lease_seconds
+            entity_changes = {"PartitionKey": PARTITION, "RowKey": batch_id, "LeaseUntil": until, "QuietUntil": until, **changes}
+            try:
+                written = table.update_entity(
+                    entity_changes, mode=UpdateMode.MERGE, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+            except (ResourceModifiedError, ResourceNotFoundError):
+                etag = ""
+                continue
+            self._etags[lease] = str(written["etag"])
+            return True
+        return False
 
     def _release(self, batch_id: str, lease: str, *, quiet_for: float = 0) -> None:
         counts = json.dumps(_counts(self._rows.all(batch_id)))
