@@ -175,3 +175,21 @@ def test_the_results_file_keeps_formulas_as_text(parts):
     text = results_csv(progress)
     assert text.splitlines()[0] == "line,identifier,tier,days,status,outcome,message"
     assert "'=HYPERLINK(evil)" in text and "'+alice" in text
+
+
+def test_reading_a_stalled_batch_puts_it_back_on_the_queue_once(parts, tables):
+    _, _, make = parts
+    batches = make(stall_seconds=0.6)
+    queue = build_queue_client(parts[0].settings.queue_connection_string, "", f"{tables.prefix}batches")
+    batch_id = batches.create("one.csv", csv_of(emails(1, start=500))).batch.id
+    batches.start(batch_id)
+    queue.clear_messages()  # the start's message was lost
+    batches.progress(batch_id)
+    assert queue.get_queue_properties().approximate_message_count == 0, "not stalled yet"
+
+    time.sleep(0.7)
+    batches.progress(batch_id)
+    batches.progress(batch_id)
+
+    assert queue.get_queue_properties().approximate_message_count == 1
+    assert batches.run(batch_id) == "sent 1 rows"
