@@ -84,6 +84,9 @@ def main() -> None:
                 print(f"Wrote {len(list(OUT.glob('guest-*.png')))} screenshots to {OUT.relative_to(ROOT)}")
                 return
             fill(app.site_url, admin)
+            # Friends the owner shared with in Plex before Helpr: the Users view lists them as not managed.
+            app.simulator.seed_share(username="oldfriend", title="Old Friend")
+            app.simulator.seed_share(email="auntie@example.com", pending=True, section_ids=[118181361])
             for size, options in SIZES.items():
                 context = browser.new_context(**options)  # type: ignore[arg-type]
                 page = context.new_page()
