@@ -218,6 +218,15 @@ def test_share_lists_in_xml_parse_like_json(simulator, gateway):
     }
 
 
+def test_a_share_says_who_it_is_for_and_which_libraries_it_shares(simulator, gateway):
+    simulator.seed_share(username="oldfriend", title="Old Friend", section_ids=[118181361, 118181364])
+    simulator.seed_share(email="auntie@example.com", pending=True)
+    friend, auntie = sorted(gateway.list_shares(), key=lambda share: share.pending)
+    assert (friend.username, friend.email, friend.display_name) == ("oldfriend", "oldfriend@example.com", "Old Friend")
+    assert friend.thumb.startswith("https://") and friend.library_titles == ("Movies", "Kids Movies")
+    assert (auntie.username, auntie.display_name, auntie.pending) == ("", "auntie@example.com", True)
+
+
 def test_share_lists_skip_other_servers_and_odd_entries():
     listing = [
         {"id": 7, "machineIdentifier": "other-server", "invitedEmail": "x@example.com"},
