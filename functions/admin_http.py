@@ -89,11 +89,8 @@ def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool
                 response = handler(req, caller.session)
                 outcome = OK if response.status_code < 400 else f"http_{response.status_code}"
                 return response
-            except (DomainError, RequestError) as exc:
-                outcome = exc.code
-                raise
-            except PlexError as exc:
-                outcome = exc.as_domain_error().code
+            except Exception as exc:
+                outcome = _error_code(exc)  # api_endpoint answers it; the trail keeps its code
                 raise
             finally:
                 _noted.reset(token)
@@ -131,8 +128,8 @@ def audited_sign_in(handler: HttpHandler) -> HttpHandler:
             response = handler(req)
             outcome = OK if response.status_code < 400 else f"http_{response.status_code}"
             return response
-        except (DomainError, RequestError) as exc:
-            outcome = exc.code
+        except Exception as exc:
+            outcome = _error_code(exc)
             raise
         finally:
             if outcome != "too_many_attempts":
@@ -148,6 +145,15 @@ def audited_sign_in(handler: HttpHandler) -> HttpHandler:
     wrapper.__module__ = handler.__module__
     wrapper.admin_access = AdminAccess(changes_state=True, session_only=True, audited=True)  # type: ignore[attr-defined]
     return wrapper
+
+
+def _error_code(exc: Exception) -> str:
+    """The code the caller gets for an exception (functions/http.py turns it into the answer)."""
+    if isinstance(exc, PlexError):
+        return exc.as_domain_error().code
+    if isinstance(exc, DomainError | RequestError):
+        return exc.code
+    return "internal_error"
 
 
 def _identify(req: func.HttpRequest, container: Container, address: str) -> _Caller:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import functools
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from functions.admin_http import AdminAccess
 from shared.admin.throttle import ThrottlePolicy
 from shared.audit import trail
 from shared.audit.export import audit_csv
@@ -16,34 +20,41 @@ from shared.audit.trail import AuditEntry, AuditTrail, redacted
 from shared.retention import Retention
 from shared.storage.tables import ADMIN, AUDIT, IDEMPOTENCY, INVITE_LOG, NOTIFY, RATE_LIMITS, Tables
 
-ROOT_OPENAPI = "functions/openapi.json"
+ROOT = Path(__file__).resolve().parent.parent
+ROOT_OPENAPI = ROOT / "functions" / "openapi.json"
 # POSTs that change nothing, each with the reason.
 NOT_AUDITED = {("manage/onboarding/preview", "POST"): "renders unsaved content for the live preview"}
 
 
+# Indexed in a child process, as the worker does: the app's get_functions() may run only once per process.
+_ROUTES_SCRIPT = """
+import dataclasses, json, function_app
+rows = []
+for function in function_app.app.get_functions():
+    trigger = function.get_trigger()
+    route = getattr(trigger, "route", None) or ""
+    if trigger.type == "httpTrigger" and route.startswith("manage/"):
+        access = getattr(function.get_user_function(), "admin_access", None)
+        for method in trigger.methods or []:
+            rows.append([route, str(method.value), dataclasses.asdict(access) if access else None])
+print(json.dumps(rows))
+"""
+
+
 @functools.cache
-def admin_routes():
-    """Every admin route and its handler, as the worker indexes them (get_functions may run once per process)."""
-    import function_app
-
-    routes = []
-    for function in function_app.app.get_functions():
-        trigger = function.get_trigger()
-        route = getattr(trigger, "route", None) or ""
-        if trigger.type == "httpTrigger" and route.startswith("manage/"):
-            for method in trigger.methods or []:
-                routes.append((route, str(method.value), function.get_user_function()))
-    return routes
+def admin_routes() -> list[tuple[str, str, AdminAccess | None]]:
+    """Every admin route with what admin_only was told about it (None: not behind admin_only)."""
+    out = subprocess.run([sys.executable, "-c", _ROUTES_SCRIPT], cwd=ROOT, capture_output=True, text=True, check=True)
+    return [(route, method, AdminAccess(**access) if access else None) for route, method, access in json.loads(out.stdout)]
 
 
-@pytest.mark.unit
+@pytest.mark.integration  # indexes the app in a child process
 def test_every_admin_change_goes_through_an_audited_wrapper():
     """A new admin endpoint must use admin_only: changes get an audit row, unless listed above with a reason."""
     routes = admin_routes()
     assert len(routes) >= 30
     unguarded, unaudited = [], []
-    for route, method, handler in routes:
-        access = getattr(handler, "admin_access", None)
+    for route, method, access in routes:
         if access is None:
             unguarded.append(f"{method} {route}")
             continue
@@ -57,20 +68,21 @@ def test_every_admin_change_goes_through_an_audited_wrapper():
     assert unaudited == [], "admin changes with no audit row"
 
 
-@pytest.mark.unit
+@pytest.mark.integration  # indexes the app in a child process
 def test_the_spec_offers_the_api_key_exactly_where_a_key_is_accepted():
     import re
 
     with open(ROOT_OPENAPI, encoding="utf-8") as spec_file:
         paths = json.load(spec_file)["paths"]
-    for route, method, handler in admin_routes():
+    for route, method, access in admin_routes():
         if route == "manage/login":
             continue
         path = "/" + re.sub(r"\{(\w+)\?\}", r"{\1}", route).replace("tier_id", "tierId")
         operation = paths.get(path, {}).get(method.lower()) or paths.get(re.sub(r"/\{\w+\}$", "", path), {}).get(method.lower())
         assert operation is not None, f"{method} {route} isn't in the spec"
         offers_key = any("apiKey" in option for option in operation["security"])
-        assert offers_key is not handler.admin_access.session_only, f"{method} {path}: security should match session_only"
+        assert access is not None
+        assert offers_key is not access.session_only, f"{method} {path}: security should match session_only"
 
 
 @pytest.mark.unit
