@@ -1,0 +1,73 @@
+"""What Table Storage bills per operation, counted at the app's own Tables client (shared.storage.tables.StorageMeter):
+requests, entities read and entities written. A warm invite and a dashboard call cost a fixed number of each."""
+
+from shared.invites.service import InviteSubmission
+from shared.storage.tables import StorageCount, StorageMeter
+from tests.support.containers import make_container
+
+CODE = "storage-cost"
+LIMITS_ON = {
+    "RATE_LIMIT_INVITES_PER_MINUTE": "1000",
+    "RATE_LIMIT_INVITES_PER_HOUR": "1000",
+    "RATE_LIMIT_API_PER_HOUR": "1000",
+    "RATE_LIMIT_API_PER_DAY": "1000",
+    "RATE_LIMIT_INVITES_PER_IDENTIFIER_PER_DAY": "10",
+}
+
+
+def metered_app(app_env):
+    meter = StorageMeter()
+    app_env.update(LIMITS_ON, INVITE_CODE=CODE)
+    return make_container(app_env, storage_meter=meter), meter
+
+
+def cost(meter, operation):
+    before = meter.read()
+    operation()
+    return meter.read() - before
+
+
+def invite(container, n):
+    result = container.invite_service.submit(InviteSubmission(f"cost{n}@example.com", CODE, "203.0.113.5"))
+    assert result.outcome.succeeded, result
+    return result
+
+
+def test_a_warm_invite_costs_eleven_requests_one_entity_read_and_nine_written(app_env, simulator):
+    container, meter = metered_app(app_env)
+    for n in range(2):  # the first invites sign in to plex.tv, make the tables and the address's limit entity
+        invite(container, n)
+    simulator.reset_counts()
+    spent = cost(meter, lambda: invite(container, 2))
+    # Before plex.tv, side by side: the address's and the account's limits (one write each), the claim on
+    # repeats (an insert), the code as an invite link (not found) and the default tier's libraries (not chosen),
+    # the Plex status (read) and the sign-in mode (not set). After: the log entry, the three totals in one
+    # transaction, the answer kept for repeats and the guest's access.
+    assert spent == StorageCount(requests=11, entities_read=1, entities_written=9)
+    assert simulator.plex_tv_requests() == 1
+
+
+def test_a_warm_invite_costs_the_same_from_a_returning_address(app_env, simulator):
+    container, meter = metered_app(app_env)
+    for n in range(3):
+        invite(container, n)
+    costs = {cost(meter, lambda n=n: invite(container, n)) for n in range(3, 6)}
+    assert costs == {StorageCount(requests=11, entities_read=1, entities_written=9)}
+
+
+def test_a_dashboard_reads_no_log_rows_until_an_invite_changes_the_totals(app_env, simulator):
+    container, meter = metered_app(app_env)
+    for n in range(25):
+        invite(container, n)
+    dashboard = container.dashboard
+    dashboard.build()  # reads the library list and the Plex status once
+    unchanged = cost(meter, dashboard.build)
+    invite(container, 25)
+    changed = cost(meter, dashboard.build)
+    # Three counter ranges, the library cache and choice, and the Plex status; the newest log rows only when the
+    # all-time total moved, and then exactly one page of them.
+    assert unchanged.requests == 6
+    assert unchanged.entities_written == 0
+    assert changed.requests == unchanged.requests + 1
+    assert changed.entities_read - unchanged.entities_read >= 20
+    assert len(dashboard.build().recent) == 20
