@@ -17,6 +17,7 @@ from devtools.stack import LocalStack, free_port
 from shared.storage.tables import Tables
 from tests.support import stacks
 from tests.support.admin_page import open_view, sign_in
+from tests.support.axe import axe_violations, serve_axe
 from tests.support.stacks import AppStack, Services
 
 ROWS = 500
@@ -64,13 +65,16 @@ def test_a_500_row_batch_survives_a_killed_host_and_invites_everyone_exactly_onc
     app, stack, functions_port = crash_stack
     people = [f"batch{n:04d}@example.com" for n in range(ROWS)]
     csv_bytes = ("email,tier,days\n" + "".join(f"{email},,30\n" for email in people)).encode()
-    page = browser.new_page()
+    context = browser.new_context()
+    serve_axe(context)
+    page = context.new_page()
     try:
         sign_in(page, f"{app.site_url}/admin")
         open_view(page, "invites")
         page.set_input_files("#batch-file", files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": csv_bytes}])
         page.click("#batch-check")
         expect(page.locator("#batch-start")).to_have_text(f"Start sending {ROWS} invites")
+        assert axe_violations(page, app.site_url) == []
         started = time.monotonic()
         page.click("#batch-start")
         progress = page.get_by_role("progressbar", name="Sent")
@@ -90,8 +94,9 @@ def test_a_500_row_batch_survives_a_killed_host_and_invites_everyone_exactly_onc
         took = time.monotonic() - started
         expect(page.locator("#batch-summary")).to_have_text(f"{ROWS} invited, 0 failed, 0 skipped, 0 waiting of {ROWS}")
         expect(page.locator("#batch-results")).to_be_visible()
+        assert axe_violations(page, app.site_url) == []
     finally:
-        page.close()
+        context.close()
 
     shares = app.simulator.state()["shares"]
     assert sorted(share["invited_email"] for share in shares) == people, "every row invited, nobody twice"

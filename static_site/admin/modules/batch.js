@@ -11,6 +11,12 @@ import * as ui from './ui.js';
 
 const POLL_MS = 1500;
 const SHOWN_ROWS = 200;
+const STATE_TEXT = /** @type {Readonly<Record<string, string>>} */ ({
+  review: 'checked, not started',
+  running: 'sending',
+  done: 'finished',
+  cancelled: 'cancelled',
+});
 const ROW_STATUS = Object.freeze({
   ok: { kind: 'ok', text: 'Ready' },
   pending: { kind: 'unknown', text: 'Waiting' },
@@ -38,16 +44,25 @@ function update() {
 function template() {
   const current = view.current;
   return html`
-    <h2 id="batch-heading">Batch invite</h2>
-    <p class="hint">
-      Invite a list of people at once: a CSV file with one Plex username or email per line, then optionally a tier
-      (its name or id) and days of access, e.g. <code>alice@example.com,Family,30</code>. Every row is checked first;
-      nothing is sent until you start.
-    </p>
-    <form id="batch-form" @submit=${upload}>
-      <label for="batch-file">CSV file (at most 2,000 rows, 256 KB)</label>
-      <input id="batch-file" name="file" type="file" accept=".csv,text/csv" required />
-      <button id="batch-check" type="submit" ?disabled=${view.busy}>Check the file</button>
+    <div class="panel-head">
+      <h3 id="batch-heading" class="subheading" tabindex="-1">Batch invite</h3>
+    </div>
+    <form id="batch-form" class="access-form" @submit=${upload}>
+      <fieldset class="plain-fieldset" ?disabled=${view.busy}>
+        <legend class="visually-hidden">Invite a list of people from a CSV file</legend>
+        <div class="field">
+          <label for="batch-file">CSV file</label>
+          <input id="batch-file" name="file" type="file" accept=".csv,text/csv" required aria-describedby="batch-file-hint" />
+          <p id="batch-file-hint" class="hint">
+            One Plex username or email per line, then optionally a tier (its name or id) and days of access, e.g.
+            <code>alice@example.com,Family,30</code>. At most 2,000 rows (256 KB). Every row is checked first; nothing
+            is sent until you start.
+          </p>
+        </div>
+        <div class="button-row">
+          <button id="batch-check" class="button button-inline" type="submit">${view.busy ? 'Working…' : 'Check the file'}</button>
+        </div>
+      </fieldset>
     </form>
     ${ui.statusLine('batch-status', view.status)} ${current ? batchTemplate(current) : nothing}
   `;
@@ -59,32 +74,36 @@ function batchTemplate(progress) {
   const sent = counts.done + counts.failed;
   const ready = counts.total - counts.skipped;
   const summary = `${counts.done} invited, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.pending} waiting of ${counts.total}`;
+  const results = `${pathFor('/manage/batches/{batchId}', { batchId: batch.id })}?format=csv`;
   return html`
-    <section aria-labelledby="batch-name">
-      <h3 id="batch-name">${batch.name} (${batch.state})</h3>
-      ${
-        batch.state === 'review'
-          ? html`<p>${ready} of ${counts.total} rows are ready; ${counts.skipped} will be skipped (see why below).</p>
-            <button id="batch-start" type="button" ?disabled=${view.busy || !ready} @click=${start}>
+    <h4 id="batch-name" class="subheading">${batch.name}: ${STATE_TEXT[batch.state] ?? batch.state}</h4>
+    ${
+      batch.state === 'review'
+        ? html`<p>${ready} of ${counts.total} rows are ready; ${counts.skipped} will be skipped (the reasons are below).</p>
+          <div class="button-row">
+            <button id="batch-start" class="button button-inline" type="button" ?disabled=${view.busy || !ready} @click=${start}>
               Start sending ${ready} invites
             </button>
-            <button id="batch-discard" type="button" class="secondary" ?disabled=${view.busy} @click=${cancel}>Discard</button>`
-          : html`<label for="batch-progress">Sent ${sent} of ${ready}: ${progress.percent}%</label>
+            <button id="batch-discard" class="button button-secondary button-inline" type="button" ?disabled=${view.busy} @click=${cancel}>
+              Discard
+            </button>
+          </div>`
+        : html`<div class="field">
+            <label for="batch-progress">Sent ${sent} of ${ready}: ${progress.percent}%</label>
             <progress id="batch-progress" max="100" value=${progress.percent}>${progress.percent}%</progress>
-            <p id="batch-summary" aria-live="polite">${summary}</p>
+            <p id="batch-summary" class="hint" aria-live="polite">${summary}</p>
+          </div>
+          <div class="button-row">
             ${
               batch.state === 'running'
-                ? html`<button id="batch-cancel" type="button" class="secondary" ?disabled=${view.busy} @click=${cancel}>
-                  Cancel the rest
-                </button>`
+                ? html`<button id="batch-cancel" class="button button-secondary button-inline" type="button" ?disabled=${view.busy}
+                  @click=${cancel}>Cancel the rest</button>`
                 : nothing
             }
-            <a id="batch-results" href=${`${pathFor('/manage/batches/{batchId}', { batchId: batch.id })}?format=csv`} download
-              >Download the results (CSV)</a
-            >`
-      }
-      ${rowsTable(progress.rows)}
-    </section>
+            <a id="batch-results" class="button button-secondary button-inline" href=${results} download>Download the results (CSV)</a>
+          </div>`
+    }
+    ${rowsTable(progress.rows)}
   `;
 }
 
@@ -97,14 +116,17 @@ function rowsTable(rows) {
     ...rows.filter((row) => row.status !== 'failed' && row.status !== 'skipped'),
   ].slice(0, SHOWN_ROWS);
   return html`
-    <table id="batch-rows">
-      <caption>
-        Rows of the file${rows.length > SHOWN_ROWS ? ` (the first ${SHOWN_ROWS} of ${rows.length}; the results file has all)` : ''}
-      </caption>
+    ${
+      rows.length > SHOWN_ROWS
+        ? html`<p class="hint">Problems first, then the rest: ${SHOWN_ROWS} of ${rows.length} rows. The results file has them all.</p>`
+        : nothing
+    }
+    <table id="batch-rows" class="data-table card-table" role="table">
+      <caption class="visually-hidden">Rows of the file, problems first</caption>
       ${ui.tableHead(['Line', 'Username or email', 'Tier', 'Days', 'Status', 'Why'])}
-      <tbody>
+      <tbody role="rowgroup">
         ${shown.map(
-          (row) => html`<tr>
+          (row) => html`<tr role="row">
             ${ui.cell('Line', String(row.line))} ${ui.cell('Username or email', row.identifier)} ${ui.cell('Tier', row.tier || 'Default')}
             ${ui.cell('Days', row.days || '—')} ${ui.cell('Status', ui.statusBadge(ROW_STATUS, row.status, row.status))}
             ${ui.cell('Why', row.message)}
