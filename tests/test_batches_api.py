@@ -8,6 +8,7 @@ import io
 import time
 
 import requests
+import schemathesis
 
 from tests.support.admin_client import COOKIE, Admin
 
@@ -50,7 +51,13 @@ def test_upload_check_start_and_watch_a_batch_to_the_end_then_download_its_resul
     assert progress["counts"] == {"total": 4, "done": 1, "failed": 0, "skipped": 3, "pending": 0}
     assert progress["percent"] == 100 and progress["rows"] == []
     assert [share["invited_email"] for share in app.simulator.state()["shares"]] == ["ann@example.com"]
-    [listed] = admin.call("GET", "manage/batches").json()["items"]
+    schema = schemathesis.openapi.from_url(f"{app.site_url}/api/openapi.json")
+    full = admin.call("GET", f"manage/batches/{batch_id}")
+    listing = admin.call("GET", "manage/batches")
+    schema["/manage/batches/{batchId}"]["GET"].validate_response(full)
+    schema["/manage/batches"]["GET"].validate_response(listing)
+    assert [row["status"] for row in full.json()["rows"]] == ["done", "skipped", "skipped", "skipped"]
+    [listed] = listing.json()["items"]
     assert (listed["id"], listed["name"], listed["state"]) == (batch_id, "team.csv", "done")
 
     results = admin.call("GET", f"manage/batches/{batch_id}", params={"format": "csv"})
