@@ -5,6 +5,7 @@ queue, cancel, and retention."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -193,3 +194,27 @@ def test_reading_a_stalled_batch_puts_it_back_on_the_queue_once(parts, tables):
 
     assert queue.get_queue_properties().approximate_message_count == 1
     assert batches.run(batch_id) == "sent 1 rows"
+
+
+def test_the_same_message_run_twice_at_once_invites_each_row_once(parts, simulator):
+    _, _, make = parts
+    batches = make(rows_per_message=10)
+    people = emails(30, start=600)
+    batch_id = batches.create("thirty.csv", csv_of(people)).batch.id
+    batches.start(batch_id)
+
+    def drain() -> list[str]:
+        said = []
+        for _ in range(20):
+            said.append(batches.run(batch_id))
+            if batches.progress(batch_id, with_rows=False).batch.state is not BatchState.RUNNING:
+                break
+        return said
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(drain) for _ in range(2)]
+        said = [line for run in runs for line in run.result()]
+
+    assert invited(simulator) == sorted(people)
+    assert simulator.counts()["endpoints"][INVITE_POST] == 30
+    assert said.count("finished") == 1
