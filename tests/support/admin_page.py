@@ -9,7 +9,7 @@ from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-VIEWS = ("overview", "invites", "users", "tiers", "notifications", "settings")
+VIEWS = ("overview", "invites", "users", "tiers", "notifications", "audit", "settings")
 
 
 def open_view(page: Page, view: str) -> None:

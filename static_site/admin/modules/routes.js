@@ -1,7 +1,7 @@
 // @ts-check
 /* The admin app's views and how a URL names one: /admin#/users. Pure, so it is unit-tested with node --test. */
 
-/** @typedef {'overview' | 'invites' | 'users' | 'tiers' | 'notifications' | 'settings' | 'audit'} ViewName */
+/** @typedef {'overview' | 'invites' | 'users' | 'tiers' | 'notifications' | 'audit' | 'settings'} ViewName */
 /** @typedef {{ name: ViewName | 'log', label: string, title: string, href: string }} NavItem */
 
 /** @type {readonly ViewName[]} */
@@ -11,8 +11,8 @@ export const VIEW_NAMES = Object.freeze([
   'users',
   'tiers',
   'notifications',
-  'settings',
   'audit',
+  'settings',
 ]);
 
 /** @type {ViewName} */
@@ -28,8 +28,8 @@ const VIEW_TEXT = Object.freeze({
   users: { label: 'Users', title: 'Users' },
   tiers: { label: 'Tiers', title: 'Tiers' },
   notifications: { label: 'Alerts', title: 'Notifications' },
-  settings: { label: 'Settings', title: 'Settings' },
   audit: { label: 'Audit', title: 'Audit trail' },
+  settings: { label: 'Settings', title: 'Settings' },
 });
 
 /**
