@@ -64,7 +64,7 @@ from shared.plex.status import PlexStatusMonitor
 from shared.retention import Retention
 from shared.storage import registry, tables
 from shared.storage.side_by_side import SideBySide
-from shared.storage.tables import Tables
+from shared.storage.tables import StorageMeter, Tables
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
@@ -96,7 +96,7 @@ class Overrides:
     # Where events go instead of the Storage Queue (e.g. a list a unit test reads).
     notifications: Publisher | None = None
     # Counts the requests and entities the app's Table Storage clients send and get back (the benchmark, cost tests).
-    storage_meter: tables.StorageMeter | None = None
+    storage_meter: StorageMeter | None = None
 
 
 class Container:
@@ -401,6 +401,7 @@ class Container:
             throttle=LoginThrottle(admin_table, self.login_throttle_policy),
             accounts=AdminAccounts(admin_table, SecretBox(lambda: self.secrets.read("DATA_ENCRYPTION_KEY"))),
             devices=DeviceTokens(self._session_signing_key),
+            side_by_side=self.side_by_side,
         )
 
     @cached_property

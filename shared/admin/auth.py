@@ -18,6 +18,7 @@ from shared.admin.sessions import AdminSession, SessionStore
 from shared.admin.throttle import LoginThrottle, login_subjects
 from shared.config.settings import SetupRequired
 from shared.errors import DomainError, ErrorKind
+from shared.storage.side_by_side import SideBySide
 
 TOTP_ISSUER = "Helpr"
 
@@ -96,7 +97,9 @@ class AdminAuth:
         accounts: AdminAccounts,
         devices: DeviceTokens,
         clock: Callable[[], float] = time.time,
+        side_by_side: SideBySide | None = None,
     ) -> None:
+        self._side_by_side = side_by_side or SideBySide(None)
         self._devices = devices
         self._admin_username = admin_username
         self._password_hash = password_hash
@@ -189,9 +192,20 @@ class AdminAuth:
     # -- requests after sign-in --------------------------------------------
 
     def authenticate(self, token: str) -> AdminSession:
+        # A signed token's session and the admin's second factor are read side by side (one round trip).
+        admin_factor = (
+            self._side_by_side.start(lambda: self._accounts.second_factor(self._admin_username))
+            if token and self._sessions.signed(token)
+            else None
+        )
         session = self._sessions.resolve(token) if token else None
         if session is not None:
-            current = self._credential_version(self._stored_hash(), self._accounts.second_factor(session.username))
+            factor = (
+                admin_factor.result()
+                if admin_factor is not None and session.username == self._admin_username
+                else self._accounts.second_factor(session.username)
+            )
+            current = self._credential_version(self._stored_hash(), factor)
             if not hmac.compare_digest(session.credential_version, current):
                 session = None  # signed in before the password or second factor changed
         if session is None:

@@ -1,9 +1,11 @@
 """What the admin dashboard shows, read from counters, the newest log entries and cached state.
 
 Its cost is fixed: it never scans the invite log and never calls plex.tv while the cached
-library list and connection status are fresh. Its reads go out side by side, and the newest log
-entries are read again only when the all-time total says the log changed (or they are older
-than RECENT_MAX_AGE_SECONDS), so a dashboard with no new invites reads no log rows at all.
+library list and connection status are fresh. Its reads go out side by side, and what only an
+invite changes (the newest log entries, the per-day and per-hour totals) is read again only when
+the all-time total moved, the hour turned, or it is older than CHANGES_MAX_AGE_SECONDS: every
+invite writes its log entry and all its totals together, so an unchanged total means none of them
+changed. A dashboard with no new invites reads the total, the library list and the Plex status.
 """
 
 from __future__ import annotations
@@ -24,7 +26,19 @@ RECENT_INVITES = 20
 CHART_DAYS = 30
 # A log entry written without its totals (they failed, or another instance is between the two writes) still
 # shows within this long.
-RECENT_MAX_AGE_SECONDS = 15.0
+CHANGES_MAX_AGE_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class _InviteView:
+    """What only an invite changes, as read when the all-time total was `total` in the hour `hour`."""
+
+    total: int
+    hour: datetime
+    read_at: float
+    daily: dict[date, InviteTotals]
+    last_24h: InviteTotals
+    recent: list[InviteRecord]
 
 
 @dataclass(frozen=True)
@@ -57,41 +71,48 @@ class Dashboard:
         self._clock = clock
         self._side_by_side = side_by_side or SideBySide(None)
         self._monotonic = monotonic
-        self._recent_lock = threading.Lock()
-        # The newest log entries as last read: (the all-time total then, when they were read, the entries).
-        self._recent: tuple[int, float, list[InviteRecord]] | None = None
+        self._lock = threading.Lock()
+        self._invites: _InviteView | None = None
 
     def build(self) -> DashboardData:
         now = self._clock().astimezone(UTC)
+        run = self._side_by_side
+        libraries = run.start(self._catalog.view)
+        plex = run.start(self._plex_status.current)
+        all_time = self._counters.totals()
+        invites = self._invite_view(all_time.total, now)
+        today = now.date()
+        week = [totals for day, totals in invites.daily.items() if day > today - timedelta(days=7)]
+        return DashboardData(
+            all_time=all_time,
+            last_24h=invites.last_24h,
+            last_7d=_sum(week),
+            daily=invites.daily,
+            recent=invites.recent,
+            libraries=libraries.result(),
+            plex=plex.result(),
+        )
+
+    def _invite_view(self, total: int, now: datetime) -> _InviteView:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        cached = self._invites
+        if (
+            cached is not None
+            and (cached.total, cached.hour) == (total, hour)
+            and self._monotonic() - cached.read_at < CHANGES_MAX_AGE_SECONDS
+        ):
+            return cached
+        read_at = self._monotonic()
         today = now.date()
         run = self._side_by_side
         daily = run.start(lambda: self._counters.daily(today - timedelta(days=CHART_DAYS - 1), today))
         # Hour buckets: the last 24 full hours plus the current one.
         last_24h = run.start(lambda: self._counters.since_hour(now - timedelta(hours=24)))
-        libraries = run.start(self._catalog.view)
-        plex = run.start(self._plex_status.current)
-        all_time = self._counters.totals()
-        recent = self._newest(all_time.total)
-        week = [totals for day, totals in daily.result().items() if day > today - timedelta(days=7)]
-        return DashboardData(
-            all_time=all_time,
-            last_24h=last_24h.result(),
-            last_7d=_sum(week),
-            daily=daily.result(),
-            recent=recent,
-            libraries=libraries.result(),
-            plex=plex.result(),
-        )
-
-    def _newest(self, total: int) -> list[InviteRecord]:
-        cached = self._recent
-        if cached is not None and cached[0] == total and self._monotonic() - cached[1] < RECENT_MAX_AGE_SECONDS:
-            return cached[2]
-        read_at = self._monotonic()
-        entries = self._log.recent(RECENT_INVITES)
-        with self._recent_lock:
-            self._recent = (total, read_at, entries)
-        return entries
+        recent = self._log.recent(RECENT_INVITES)
+        view = _InviteView(total, hour, read_at, daily.result(), last_24h.result(), recent)
+        with self._lock:
+            self._invites = view
+        return view
 
 
 def _sum(totals: list[InviteTotals]) -> InviteTotals:

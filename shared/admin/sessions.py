@@ -76,9 +76,11 @@ class SessionStore:
         )
         return session, self._sign(session.id, session.expires_at)
 
-    def resolve(self, token: str) -> AdminSession | None:
-        """The live session a cookie token stands for, or None (bad signature, expired, idle too long,
-        or logged out)."""
+    def signed(self, token: str) -> bool:
+        """Whether the token carries this app's signature and hasn't expired (no storage read)."""
+        return self._verified(token) is not None
+
+    def _verified(self, token: str) -> tuple[str, datetime] | None:
         try:
             session_id, expires_raw, signature = token.split(".")
             expires_at = datetime.fromtimestamp(int(expires_raw), UTC)
@@ -87,6 +89,15 @@ class SessionStore:
         expected = self._signature(session_id, expires_raw)
         if not hmac.compare_digest(signature, expected) or expires_at <= self._clock():
             return None
+        return session_id, expires_at
+
+    def resolve(self, token: str) -> AdminSession | None:
+        """The live session a cookie token stands for, or None (bad signature, expired, idle too long,
+        or logged out)."""
+        verified = self._verified(token)
+        if verified is None:
+            return None
+        session_id, expires_at = verified
         try:
             entity = self._table().get_entity(PARTITION, session_id)
         except ResourceNotFoundError:

@@ -4,6 +4,7 @@ cost: the requests (the transactions Table Storage bills) and the entities read 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ def build_table_service(
         "transport": _pooled_transport(),
         **client_options,
     }
+    if not reads_environment() and ca_bundle_from_environment() and "connection_verify" not in client_options:
+        client_options["connection_verify"] = ca_bundle_from_environment()  # what requests would have read per request
     if meter is not None:
         client_options["transport"] = meter.transport(client_options["transport"])
     if connection_string:
@@ -65,10 +68,28 @@ def _pooled_transport() -> RequestsTransport:
     from requests.adapters import HTTPAdapter
 
     session = requests.Session()
+    session.trust_env = reads_environment()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return RequestsTransport(session=session, session_owner=False)
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def ca_bundle_from_environment() -> str | None:
+    """The CA bundle requests would take from the environment (REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE), or None."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+def reads_environment() -> bool:
+    """Whether a requests session must keep reading the environment on every request. requests does, for proxies,
+    a .netrc and a CA bundle, walking every variable twice (about a third of a storage call's CPU). Without proxy
+    variables or a .netrc, the only thing it could find is the CA bundle, which build_table_service passes to the
+    client once instead."""
+    names = {name.lower() for name in os.environ}
+    return bool(names & set(_PROXY_VARIABLES)) or "NETRC" in os.environ or os.path.exists(os.path.expanduser("~/.netrc"))
 
 
 @dataclass
@@ -120,6 +141,11 @@ class StorageCount:
     requests: int = 0
     entities_read: int = 0
     entities_written: int = 0
+
+    def __add__(self, other: StorageCount) -> StorageCount:
+        return StorageCount(
+            self.requests + other.requests, self.entities_read + other.entities_read, self.entities_written + other.entities_written
+        )
 
     def __sub__(self, other: StorageCount) -> StorageCount:
         return StorageCount(
