@@ -15,6 +15,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
+def size() -> str:
+    # The phone layout of both views is checked with axe in tests/test_e2e_admin_views.py.
+    return "desktop"
+
+
+@pytest.fixture
 def page(page: Page) -> Page:
     page.on("dialog", lambda dialog: dialog.accept())
     return page
