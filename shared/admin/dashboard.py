@@ -4,8 +4,8 @@ Its cost is fixed: it never scans the invite log and never calls plex.tv while t
 library list and connection status are fresh. Its reads go out side by side, and what only an
 invite changes (the newest log entries, the per-day and per-hour totals) is read again only when
 the all-time total moved, the hour turned, or it is older than CHANGES_MAX_AGE_SECONDS: every
-invite writes its log entry and all its totals together, so an unchanged total means none of them
-changed. A dashboard with no new invites reads the total, the library list and the Plex status.
+invite writes its log entry and its totals in the same step, so an unchanged total means none of
+them changed (a step another instance is in the middle of shows within that age). A dashboard with no new invites reads the total, the library list and the Plex status.
 """
 
 from __future__ import annotations
