@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import UTC, datetime
 
 import azure.functions as func
@@ -12,6 +9,7 @@ import azure.functions as func
 from functions import inputs
 from functions.admin_http import admin_only, note_change
 from functions.http import api_endpoint, iso_utc, json_response, read_json_object
+from functions.paging import MAX_EXPORT_ROWS, decode_cursor, encode_cursor, page_limit
 from shared.admin.sessions import AdminSession
 from shared.container import get_container
 from shared.errors import DomainError
@@ -22,9 +20,6 @@ from shared.plex.libraries import LibraryView
 from shared.plex.status import PlexStatus
 
 bp = func.Blueprint()
-
-MAX_PAGE_SIZE = 200
-MAX_EXPORT_ROWS = 100_000
 
 
 @bp.route(route="manage/dashboard", methods=["GET"])
@@ -67,11 +62,11 @@ def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
             charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="helpr-invites-{stamp}.csv"', "Cache-Control": "no-store"},
         )
-    limit = _limit(req.params.get("limit"))
+    limit = page_limit(req.params.get("limit"))
     records, cursor = invite_log.page(
-        limit=limit, cursor=_decode_cursor(req.params.get("cursor")), outcome=outcome, identifier_prefix=prefix
+        limit=limit, cursor=decode_cursor(req.params.get("cursor")), outcome=outcome, identifier_prefix=prefix
     )
-    return json_response({"items": [_invite(record) for record in records], "nextCursor": _encode_cursor(cursor)})
+    return json_response({"items": [_invite(record) for record in records], "nextCursor": encode_cursor(cursor)})
 
 
 @bp.route(route="manage/libraries", methods=["PUT"])
@@ -93,32 +88,6 @@ def admin_refresh_libraries(req: func.HttpRequest, session: AdminSession) -> fun
     view = container.library_catalog.refresh()
     container.plex_status.current(force_check=True)
     return json_response({"libraries": _libraries(view)})
-
-
-def _limit(raw: str | None) -> int:
-    if not raw:
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise DomainError("invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)
-
-
-def _encode_cursor(cursor: dict[str, str] | None) -> str | None:
-    if not cursor:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
-
-
-def _decode_cursor(raw: str | None) -> dict[str, str] | None:
-    if not raw:
-        return None
-    try:
-        cursor = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        cursor = None
-    if not isinstance(cursor, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cursor.items()):
-        raise DomainError("invalid_cursor", "That page link is no longer valid. Start again from the first page.")
-    return cursor
 
 
 def _totals(totals: InviteTotals) -> dict[str, object]:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_dashboard import MAX_EXPORT_ROWS, _decode_cursor, _encode_cursor, _limit
 from functions.admin_http import admin_only
 from functions.http import api_endpoint, iso_utc, json_response
+from functions.paging import MAX_EXPORT_ROWS, decode_cursor, encode_cursor, page_limit
 from shared.admin.sessions import AdminSession
 from shared.audit.export import audit_csv
 from shared.audit.trail import AuditEntry
@@ -38,14 +38,14 @@ def admin_audit(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
             headers={"Content-Disposition": f'attachment; filename="helpr-audit-{stamp}.csv"', "Cache-Control": "no-store"},
         )
     entries, cursor = trail.page(
-        limit=_limit(params.get("limit")),
-        cursor=_decode_cursor(params.get("cursor")),
+        limit=page_limit(params.get("limit")),
+        cursor=decode_cursor(params.get("cursor")),
         actor=actor,
         action=action,
         since=since,
         until=until,
     )
-    return json_response({"items": [_entry(entry) for entry in entries], "nextCursor": _encode_cursor(cursor)})
+    return json_response({"items": [_entry(entry) for entry in entries], "nextCursor": encode_cursor(cursor)})
 
 
 def _entry(entry: AuditEntry) -> dict[str, object]:
