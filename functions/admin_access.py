@@ -72,6 +72,7 @@ def delete_invite_link(req: func.HttpRequest, session: AdminSession) -> func.Htt
 def set_code_required(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     required = inputs.flag(read_json_object(req), "required")
     container = get_container()
+    note_change(before={"required": container.runtime_settings.invite_code_required()})
     container.runtime_settings.set_invite_code_required(required)
     return json_response({"codeRequired": container.invite_service.invite_code_required()})
 
@@ -93,7 +94,9 @@ def set_sign_in_mode(req: func.HttpRequest, session: AdminSession) -> func.HttpR
     except ValueError:
         choices = ", ".join(str(m) for m in SignInMode)
         raise DomainError("invalid_sign_in_mode", f"mode must be one of: {choices}.", field="mode") from None
-    get_container().runtime_settings.set_sign_in_mode(mode)
+    runtime_settings = get_container().runtime_settings
+    note_change(before={"mode": str(runtime_settings.sign_in_mode())})
+    runtime_settings.set_sign_in_mode(mode)
     return json_response({"mode": str(mode)})
 
 

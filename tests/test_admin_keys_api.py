@@ -71,6 +71,7 @@ def test_a_read_write_key_changes_without_csrf_or_origin_and_is_named_in_the_tra
     rows = audit_rows(admin, action="set_code_required")
     assert [(r["actor"], r["outcome"]) for r in rows] == [("key:home-lab script", "ok")]
     assert json.loads(rows[0]["detail"])["body"] == {"required": True}
+    assert json.loads(rows[0]["detail"])["before"] == {"required": False}
     assert rows[0]["ipHash"], "where it came from, hashed"
 
 
