@@ -16,6 +16,7 @@ import os
 import platform
 import secrets
 import shlex
+import shutil
 import signal
 import sys
 import time
@@ -28,18 +29,24 @@ from typing import Any
 import requests
 from azure.core.exceptions import AzureError
 
+from devtools import bench_inprocess as inproc
 from devtools import bench_scenarios as sc
+from devtools.bench_guest import first_load
 from devtools.bench_stats import (
+    INFO,
     LatencySummary,
     Row,
     Target,
     baseline_target,
     compare_p50,
+    import_target,
     log_query_share,
     log_scaling_target,
     per_op,
     ratio,
     render_table,
+    storage_info,
+    storage_text,
     summarize,
     throughput_target,
     warm_dashboard_target,
@@ -52,6 +59,10 @@ DEFAULT_OUT = ROOT / "bench" / "results"
 CLIENTS = 32
 THROUGHPUT_HOSTS = 2
 WARM_UP_INVITES = 2
+# Operations counted in this process for the storage columns (the counts don't vary from one to the next).
+STORAGE_SAMPLES = 20
+IN_PROCESS_ADDRESS = "203.0.113.77"  # TEST-NET-3, never routed
+IN_PROCESS_WARM_UP = 12
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -145,12 +156,29 @@ def run_scenarios(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Prog
     for _ in range(WARM_UP_INVITES):
         sc.invite_or_fail(main, bench.identifier())
     warm = sc.measure(bench, lambda: sc.invite_or_fail(main, bench.identifier()), n)
-    rows.append(_row("warm_invite", "warm invite", warm, f"after {WARM_UP_INVITES} warm-up invites"))
+    warm_p50 = summarize(warm.samples_ms).p50_ms
+
+    progress(f"in this process: storage per warm invite ({STORAGE_SAMPLES}) and where its time goes ({n} invites)")
+    app = inproc.InProcessApp(bench.host_env(main_prefix))
+    for _ in range(IN_PROCESS_WARM_UP):  # enough to have written every counter shard from this process once
+        app.invite(bench.identifier(), sc.INVITE_CODE)
+    samples = min(n, STORAGE_SAMPLES)
+    invite_storage = app.cost(lambda: app.invite(bench.identifier(), sc.INVITE_CODE), samples).per(samples)
+    rows.append(_row("warm_invite", "warm invite", warm, f"p50 = RTT + {warm_p50 - plan.latency_ms:.1f} ms", storage=invite_storage))
+    rows.extend(invite_phase_rows(plan, bench, app, warm_p50))
 
     progress(f"warm dashboard: 1 warm-up + {n} calls")
     main.dashboard()
     dashboard = sc.measure(bench, main.dashboard, n)
-    rows.append(_row("warm_dashboard", "warm dashboard", dashboard, "after 1 warm-up call"))
+    app.sign_in(sc.ADMIN_USERNAME, bench.admin_password, sc.SITE_ORIGIN)
+    for _ in range(2):
+        app.dashboard(sc.SITE_ORIGIN)
+    dashboard_storage = app.cost(lambda: app.dashboard(sc.SITE_ORIGIN), samples).per(samples)
+    rows.append(_row("warm_dashboard", "warm dashboard", dashboard, "after 1 warm-up call", storage=dashboard_storage))
+
+    progress("the Static Web Apps emulator in front of the main host: an invite and the guest page's first load")
+    guest_rows, guest_targets = through_the_site(plan, bench, stack, main.base_url, warm_p50, invite_storage)
+    rows.extend(guest_rows)
 
     progress(f"library refresh then dashboard: {plan.refreshes} cycles")
     refresh, after_refresh = sc.library_refreshes(bench, main, plan.refreshes)
@@ -159,7 +187,6 @@ def run_scenarios(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Prog
 
     progress(f"baseline (old app, per request, in-process): {n} invites")
     baseline = sc.baseline_invites(bench, n)
-    warm_p50 = summarize(warm.samples_ms).p50_ms
     dashboard_p50 = summarize(dashboard.samples_ms).p50_ms
     baseline_p50 = summarize(baseline.samples_ms).p50_ms
     rows.append(
@@ -175,11 +202,9 @@ def run_scenarios(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Prog
     scale_rows, scale_targets = log_scaling(plan, bench, stack, progress)
     rows.extend(scale_rows)
 
-    progress(f"import function_app: {plan.imports} fresh interpreters")
-    imports = sc.import_times(plan.imports)
-    rows.append(
-        Row("import_time", "import function_app (cold start proxy)", len(imports), None, summarize(imports), "fresh interpreter each time")
-    )
+    progress(f"import function_app: {plan.imports} fresh interpreters each way, and azure.functions alone")
+    import_rows, import_check = import_time_rows(plan)
+    rows.extend(import_rows)
 
     progress(f"throughput: {plan.throughput_invites} invites, {CLIENTS} clients, {THROUGHPUT_HOSTS} hosts")
     tp_prefix = bench.prefix("tp")
@@ -213,9 +238,13 @@ def run_scenarios(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Prog
         )
 
     targets = [
+        import_check,
         warm_invite_target(per_op(warm.plex_tv, n), warm_p50, plan.latency_ms),
+        storage_info("warm invite", invite_storage),
         warm_dashboard_target(per_op(dashboard.plex_tv, n), dashboard_p50),
+        storage_info("warm dashboard call", dashboard_storage),
         *scale_targets,
+        *guest_targets,
         *(
             throughput_target(tp.sent, tp.errors, tp.logged, tp.shared, label)
             for tp, label in zip(throughputs, ("own", "none"), strict=True)
@@ -225,17 +254,151 @@ def run_scenarios(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Prog
     return rows, targets
 
 
+def invite_phase_rows(plan: Plan, bench: sc.Bench, app: inproc.InProcessApp, http_p50: float) -> list[Row]:
+    """Where a warm invite's time goes: the app's invite service in this process, each dependency's calls timed."""
+    service, clock = inproc.timed_invite_service(app)
+    runs = [inproc.invite_phases(service, clock, bench.identifier(), sc.INVITE_CODE, IN_PROCESS_ADDRESS) for _ in range(plan.requests)]
+
+    def calls(names: dict[str, str]) -> str:
+        parts = [f"{label} {summarize([r.calls_ms.get(name, 0.0) for r in runs]).p50_ms:.1f}" for name, label in names.items()]
+        return "side by side, p50 ms each: " + ", ".join(parts)
+
+    total = summarize([r.total_ms for r in runs])
+    return [
+        Row(
+            "invite_in_process",
+            "  warm invite in the app, no HTTP",
+            len(runs),
+            None,
+            total,
+            f"the same invite over HTTP takes p50 {http_p50 - total.p50_ms:.1f} ms more: the functions host, HTTP and JSON",
+        ),
+        Row(
+            "invite_before_plex",
+            "  before plex.tv (one round of storage)",
+            len(runs),
+            None,
+            summarize([r.before_ms for r in runs]),
+            calls(inproc.BEFORE_PLEX),
+        ),
+        Row(
+            "invite_plex",
+            "  plex.tv invite (one request)",
+            len(runs),
+            None,
+            summarize([r.plex_ms for r in runs]),
+            f"{plan.latency_ms:g} ms injected per request",
+        ),
+        Row(
+            "invite_after_plex",
+            "  after plex.tv (one round of storage)",
+            len(runs),
+            None,
+            summarize([r.after_ms for r in runs]),
+            calls(inproc.AFTER_PLEX),
+        ),
+    ]
+
+
+def through_the_site(
+    plan: Plan, bench: sc.Bench, stack: LocalStack, host_url: str, host_p50: float, invite_storage: dict[str, float]
+) -> tuple[list[Row], list[Target]]:
+    """What a guest waits: an invite and the guest page's first load through the Static Web Apps emulator."""
+    port = int(host_url.rsplit(":", 1)[1])
+    site = stack.start_swa(free_port(), port).url
+    guest = sc.HostClient(site)
+    for _ in range(WARM_UP_INVITES):
+        sc.invite_or_fail(guest, bench.identifier())
+    via_site = sc.measure(bench, lambda: sc.invite_or_fail(guest, bench.identifier()), plan.requests)
+    guest.close()
+    site_p50 = summarize(via_site.samples_ms).p50_ms
+    bench.simulator.reset_counts()
+    page = first_load(site + "/")
+    page_plex = int(bench.plex_counts()["plexTv"])
+    rows = [
+        _row(
+            "site_invite",
+            "invite through the Static Web Apps emulator",
+            via_site,
+            f"p50 = RTT + {site_p50 - plan.latency_ms:.1f} ms; the emulator's proxy adds {site_p50 - host_p50:.1f} ms to the host's",
+            storage=invite_storage,
+        ),
+        Row(
+            "guest_page",
+            "guest page first load (empty cache)",
+            1,
+            float(page_plex),
+            summarize([page.load_ms]),
+            f"{page.describe()}; no framework: {', '.join(page.scripts)}; API calls: {', '.join(page.api_calls) or 'none'}",
+            {"requests": page.requests, "bodyBytes": page.body_bytes, "byKind": page.by_kind, "apiCalls": page.api_calls},
+        ),
+    ]
+    targets = [
+        Target(
+            "what a guest waits",
+            INFO,
+            f"an invite through the site: p50 {site_p50:.1f} ms = RTT + {site_p50 - plan.latency_ms:.1f} ms; the page's first "
+            f"load: {page.requests} requests, {page.body_bytes / 1024:.1f} KB, load event at {page.load_ms:.0f} ms",
+        )
+    ]
+    return rows, targets
+
+
+def import_time_rows(plan: Plan) -> tuple[list[Row], Target]:
+    cache = ROOT / ".local" / "bench-pycache"
+    shutil.rmtree(cache, ignore_errors=True)
+    compiled_wall, compiled_cpu = sc.import_times(plan.imports, bytecode_cache=cache)
+    source_wall, source_cpu = sc.import_times(plan.imports)
+    base_wall, base_cpu = sc.import_times(plan.imports, module="azure.functions", bytecode_cache=cache)
+    compiled, source, base = summarize(compiled_wall), summarize(source_wall), summarize(base_wall)
+    cpu = summarize(compiled_cpu).p50_ms
+    rows = [
+        Row(
+            "import_time",
+            "import function_app (cold start's own share)",
+            len(compiled_wall),
+            None,
+            compiled,
+            f"bytecode compiled once, as a process that keeps it; CPU p50 {cpu:.0f} ms",
+            {"cpuMs": compiled_cpu},
+        ),
+        Row(
+            "import_time_source",
+            "import function_app, compiling the source each run",
+            len(source_wall),
+            None,
+            source,
+            f"as this machine's PYTHONDONTWRITEBYTECODE makes every run; CPU p50 {summarize(source_cpu).p50_ms:.0f} ms",
+            {"cpuMs": source_cpu},
+        ),
+        Row(
+            "import_azure_functions",
+            "import azure.functions alone (for scale)",
+            len(base_wall),
+            None,
+            base,
+            f"CPU p50 {summarize(base_cpu).p50_ms:.0f} ms; function_app's own share is {compiled.p50_ms - base.p50_ms:.0f} ms",
+            {"cpuMs": base_cpu},
+        ),
+    ]
+    return rows, import_target(compiled.p50_ms, cpu)
+
+
 def log_scaling(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Progress) -> tuple[list[Row], list[Target]]:
     """The dashboard with a small and a large invite log, on a host of its own.
 
     Beside the dashboard, the benchmark times the dashboard's own log query (the 20 newest rows) straight
-    against Azurite, so the part of any growth that is the emulator's query time can be told apart.
+    against Azurite, so the part of any growth that is the emulator's query time can be told apart, and counts
+    the storage requests and entities per call in this process (what Table Storage bills, which must not grow).
     """
     prefix = bench.prefix("scale")
     progress("starting the log-size functions host")
     client = sc.HostClient(bench.start_host(stack, prefix, "functions-scale").url)
     client.login(bench.admin_password)
-    rows, p50s, query_p50s = [], [], []
+    app = inproc.InProcessApp(bench.host_env(prefix))
+    app.sign_in(sc.ADMIN_USERNAME, bench.admin_password, sc.SITE_ORIGIN)
+    samples = min(plan.requests, STORAGE_SAMPLES)
+    rows, p50s, query_p50s, reads = [], [], [], []
     filled = 0
     for size in (plan.small_log, plan.large_log):
         progress(f"filling the invite log to {size:,} rows")
@@ -245,6 +408,10 @@ def log_scaling(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Progre
         progress(f"dashboard at {size:,} log rows: {plan.requests} calls")
         measured = sc.measure(bench, client.dashboard, plan.requests)
         query = summarize(sc.time_recent_query(bench, prefix, plan.requests))
+        for _ in range(2):
+            app.dashboard(sc.SITE_ORIGIN)
+        storage = app.cost(lambda: app.dashboard(sc.SITE_ORIGIN), samples).per(samples)
+        reads.append(storage["entitiesRead"])
         p50s.append(summarize(measured.samples_ms).p50_ms)
         query_p50s.append(query.p50_ms)
         notes = f"its log query alone on Azurite: p50 {query.p50_ms:.1f} ms; filled {added:,} rows in {seconds:.1f} s"
@@ -259,11 +426,38 @@ def log_scaling(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Progre
                 fillSeconds=seconds,
                 rowsAdded=added,
                 recentQueryMs=query.p50_ms,
+                storage=storage,
             )
         )
+    progress(f"dashboard right after a new invite, {plan.large_log:,} log rows: {samples} cycles")
+    after_invite, spent = [], []
+    bench.simulator.reset_counts()
+    for _ in range(samples):
+        sc.invite_or_fail(client, bench.identifier())
+        after_invite.append(client.dashboard())
+        app.invite(bench.identifier(), sc.INVITE_CODE)
+        spent.append(app.cost(lambda: app.dashboard(sc.SITE_ORIGIN), 1))
+    changed = sum(spent[1:], spent[0]).per(len(spent))
+    rows.append(
+        Row(
+            "dashboard_after_invite",
+            f"dashboard right after a new invite, {plan.large_log:,} log rows",
+            len(after_invite),
+            None,
+            summarize(after_invite),
+            "the totals moved, so the newest log rows are read again (on Azurite a scan of the whole partition; one page on Table Storage)",
+            {"storage": changed},
+        )
+    )
+    client.close()
     targets = [
-        log_scaling_target(plan.small_log, plan.large_log, p50s[0], p50s[1]),
+        log_scaling_target(plan.small_log, plan.large_log, p50s[0], p50s[1], reads[0], reads[1]),
         log_query_share(plan.small_log, plan.large_log, p50s, query_p50s),
+        Target(
+            f"dashboard after a new invite, {plan.large_log:,} rows",
+            INFO,
+            f"p50 {summarize(after_invite).p50_ms:.1f} ms; {storage_text(changed)} per call",
+        ),
     ]
     return rows, targets
 
@@ -380,8 +574,24 @@ def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
     lines += [
         "## How it was measured",
         "",
-        "- Latency is measured by the client, per HTTP call to a local functions host on 127.0.0.1 (no Static Web Apps "
-        "emulator in between). plex.tv requests per operation are read from the Plex simulator's request counts.",
+        "- Latency is measured by the client, per HTTP call to a local functions host on 127.0.0.1; the 'through the Static "
+        "Web Apps emulator' row puts the emulator (`swa start`, as `devtools/run.sh` runs it) in front of the same host. "
+        "plex.tv requests per operation are read from the Plex simulator's request counts.",
+        "- Storage per operation (requests, entities read, entities written) is counted by `StorageMeter` "
+        "(`shared/storage/tables.py`) at the HTTP transport of the app's own Tables client: the app's handlers run in the "
+        "benchmark's process, with the hosts' settings, on the same Azurite and simulator, "
+        f"{STORAGE_SAMPLES} operations after a warm-up. Each request is a billed Table Storage transaction; an entity counts "
+        "as read when a point read finds it or a query page returns it, and as written when an insert, update, merge or "
+        "delete (each one of a batch) succeeds.",
+        "- The phases of a warm invite are timed in the same way in this process: every call the invite service makes on "
+        "its dependencies is timed, and the phases are the time before the plex.tv request, the request, and the time "
+        "after it. Calls in one phase run side by side, so their times overlap.",
+        "- The guest page's first load is one headless Chromium visit with an empty cache through the emulator, counted "
+        "until the network is idle; bytes are the answers' bodies, uncompressed.",
+        "- Import time: a fresh interpreter per run. The target row reads the app's bytecode compiled once (as any process "
+        "that can keep its bytecode); the next row compiles the source on every run, as this machine's "
+        "`PYTHONDONTWRITEBYTECODE` makes the functions hosts here do. CPU time beside wall time shows how much of a slow "
+        "run was other work on the machine.",
         "- The simulator adds the injected latency to every Plex request (plex.tv and the Plex Media Server alike).",
         "- The baseline runs in the benchmark's own process with plexapi unmodified: per invite it signs in "
         "(`MyPlexAccount`), connects to the server (`resource(name).connect()`), lists the libraries and calls "
