@@ -388,6 +388,7 @@ class Container:
             catalog=self.library_catalog,
             plex_status=self.plex_status,
             side_by_side=self.side_by_side,
+            runtime_settings=self.runtime_settings,
         )
 
     @cached_property

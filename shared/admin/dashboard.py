@@ -5,21 +5,26 @@ library list and connection status are fresh. Its reads go out side by side, and
 invite changes (the newest log entries, the per-day and per-hour totals) is read again only when
 the all-time total moved, the hour turned, or it is older than CHANGES_MAX_AGE_SECONDS: every
 invite writes its log entry and its totals in the same step, so an unchanged total means none of
-them changed (a step another instance is in the middle of shows within that age). A dashboard with no new invites reads the total, the library list and the Plex status.
+them changed (a step another instance is in the middle of shows within that age). A dashboard
+with no new invites reads the total, the library list and the Plex status: one query of the
+settings partition, side by side with the total.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from shared.config.runtime_settings import RuntimeSettings
 from shared.invites.counters import InviteCounters, InviteTotals
 from shared.invites.log import InviteLog, InviteRecord
 from shared.plex.libraries import LibraryCatalog, LibraryView
 from shared.plex.status import PlexStatus, PlexStatusMonitor
+from shared.storage import registry
 from shared.storage.side_by_side import SideBySide
 
 RECENT_INVITES = 20
@@ -27,6 +32,7 @@ CHART_DAYS = 30
 # A log entry written without its totals (they failed, or another instance is between the two writes) still
 # shows within this long.
 CHANGES_MAX_AGE_SECONDS = 15.0
+_SETTINGS_READ = (registry.LIBRARY_CACHE.key, registry.LIBRARY_SELECTION.key, registry.PLEX_STATUS.key)
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,9 @@ class Dashboard:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         side_by_side: SideBySide | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        runtime_settings: RuntimeSettings | None = None,
     ) -> None:
+        self._runtime = runtime_settings
         self._counters = counters
         self._log = invite_log
         self._catalog = catalog
@@ -77,8 +85,10 @@ class Dashboard:
     def build(self) -> DashboardData:
         now = self._clock().astimezone(UTC)
         run = self._side_by_side
-        libraries = run.start(self._catalog.view)
-        plex = run.start(self._plex_status.current)
+        # The library list and choice and the Plex status are rows of the settings partition: one query.
+        with self._runtime.prefetched(*_SETTINGS_READ, side_by_side=run) if self._runtime is not None else contextlib.nullcontext():
+            libraries = run.start(self._catalog.view)
+            plex = run.start(self._plex_status.current)
         all_time = self._counters.totals()
         invites = self._invite_view(all_time.total, now)
         today = now.date()

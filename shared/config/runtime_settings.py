@@ -6,14 +6,16 @@ import contextlib
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.storage import registry
+from shared.storage import prefetch, registry
 from shared.storage.entities import EntityMapper
+from shared.storage.side_by_side import SideBySide
 
 PARTITION = registry.SETTINGS.name
 LIBRARIES = registry.LIBRARY_SELECTION.key
@@ -65,10 +67,15 @@ class RuntimeSettings:
         self._ip_hash_key: bytes | None = None
         self._lock = threading.Lock()
 
+    def prefetched(self, *row_keys: str, side_by_side: SideBySide) -> AbstractContextManager[None]:
+        """Within the block, these rows of the settings partition (this store's or another's, such as the Plex
+        status) are read with one query instead of a request each (see shared.storage.prefetch)."""
+        return prefetch.rows(self._table(), PARTITION, row_keys, side_by_side)
+
     def library_selection(self) -> LibrarySelection:
         # Read on every invite so a change made on one instance applies on all of them at once.
         try:
-            entity = self._table().get_entity(PARTITION, LIBRARIES)
+            entity = prefetch.get_entity(self._table(), PARTITION, LIBRARIES)
         except ResourceNotFoundError:
             return LibrarySelection()
         return _LIBRARY_SELECTION.from_entity(entity)
@@ -80,7 +87,7 @@ class RuntimeSettings:
     def invite_code_required(self) -> bool:
         """Whether guests need a code even when no global INVITE_CODE is set (the admin's switch)."""
         try:
-            return bool(self._table().get_entity(PARTITION, CODE_REQUIRED).get("Value", False))
+            return bool(prefetch.get_entity(self._table(), PARTITION, CODE_REQUIRED).get("Value", False))
         except ResourceNotFoundError:
             return False
 
@@ -89,7 +96,7 @@ class RuntimeSettings:
 
     def sign_in_mode(self) -> SignInMode:
         try:
-            value = self._table().get_entity(PARTITION, SIGN_IN_MODE).get("Value", "")
+            value = prefetch.get_entity(self._table(), PARTITION, SIGN_IN_MODE).get("Value", "")
         except ResourceNotFoundError:
             return DEFAULT_SIGN_IN_MODE
         try:

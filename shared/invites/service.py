@@ -29,6 +29,7 @@ from shared.plex.errors import PlexError, PlexErrorKind
 from shared.plex.gateway import PlexGateway
 from shared.plex.retry import RetryingInviter
 from shared.plex.status import PlexStatusMonitor
+from shared.storage import registry
 from shared.storage.side_by_side import SideBySide
 
 log = logging.getLogger(__name__)
@@ -170,17 +171,22 @@ class InviteService:
         key = key or IdempotencyStore.key_for("identifier", identifier.normalized)
         # One try on the pool; waiting for an earlier request with the same key is done on this thread (below).
         claim = side_by_side.start(lambda: deps.idempotency.try_claim(key))
-        paused = side_by_side.start(lambda: deps.plex_status.invites_paused(fingerprint))
-        typed_allowed = None if submission.verified else side_by_side.start(lambda: deps.runtime_settings.sign_in_mode().allows_typed)
         ip_hash = self._hash_ip(submission.client_ip)
 
         admitted = False
         try:
             rejected: InviteCodeRejected | None = None
-            try:
-                admission = deps.admissions.check(code)
-            except InviteCodeRejected as exc:
-                rejected = exc
+            # The settings this check reads (Plex status, sign-in mode, the default tier's libraries, whether a
+            # code is required) come from one query of their partition.
+            with deps.runtime_settings.prefetched(*_SETTINGS_READ, side_by_side=side_by_side):
+                paused = side_by_side.start(lambda: deps.plex_status.invites_paused(fingerprint))
+                typed_allowed = (
+                    None if submission.verified else side_by_side.start(lambda: deps.runtime_settings.sign_in_mode().allows_typed)
+                )
+                try:
+                    admission = deps.admissions.check(code)
+                except InviteCodeRejected as exc:
+                    rejected = exc
             address_checked.result()
             if rejected is not None:
                 return self._record(identifier, _code_rejection(rejected), ip_hash, code="")
@@ -456,6 +462,9 @@ class InviteService:
             return ""
         return hmac.new(self._deps.runtime_settings.ip_hash_key(), client_ip.encode(), hashlib.sha256).hexdigest()[:32]
 
+
+# The settings rows a submission reads before plex.tv, all in the settings partition.
+_SETTINGS_READ = (registry.PLEX_STATUS.key, registry.SIGN_IN_MODE.key, registry.LIBRARY_SELECTION.key, registry.CODE_REQUIRED.key)
 
 # A guest can't tell an unknown code from a used-up or expired one; the owner's log can.
 _UNUSABLE_CODE_MESSAGE = (

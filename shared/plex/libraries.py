@@ -14,7 +14,7 @@ from shared.config.runtime_settings import LibrarySelection, RuntimeSettings
 from shared.errors import DomainError
 from shared.plex.errors import PlexError
 from shared.plex.gateway import PlexGateway, PlexLibrary
-from shared.storage import registry
+from shared.storage import prefetch, registry
 
 PARTITION = registry.LIBRARY_CACHE.partition.name
 ROW = registry.LIBRARY_CACHE.key
@@ -114,7 +114,7 @@ class LibraryCatalog:
 
     def _cached(self) -> tuple[list[PlexLibrary], float | None]:
         try:
-            entity = self._table().get_entity(PARTITION, ROW)
+            entity = prefetch.get_entity(self._table(), PARTITION, ROW)
         except ResourceNotFoundError:
             return [], None
         items = [PlexLibrary(int(i), str(k), str(t), str(y)) for i, k, t, y in json.loads(entity.get("Items") or "[]")]

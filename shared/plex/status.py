@@ -18,7 +18,7 @@ from shared.notify.events import Event, EventKind
 from shared.notify.publisher import Publisher
 from shared.plex.errors import PlexError, PlexErrorKind
 from shared.plex.gateway import ConnectionState, PlexGateway
-from shared.storage import registry
+from shared.storage import prefetch, registry
 from shared.storage.entities import EntityMapper
 
 PARTITION = registry.PLEX_STATUS.partition.name
@@ -152,7 +152,7 @@ class PlexStatusMonitor:
 
     def _read(self) -> PlexStatus:
         try:
-            entity = self._table().get_entity(PARTITION, ROW)
+            entity = prefetch.get_entity(self._table(), PARTITION, ROW)
         except ResourceNotFoundError:
             return PlexStatus()
         return _ENTITY.from_entity(entity)

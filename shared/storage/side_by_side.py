@@ -7,6 +7,7 @@ concurrent requests can share a small pool without every worker waiting on work 
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,10 +26,11 @@ class SideBySide:
         self._executor = executor
 
     def start(self, call: Callable[[], T]) -> Future[T]:
-        """Starts `call` on the pool, or runs it now when already on the pool (or there is none)."""
+        """Starts `call` on the pool, or runs it now when already on the pool (or there is none). The call runs in
+        a copy of the caller's context, so it sees what the request set in its context variables."""
         if self._executor is None or getattr(_on_pool, "active", False):
             return _completed(call)
-        return self._executor.submit(_as_leaf, call)
+        return self._executor.submit(contextvars.copy_context().run, _as_leaf, call)
 
     def run(self, *calls: Callable[[], Any]) -> list[Any]:
         """Runs the calls at once (the first on this thread) and returns their results in order.
