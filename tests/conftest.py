@@ -27,6 +27,7 @@ from shared.container import Container
 from shared.plex.gateway import PlexGateway
 from shared.storage.tables import Tables
 from tests.support import stacks
+from tests.support.admin_client import Admin
 from tests.support.containers import Stores, make_container, stores_of
 from tests.support.stacks import AppStack, Services
 
@@ -137,6 +138,14 @@ def app(app_stack: AppStack) -> AppStack:
     app_stack.simulator.reset()
     stacks.empty_tables(app_stack.tables)
     return app_stack
+
+
+@pytest.fixture
+def admin(app: AppStack) -> Admin:
+    """The admin's API client on the app stack, signed in."""
+    client = Admin(app)
+    assert client.login().status_code == 200
+    return client
 
 
 # -- the browser ---------------------------------------------------------------------------------------

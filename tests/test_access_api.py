@@ -10,20 +10,12 @@ import requests
 
 from shared.access.grants import GrantStatus
 from shared.storage.tables import INVITE_LINKS, INVITE_LOG
-from tests.support.admin_client import Admin
 from tests.support.constants import NO_RATE_LIMIT_SETTINGS
 from tests.support.containers import make_container
 from tests.support.stacks import host_pair
 from tests.support.waiting import wait_until
 
 MOVIES, TV, KIDS = 118181361, 118181362, 118181364
-
-
-@pytest.fixture
-def admin(app):
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
 
 
 def use(app, code, identifier):

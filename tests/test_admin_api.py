@@ -5,7 +5,6 @@ import io
 import time
 
 import pyotp
-import pytest
 import requests
 import schemathesis
 
@@ -17,13 +16,6 @@ MOVIES, TV = 118181361, 118181362
 
 def invite(app, identifier):
     return requests.post(f"{app.site_url}/api/invites", json={"identifier": identifier, "inviteCode": HTTP_INVITE_CODE}, timeout=30)
-
-
-@pytest.fixture
-def admin(app):
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
 
 
 def throttle_failures(app):

@@ -8,7 +8,6 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 
 from tests.support.admin_client import COOKIE, Admin
@@ -17,13 +16,6 @@ from tests.support.containers import make_container
 from tests.support.waiting import wait_until
 
 MOVIES = 118181361
-
-
-@pytest.fixture
-def admin(app):
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
 
 
 def make_key(admin, name, scope):

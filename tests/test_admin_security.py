@@ -139,13 +139,6 @@ def test_a_device_cookie_from_another_username_or_forged_is_ignored(admin_hosts)
     assert login(urls[0], ADMIN_PASSWORD, "198.51.100.9", cookies=forged).status_code == 429
 
 
-@pytest.fixture
-def admin(app):
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
-
-
 def test_a_new_authenticator_needs_a_current_code_and_ends_other_sessions(admin, app):
     setup = admin.call("POST", "manage/totp/setup", {}).json()
     first = pyotp.TOTP(setup["secret"])

@@ -75,13 +75,6 @@ def test_the_logo_type_comes_from_its_first_bytes(data, kind):
     assert logo_type(data) == kind
 
 
-@pytest.fixture
-def admin(app):
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
-
-
 def upload(app, admin, data: bytes, content_type: str = "image/png") -> requests.Response:
     headers = {"Origin": app.site_url, "X-CSRF-Token": admin.csrf, "Cookie": f"{COOKIE}={admin.cookie}", "Content-Type": content_type}
     return requests.put(f"{app.site_url}/api/manage/branding/logo", data=data, headers=headers, timeout=30)

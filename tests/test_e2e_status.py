@@ -6,20 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from shared import i18n
-from tests.support.admin_client import Admin
 from tests.support.axe import axe_violations
 from tests.support.plex_guest import Guest
 
 pytestmark = pytest.mark.browser
 
 ACCENT = "#1d5fd0"
-
-
-@pytest.fixture
-def admin(app) -> Admin:
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
 
 
 def test_invite_then_status_then_more_time_with_the_owners_branding(app, admin, page, size, browser_locale):

@@ -14,7 +14,6 @@ from shared.errors import ErrorKind
 from shared.guest.status import AccessNotFound
 from shared.invites.service import InviteSubmission
 from shared.limits.request_limits import RateLimited
-from tests.support.admin_client import Admin
 from tests.support.constants import HTTP_INVITE_CODE
 from tests.support.containers import make_container
 
@@ -32,13 +31,6 @@ def status(app, identifier, code, **headers):
 
 def more_time(app, identifier, code):
     return requests.post(f"{app.site_url}/api/guest/more-time", json={"identifier": identifier, "inviteCode": code}, timeout=30)
-
-
-@pytest.fixture
-def admin(app):
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
 
 
 def personal_code(admin, **fields):

@@ -12,18 +12,10 @@ from shared.guest.status import ProofExpired
 from shared.invites.plex_sign_in import SignInError
 from shared.limits.request_limits import RateLimited
 from shared.storage.tables import ALL_TABLES
-from tests.support.admin_client import Admin
 from tests.support.containers import make_container
 from tests.support.plex_guest import Guest
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def admin(app):
-    client = Admin(app)
-    assert client.login().status_code == 200
-    return client
 
 
 def join_with_plex(app, admin, account, **link_fields):
