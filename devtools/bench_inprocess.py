@@ -185,7 +185,8 @@ def timed_invite_service(app: InProcessApp) -> tuple[InviteService, PhaseClock]:
     service = app.container.invite_service
     clock = PhaseClock()
     deps = service.dependencies
-    wrapped = {name: _Timed(getattr(deps, name), label, clock) for name, label in TIMED_DEPENDENCIES.items()}
+    # Each stand-in answers like the dependency it wraps (typed as Any: it is none of their classes).
+    wrapped: dict[str, Any] = {name: _Timed(getattr(deps, name), label, clock) for name, label in TIMED_DEPENDENCIES.items()}
     timed = InviteService(replace(deps, **wrapped), idempotency_window_seconds=app.container.settings.idempotency_window_seconds)
     return timed, clock
 
@@ -196,7 +197,7 @@ def invite_phases(service: InviteService, clock: PhaseClock, identifier: str, in
     total = (time.perf_counter() - clock.started) * 1000
     if not result.outcome.succeeded:
         raise RuntimeError(f"in-process invite for {identifier}: {result.outcome}")
-    calls = {}
+    calls: dict[str, float] = {}
     plex_start = plex_end = None
     for name, start, end in clock.calls:
         calls[name] = calls.get(name, 0.0) + (end - start)
