@@ -13,8 +13,6 @@ the background, a chunk per queue message, at a steady pace.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import logging
 import secrets
@@ -37,10 +35,10 @@ from shared.access.tiers import Tier, TierError, TierStore
 from shared.errors import DomainError, ErrorKind
 from shared.invites.batch_csv import CheckedRow, check_rows, read_rows
 from shared.invites.batch_rows import BatchRow, BatchRows, RowState
-from shared.invites.export import _cell as spreadsheet_safe
 from shared.invites.log import InviteOutcome
 from shared.invites.service import InviteResult, InviteService, OwnerInvitation
 from shared.plex.errors import PlexError
+from shared.spreadsheet import csv_text
 from shared.storage import compare_and_set, registry
 from shared.storage.compare_and_set import Contended, Keep, Write
 
@@ -484,12 +482,11 @@ RESULT_COLUMNS = ("line", "identifier", "tier", "days", "status", "outcome", "me
 
 
 def results_csv(progress: Progress) -> str:
-    """One line per row of the file: what was uploaded and what became of it (cells that would start a formula
-    in a spreadsheet are kept as text, as in the invite log's export)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(RESULT_COLUMNS)
-    for row in progress.rows:
-        cells = (str(row.line), row.identifier, row.tier, row.days, str(row.state), row.outcome or row.check, row.message)
-        writer.writerow(spreadsheet_safe(cell) for cell in cells)
-    return buffer.getvalue()
+    """One line per row of the file: what was uploaded and what became of it."""
+    return csv_text(
+        RESULT_COLUMNS,
+        (
+            (str(row.line), row.identifier, row.tier, row.days, str(row.state), row.outcome or row.check, row.message)
+            for row in progress.rows
+        ),
+    )

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
 from shared.invites.log import InviteRecord
+from shared.spreadsheet import csv_text
 
 COLUMNS = ("time_utc", "identifier", "normalized", "kind", "outcome", "error_code", "error_message", "libraries", "invite_code", "ip_hash")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def invites_csv(records: Iterable[InviteRecord]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for record in records:
-        writer.writerow(
-            _cell(value)
-            for value in (
+    return csv_text(
+        COLUMNS,
+        (
+            (
                 record.created_at.isoformat().replace("+00:00", "Z"),
                 record.identifier_submitted,
                 record.identifier_normalized,
@@ -31,10 +26,6 @@ def invites_csv(records: Iterable[InviteRecord]) -> str:
                 record.invite_code,
                 record.client_ip_hash,
             )
-        )
-    return buffer.getvalue()
-
-
-def _cell(value: str) -> str:
-    # Spreadsheets run cells that start like a formula; a leading quote keeps them text.
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+            for record in records
+        ),
+    )
