@@ -86,7 +86,7 @@ class Dashboard:
         now = self._clock().astimezone(UTC)
         run = self._side_by_side
         # The library list and choice and the Plex status are rows of the settings partition: one query.
-        with self._runtime.prefetched(*_SETTINGS_READ, side_by_side=run) if self._runtime is not None else contextlib.nullcontext():
+        with self._runtime.prefetched(*_SETTINGS_READ) if self._runtime is not None else contextlib.nullcontext():
             libraries = run.start(self._catalog.view)
             plex = run.start(self._plex_status.current)
         all_time = self._counters.totals()

@@ -15,7 +15,6 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.storage import prefetch, registry
 from shared.storage.entities import EntityMapper
-from shared.storage.side_by_side import SideBySide
 
 PARTITION = registry.SETTINGS.name
 LIBRARIES = registry.LIBRARY_SELECTION.key
@@ -67,10 +66,10 @@ class RuntimeSettings:
         self._ip_hash_key: bytes | None = None
         self._lock = threading.Lock()
 
-    def prefetched(self, *row_keys: str, side_by_side: SideBySide) -> AbstractContextManager[None]:
+    def prefetched(self, *row_keys: str) -> AbstractContextManager[None]:
         """Within the block, these rows of the settings partition (this store's or another's, such as the Plex
         status) are read with one query instead of a request each (see shared.storage.prefetch)."""
-        return prefetch.rows(self._table(), PARTITION, row_keys, side_by_side)
+        return prefetch.rows(self._table(), PARTITION, row_keys)
 
     def library_selection(self) -> LibrarySelection:
         # Read on every invite so a change made on one instance applies on all of them at once.

@@ -69,13 +69,18 @@ class InviteCounters:
         self._known = KnownVersions(capacity=256)
 
     def record(self, outcome: InviteOutcome, at: datetime) -> None:
-        shard = self._pick_shard() % SHARDS
-        at = at.astimezone(UTC)
-        row_keys = (f"total-{shard}", f"day-{at.date().isoformat()}-{shard}", f"hour-{at:%Y-%m-%dT%H}-{shard}")
         # Three independent entities: update them side by side rather than one after another. (One transaction of the
         # three would be one request instead of three, but building and reading its multipart body costs more time
         # than the three requests side by side.)
-        self._side_by_side.run(*(partial(self._increment, row_key, str(outcome)) for row_key in row_keys))
+        self._side_by_side.run(*self.increments(outcome, at))
+
+    def increments(self, outcome: InviteOutcome, at: datetime) -> list[Callable[[], None]]:
+        """The three independent updates `record` makes (all-time, day, hour), for a caller that runs them side by
+        side with writes of its own."""
+        shard = self._pick_shard() % SHARDS
+        at = at.astimezone(UTC)
+        row_keys = (f"total-{shard}", f"day-{at.date().isoformat()}-{shard}", f"hour-{at:%Y-%m-%dT%H}-{shard}")
+        return [partial(self._increment, row_key, str(outcome)) for row_key in row_keys]
 
     def totals(self) -> InviteTotals:
         return InviteTotals(self._sum(self._range("total-", "total.")))

@@ -178,7 +178,7 @@ class InviteService:
             rejected: InviteCodeRejected | None = None
             # The settings this check reads (Plex status, sign-in mode, the default tier's libraries, whether a
             # code is required) come from one query of their partition.
-            with deps.runtime_settings.prefetched(*_SETTINGS_READ, side_by_side=side_by_side):
+            with deps.runtime_settings.prefetched(*_SETTINGS_READ):
                 paused = side_by_side.start(lambda: deps.plex_status.invites_paused(fingerprint))
                 typed_allowed = (
                     None if submission.verified else side_by_side.start(lambda: deps.runtime_settings.sign_in_mode().allows_typed)
@@ -440,10 +440,9 @@ class InviteService:
             notifications.invite_failed(str(result.outcome), result.detail[:160])
 
     def _write(self, record: InviteRecord) -> None:
-        # The log entry and the totals are independent writes: make them side by side.
+        # The log entry and the three totals are independent writes: make them side by side.
         self._deps.side_by_side.run(
-            lambda: self._deps.invite_log.append(record),
-            lambda: self._deps.counters.record(record.outcome, record.created_at),
+            lambda: self._deps.invite_log.append(record), *self._deps.counters.increments(record.outcome, record.created_at)
         )
 
     def _flush_outbox(self) -> None:
