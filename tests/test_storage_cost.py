@@ -72,3 +72,28 @@ def test_a_dashboard_rereads_what_invites_change_only_when_an_invite_moved_the_t
     data = dashboard.build()
     assert len(data.recent) == 20
     assert data.all_time.total == 26
+
+
+class _Answer:
+    """What the meter reads of an HTTP answer: its status and body."""
+
+    def __init__(self, status: int, body: bytes = b"") -> None:
+        self.status_code = status
+        self._body = body
+
+    def body(self) -> bytes:
+        return self._body
+
+
+def test_the_meter_counts_entities_the_way_table_storage_answers_them():
+    from shared.storage.tables import _entities
+
+    page = b'{"value": [{"PartitionKey": "p", "RowKey": "a"}, {"PartitionKey": "p", "RowKey": "b"}]}'
+    batch = b"--b\r\nHTTP/1.1 204 No Content\r\n\r\n--b\r\nHTTP/1.1 201 Created\r\n\r\n--b--"
+    assert _entities("GET", "/acct/t(PartitionKey='p',RowKey='a')", _Answer(200, b"{}")) == (1, 0)
+    assert _entities("GET", "/acct/t(PartitionKey='p',RowKey='a')", _Answer(404)) == (0, 0)
+    assert _entities("GET", "/acct/t()", _Answer(200, page)) == (2, 0)
+    assert _entities("POST", "/acct/t", _Answer(201)) == (0, 1)
+    assert _entities("PUT", "/acct/t(PartitionKey='p',RowKey='a')", _Answer(412)) == (0, 0), "a refused write writes nothing"
+    assert _entities("POST", "/acct/$batch", _Answer(202, batch)) == (0, 2)
+    assert _entities("POST", "/acct/Tables", _Answer(201)) == (0, 0), "a table is not an entity"
