@@ -154,16 +154,15 @@ def log_scaling_target(
     )
 
 
-def log_query_share(small_rows: int, large_rows: int, dashboard_p50s: Sequence[float], query_p50s: Sequence[float]) -> Target:
-    """How the dashboard grows once the time of its log query on the storage emulator is taken out (a rough split:
-    the two are measured separately)."""
-    (small, large), (small_query, large_query) = dashboard_p50s, query_p50s
-    rest_small, rest_large = small - small_query, large - large_query
+def log_query_share(small_rows: int, large_rows: int, after_invite_p50_ms: float, query_p50s: Sequence[float]) -> Target:
+    """The invite log's own query: what it costs on the storage emulator at both sizes (Azurite scans the whole
+    partition for it; Table Storage reads one page), and the dashboard right after an invite, the one case that runs it."""
+    small_query, large_query = query_p50s
     return Target(
-        f"dashboard at {large_rows:,} vs {small_rows:,} rows, without its log query",
+        f"the dashboard's log query, {small_rows:,} vs {large_rows:,} rows",
         INFO,
-        f"the log query alone takes p50 {small_query:.1f} -> {large_query:.1f} ms on this storage; the rest of the call "
-        f"{rest_small:.1f} -> {rest_large:.1f} ms = {_ratio(ratio(rest_large, rest_small))}",
+        f"alone on this storage it takes p50 {small_query:.1f} -> {large_query:.1f} ms; a dashboard runs it only after an "
+        f"invite moved the totals (then p50 {after_invite_p50_ms:.1f} ms at {large_rows:,} rows), never when nothing changed",
     )
 
 

@@ -452,7 +452,7 @@ def log_scaling(plan: Plan, bench: sc.Bench, stack: LocalStack, progress: Progre
     client.close()
     targets = [
         log_scaling_target(plan.small_log, plan.large_log, p50s[0], p50s[1], reads[0], reads[1]),
-        log_query_share(plan.small_log, plan.large_log, p50s, query_p50s),
+        log_query_share(plan.small_log, plan.large_log, summarize(after_invite).p50_ms, query_p50s),
         Target(
             f"dashboard after a new invite, {plan.large_log:,} rows",
             INFO,
@@ -557,6 +557,7 @@ def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
         *report["targetLines"],
         "```",
         "",
+        *invite_time_notes(report),
     ]
     if previous:
         changes = compare_p50(report["rows"], previous.get("rows", []))
@@ -610,6 +611,41 @@ def markdown(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def invite_time_notes(report: dict[str, Any]) -> list[str]:
+    """Where a warm invite's milliseconds over the plex.tv round trip go, from the rows this run measured."""
+    by_key = {r["key"]: r for r in report["rows"]}
+    needed = ("warm_invite", "invite_in_process", "invite_before_plex", "invite_plex", "invite_after_plex")
+    if not all(by_key.get(key, {}).get("latency") for key in needed):
+        return []
+
+    def p50(key: str) -> float:
+        return float(by_key[key]["latency"]["p50_ms"])
+
+    latency = float(report["plan"]["latencyMs"])
+    storage = by_key["warm_invite"].get("extra", {}).get("storage") or {}
+    over = p50("warm_invite") - latency
+    host = p50("warm_invite") - p50("invite_in_process")
+    lines = [
+        "## Where a warm invite's time goes",
+        "",
+        f"p50 {p50('warm_invite'):.1f} ms = the injected plex.tv round trip ({latency:g} ms) + {over:.1f} ms:",
+        "",
+        f"- {p50('invite_before_plex'):.1f} ms of storage before plex.tv: one round, its requests side by side",
+        f"- {p50('invite_plex') - latency:.1f} ms in the plex.tv call beyond the injected latency (plexapi, the simulator)",
+        f"- {p50('invite_after_plex'):.1f} ms of storage after plex.tv: one round, its requests side by side",
+        f"- {host:.1f} ms in the functions host, HTTP and JSON (the HTTP p50 less the in-process p50)",
+    ]
+    if storage:
+        lines += [
+            "",
+            f"The invite sends {storage_text(storage)} to Table Storage. The requests of a round go out together, but here "
+            "Azurite, one Node.js process, answers them one after another on the same 2 cores as the host and its "
+            "threads, which share one interpreter lock; on Table Storage each request of a round takes its own round "
+            "trip at the same time, so a round costs about one storage round trip whatever the number of requests.",
+        ]
+    return [*lines, ""]
 
 
 def _rates(report: dict[str, Any]) -> dict[str, float]:
