@@ -118,8 +118,13 @@ class Container:
         if self.overrides.tables is not None:
             return self.overrides.tables
         self.settings.require_storage()
+        http = self.settings.http_environment
         service = tables.build_table_service(
-            self.settings.storage_connection_string, self.settings.table_service_uri, meter=self.overrides.storage_meter
+            self.settings.storage_connection_string,
+            self.settings.table_service_uri,
+            meter=self.overrides.storage_meter,
+            environment_per_request=http.proxies_or_netrc,
+            ca_bundle=http.ca_bundle,
         )
         return tables.Tables(service, self.settings.table_prefix)
 

@@ -88,6 +88,25 @@ class RateLimitSettings:
     invites_per_identifier_per_day: int = 10
 
 
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@dataclass(frozen=True)
+class HttpEnvironment:
+    """What requests would read from the environment on every request (proxies, a .netrc, a CA bundle), read once.
+    Walking every variable twice costs about a third of a storage call's CPU, so the storage clients skip that walk
+    when there is nothing to find but the CA bundle, and are given the bundle instead."""
+
+    proxies_or_netrc: bool = True
+    ca_bundle: str = ""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> HttpEnvironment:
+        names = {name.lower() for name in environ}
+        proxies_or_netrc = bool(names & set(_PROXY_VARIABLES)) or "NETRC" in environ or os.path.exists(os.path.expanduser("~/.netrc"))
+        return cls(proxies_or_netrc, environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or "")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Non-secret settings; secrets are read through shared.config.secrets."""
@@ -120,6 +139,7 @@ class Settings:
     batch_pace_seconds: float = 2.0
     batch_stall_seconds: float = 300.0
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    http_environment: HttpEnvironment = HttpEnvironment()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -180,6 +200,7 @@ class Settings:
             batch_pace_seconds=seconds("BATCH_INVITE_PACE_SECONDS", "2", 60),
             batch_stall_seconds=seconds("BATCH_STALL_SECONDS", "300", 86400),
             audit_retention_days=count("AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 36500),
+            http_environment=HttpEnvironment.from_environ(env),
         )
 
     def require_site_origin(self) -> str:

@@ -4,7 +4,6 @@ cost: the requests (the transactions Table Storage bills) and the entities read 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -35,22 +34,30 @@ ALL_TABLES = registry.REGISTRY.table_names()
 
 
 def build_table_service(
-    connection_string: str, endpoint: str, *, meter: StorageMeter | None = None, **client_options: Any
+    connection_string: str,
+    endpoint: str,
+    *,
+    meter: StorageMeter | None = None,
+    environment_per_request: bool = True,
+    ca_bundle: str = "",
+    **client_options: Any,
 ) -> TableServiceClient:
     """A Tables client from a connection string (local runs) or an endpoint reached with the managed
     identity (Azure). `client_options` are the SDK's keyword options and override the defaults below.
-    With a `meter`, every request the client sends is counted on it (see StorageMeter)."""
+    With a `meter`, every request the client sends is counted on it (see StorageMeter).
+    `environment_per_request`: False when there are no proxy variables or .netrc for requests to find on every
+    request (shared.config.settings.HttpEnvironment); `ca_bundle` is then given to the client once instead."""
     # Bounded SDK retries: a dead storage endpoint must fail fast enough to answer the guest.
     client_options = {
         "retry_total": 2,
         "retry_backoff_factor": 0.2,
         "connection_timeout": 5,
         "read_timeout": 10,
-        "transport": _pooled_transport(),
+        "transport": _pooled_transport(environment_per_request),
         **client_options,
     }
-    if not reads_environment() and ca_bundle_from_environment() and "connection_verify" not in client_options:
-        client_options["connection_verify"] = ca_bundle_from_environment()  # what requests would have read per request
+    if not environment_per_request and ca_bundle and "connection_verify" not in client_options:
+        client_options["connection_verify"] = ca_bundle  # what requests would have read per request
     if meter is not None:
         client_options["transport"] = meter.transport(client_options["transport"])
     if connection_string:
@@ -60,7 +67,7 @@ def build_table_service(
     return TableServiceClient(endpoint=endpoint, credential=DefaultAzureCredential(), **client_options)
 
 
-def _pooled_transport() -> RequestsTransport:
+def _pooled_transport(environment_per_request: bool) -> RequestsTransport:
     # requests keeps 10 connections per host by default; parallel writes and threads need more. Imported here, on
     # the first storage call, so loading the app doesn't load requests.
     import requests
@@ -68,28 +75,11 @@ def _pooled_transport() -> RequestsTransport:
     from requests.adapters import HTTPAdapter
 
     session = requests.Session()
-    session.trust_env = reads_environment()
+    session.trust_env = environment_per_request
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return RequestsTransport(session=session, session_owner=False)
-
-
-_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-
-
-def ca_bundle_from_environment() -> str | None:
-    """The CA bundle requests would take from the environment (REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE), or None."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
-
-
-def reads_environment() -> bool:
-    """Whether a requests session must keep reading the environment on every request. requests does, for proxies,
-    a .netrc and a CA bundle, walking every variable twice (about a third of a storage call's CPU). Without proxy
-    variables or a .netrc, the only thing it could find is the CA bundle, which build_table_service passes to the
-    client once instead."""
-    names = {name.lower() for name in os.environ}
-    return bool(names & set(_PROXY_VARIABLES)) or "NETRC" in os.environ or os.path.exists(os.path.expanduser("~/.netrc"))
 
 
 @dataclass
