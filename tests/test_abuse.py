@@ -7,7 +7,8 @@ import pytest
 import requests
 
 from devtools.plex_simulator import DEMO_OWNER_TOKEN
-from shared.storage.tables import INVITE_LOG
+from shared.limits.rate_limits import subject_key
+from shared.storage.tables import INVITE_LOG, RATE_LIMITS
 from tests.support.constants import ADMIN_PASSWORD, ADMIN_USERNAME, HTTP_INVITE_CODE
 from tests.support.stacks import host_pair
 from tests.support.waiting import wait_until
@@ -149,7 +150,7 @@ def coded_hosts(backing_services, table_service, tmp_path):
 
 
 def test_wrong_codes_for_someone_else_do_not_use_up_their_daily_attempts(coded_hosts, simulator):
-    urls, _ = coded_hosts
+    urls, tables = coded_hosts
 
     def submit(n, code, address):
         return requests.post(
@@ -161,4 +162,7 @@ def test_wrong_codes_for_someone_else_do_not_use_up_their_daily_attempts(coded_h
 
     refused = [submit(n, f"wrong-{n}", "198.51.100.23").status_code for n in range(10)]
     assert refused == [403] * 10, "a wrong code is refused, and counts nothing against alice"
+    # Not even counted and given back: while a stranger's wrong codes are in flight, alice's own count is untouched.
+    alice = subject_key("identifier", "alice")
+    assert [e for e in tables.client(RATE_LIMITS).list_entities() if e["RowKey"].startswith(alice)] == []
     assert submit(0, "right-code-2026", "203.0.113.77").status_code == 201, "alice's own invite still works"

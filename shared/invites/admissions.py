@@ -49,6 +49,11 @@ class Admissions:
     def code_required(self) -> bool:
         return bool(self._global_code()) or self._runtime.invite_code_required()
 
+    def is_global_code(self, code: str) -> bool:
+        """Whether the code is the global INVITE_CODE: known in memory, before any lookup."""
+        global_code = self._global_code()
+        return bool(code and global_code) and hmac.compare_digest(code.encode(), global_code.encode())
+
     def check(self, code: str) -> Admission:
         """Which invite the code stands for, without using it up. Raises InviteCodeRejected.
 
@@ -68,8 +73,7 @@ class Admissions:
             tier = default_tier.result() if link.tier_id in ("", DEFAULT_TIER_ID) else self._tier(link.tier_id)
             return Admission(tier, link.code, link)
         # Read on every check (a cached secret): a code rotated in Key Vault applies without a restart.
-        global_code = self._global_code()
-        if global_code and hmac.compare_digest(code.encode(), global_code.encode()):
+        if self.is_global_code(code):
             return Admission(default_tier.result(), code)
         raise InviteCodeRejected(
             "invalid_invite_code", "That invite code isn't valid. Check it against your invitation, or ask the person who invited you."

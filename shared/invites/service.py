@@ -153,9 +153,10 @@ class InviteService:
         """Raises InvalidInput (nothing written) for bad input, RateLimited when over a limit,
         SetupRequired when Plex isn't configured, and AzureError when storage is down before Plex was asked.
 
-        Storage is asked in one round before plex.tv and one after: the limits, the claim on repeats, whether
-        invites are paused and how guests may sign in are asked side by side while the code is looked at (a
-        refusal gives back what was counted or claimed ahead of it), and the log entry, the totals, the stored
+        Storage is asked in one round before plex.tv and one after: the address limit, the claim on repeats,
+        whether invites are paused and how guests may sign in (and the account's limit, for the global code) are
+        asked side by side while the code is looked at (a refusal gives back what was counted or claimed ahead of
+        it; a link's code counts the account only once it is accepted), and the log entry, the totals, the stored
         answer for repeats and the new access are written side by side once Plex has answered."""
         deps = self._deps
         side_by_side = deps.side_by_side
@@ -167,7 +168,11 @@ class InviteService:
         fingerprint = gateway.token_fingerprint
         key = IdempotencyStore.key_for("key", submission.idempotency_key) if submission.idempotency_key else ""
         address_checked = side_by_side.start(lambda: deps.limits.check_invite_address(submission.client_ip))
-        person = side_by_side.start(lambda: deps.limits.count_invite_person(identifier.normalized))
+        # The account's attempt counts only once the code is accepted, so wrong codes can't use up someone else's
+        # daily limit: ahead of the checks (side by side) only for the global code, which is known in memory.
+        person: Future[PersonAttempt] | None = None
+        if deps.admissions.is_global_code(code):
+            person = side_by_side.start(lambda: deps.limits.count_invite_person(identifier.normalized))
         key = key or IdempotencyStore.key_for("identifier", identifier.normalized)
         # One try on the pool; waiting for an earlier request with the same key is done on this thread (below).
         claim = side_by_side.start(lambda: deps.idempotency.try_claim(key))
@@ -194,6 +199,8 @@ class InviteService:
                 not typed_allowed.result() or (admission.link is not None and admission.link.requires_sign_in)
             ):
                 raise SignInRequired  # what was counted or claimed ahead is given back below
+            if person is None:
+                person = side_by_side.start(lambda: deps.limits.count_invite_person(identifier.normalized))
             person.result()
             claimed = claim.result() or deps.idempotency.claim(key)
             admitted = True
@@ -218,11 +225,11 @@ class InviteService:
             raise
         return recorded
 
-    def _give_back(self, person: Future[PersonAttempt], claim: Future[Claim | Replay | None]) -> None:
+    def _give_back(self, person: Future[PersonAttempt] | None, claim: Future[Claim | Replay | None]) -> None:
         """Undoes what was done ahead of a check that then turned the request away: the account's counted attempt
         and the claim on repeats. Waits for both to finish first (a claim may be waiting on an earlier request)."""
         deps = self._deps
-        attempt = person.result() if person.exception() is None else None
+        attempt = person.result() if person is not None and person.exception() is None else None
         claimed = claim.result() if claim.exception() is None else None
         try:
             if attempt is not None:

@@ -62,9 +62,9 @@ class RequestLimits:
         self.count_invite_person(normalized_identifier)
 
     def count_invite_person(self, normalized_identifier: str) -> PersonAttempt:
-        """Counts an attempt for one Plex account ahead of the code check (side by side with it); the caller
-        gives it back with `give_back` when the code is refused, so a stranger with a wrong code still can't use
-        up someone else's attempts. Raises RateLimited, having counted nothing, when the account is over its limit."""
+        """Counts an attempt for one Plex account once its code is accepted (or side by side with the check when the
+        code is the global one, known in memory); the caller gives it back with `give_back` when the request is
+        turned away after all. Raises RateLimited, having counted nothing, when the account is over its limit."""
         subject = subject_key("identifier", normalized_identifier)
         per_identifier = _enabled(Limit("InviteDay", self.settings.invites_per_identifier_per_day, DAY))
         return PersonAttempt(subject, self._check(subject, per_identifier, "Too many invite attempts for this account today."))
