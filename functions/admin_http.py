@@ -27,8 +27,9 @@ import azure.functions as func
 from functions.cookies import SESSION_COOKIE, read_cookie
 from functions.http import RequestError, client_ip
 from shared.admin.api_keys import ApiKey, KeyScope
+from shared.admin.auth import AuthFailure
 from shared.admin.sessions import AdminSession
-from shared.audit.trail import OK, AuditEntry, redacted
+from shared.audit.trail import OK, AuditEntry, is_secret_name, redacted
 from shared.container import Container, get_container
 from shared.errors import DomainError, ErrorKind
 from shared.plex.errors import PlexError
@@ -101,7 +102,7 @@ def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool
                         actor=caller.key.actor if caller.key else caller.session.username,
                         action=handler.__name__,
                         target=_target(req),
-                        detail=_detail(req, noted),
+                        detail=_safe_detail(req, noted),
                         outcome=outcome,
                     ),
                     address,
@@ -118,10 +119,18 @@ def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool
     return decorate
 
 
+# What a sign-in can end in once the throttle has counted it (shared.admin.auth.AdminAuth.login).
+_THROTTLED_SIGN_IN_OUTCOMES = frozenset(
+    {OK, AuthFailure.INVALID_CREDENTIALS, AuthFailure.SECOND_FACTOR_REQUIRED, AuthFailure.INVALID_SECOND_FACTOR}
+)
+
+
 def audited_sign_in(handler: HttpHandler) -> HttpHandler:
     """Records a sign-in's outcome. The actor is the admin's name when that is what was typed, else
-    "(other name)", so a password typed into the name field never lands in the trail. Refusals for too
-    many attempts aren't recorded: a stranger's flood must not fill the trail."""
+    "(other name)", so a password typed into the name field never lands in the trail. Only attempts the
+    sign-in throttle counted are recorded (a success or a checked password or second factor): a request
+    refused before that (too many attempts, a wrong Origin, a malformed body) is free to send, so a
+    stranger's flood of them must not fill the trail."""
 
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
         container = get_container()
@@ -134,7 +143,7 @@ def audited_sign_in(handler: HttpHandler) -> HttpHandler:
             outcome = _error_code(exc)
             raise
         finally:
-            if outcome != "too_many_attempts":
+            if outcome in _THROTTLED_SIGN_IN_OUTCOMES:
                 typed = _json_body(req).get("username")
                 admin = container.settings.admin_username
                 actor = admin if isinstance(typed, str) and typed.strip().lower() == admin.strip().lower() else "(other name)"
@@ -189,7 +198,19 @@ def _authorize(req: func.HttpRequest, container: Container, caller: _Caller, acc
 
 
 def _target(req: func.HttpRequest) -> str:
-    return " ".join(f"{name}={value}" for name, value in sorted(req.route_params.items()))
+    # A secret-named route value (an invite link's code) keeps only its start: enough to tell which one.
+    return " ".join(
+        f"{name}={value[:4] + '…' if is_secret_name(name) and len(value) > 4 else value}"
+        for name, value in sorted(req.route_params.items())
+    )
+
+
+def _safe_detail(req: func.HttpRequest, noted: dict[str, object]) -> str:
+    """The row's detail; a body that can't be summarised must not cost the change its audit row."""
+    try:
+        return _detail(req, noted)
+    except (ValueError, TypeError, RecursionError):
+        return "(unreadable body)"
 
 
 def _detail(req: func.HttpRequest, noted: dict[str, object]) -> str:

@@ -129,6 +129,31 @@ def test_sign_in_success_failure_and_sign_out_are_in_the_trail(app):
     assert "wrong password" not in json.dumps(rows)
 
 
+def test_sign_ins_refused_before_the_throttle_leave_no_rows(app):
+    # Free to send and never counted (no Origin, a broken body): a flood of them must not fill the trail.
+    url = f"{app.site_url}/api/manage/login"
+    for _ in range(5):
+        assert requests.post(url, json={"username": ADMIN_USERNAME, "password": "x"}, timeout=30).status_code == 403
+        assert requests.post(url, data="{", headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
+    client = Admin(app)
+    assert client.login().status_code == 200
+    assert [(r["action"], r["outcome"]) for r in audit_rows(client)] == [("sign_in", "ok")]
+
+
+def test_a_deeply_nested_body_still_leaves_the_change_its_row_and_a_links_code_only_its_start(admin, app):
+    key = make_key(admin, "deep", "read-write")["secret"]
+    link = admin.call("POST", "manage/invite-links", {"maxUses": 1}).json()
+    nested: object = "x"
+    for _ in range(800):
+        nested = [nested]
+    deleted = with_key(app, key, "DELETE", f"manage/invite-links/{link['code']}", {"a": nested})
+    assert deleted.status_code == 200, deleted.text
+    [row] = audit_rows(admin, action="delete_invite_link")
+    assert row["outcome"] == "ok" and row["actor"] == "key:deep"
+    assert row["target"] == f"code={link['code'][:4]}…"
+    assert link["code"] not in json.dumps(audit_rows(admin))
+
+
 def test_secrets_in_a_change_never_reach_the_trail(admin, app):
     url = "json://127.0.0.1:9/hook?token=very-secret"
     response = admin.call("POST", "manage/notifications/channels", {"name": "Phone", "url": url, "events": ["invite_failed"]})

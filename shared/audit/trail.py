@@ -145,13 +145,17 @@ _SECRET_NAMES = frozenset({"code", "key", "pin"})
 _REDACTED = "[redacted]"
 _MAX_TEXT = 60
 _MAX_ITEMS = 10
+_MAX_DEPTH = 6
 
 
 def redacted(value: object, depth: int = 0) -> object:
-    """A short copy of a request body for the trail: secrets replaced, long text cut, long lists shortened."""
+    """A short copy of a request body for the trail: secrets replaced, long text cut, long lists shortened,
+    nesting cut at a few levels (a deeply nested body must not exhaust the stack)."""
+    if depth > _MAX_DEPTH and isinstance(value, Mapping | list | tuple):
+        return "…"
     if isinstance(value, Mapping):
         return {
-            str(name)[:_MAX_TEXT]: _REDACTED if _is_secret(str(name)) else redacted(item, depth + 1)
+            str(name)[:_MAX_TEXT]: _REDACTED if is_secret_name(str(name)) else redacted(item, depth + 1)
             for name, item in list(value.items())[: _MAX_ITEMS * 2]
         }
     if isinstance(value, list | tuple):
@@ -164,6 +168,6 @@ def redacted(value: object, depth: int = 0) -> object:
     return type(value).__name__
 
 
-def _is_secret(name: str) -> bool:
+def is_secret_name(name: str) -> bool:
     lowered = name.lower()
     return lowered in _SECRET_NAMES or any(part in lowered for part in _SECRET_NAME_PARTS)
