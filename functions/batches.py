@@ -15,7 +15,7 @@ from shared.container import get_container
 from shared.invites import batch_csv
 from shared.invites.batch_csv import CheckedRow
 from shared.invites.batch_rows import BatchRow
-from shared.invites.batches import QUEUE_NAME, Batch, Progress, batch_id_of, results_csv
+from shared.invites.batches import QUEUE_NAME, Batch, Progress, read_message, results_csv
 
 bp = func.Blueprint()
 log = logging.getLogger("helpr.batches")
@@ -25,9 +25,9 @@ log = logging.getLogger("helpr.batches")
 # hands out again (its instance died) resumes where the rows' stored states say.
 @bp.queue_trigger(arg_name="message", queue_name=QUEUE_NAME, connection="AzureWebJobsStorage")
 def run_batch(message: func.QueueMessage) -> None:
-    batch_id = batch_id_of(message.get_body().decode("utf-8"))
-    did = get_container().batches.run(batch_id)
-    log.info(json.dumps({"event": "batch", "batch": batch_id, "try": message.dequeue_count, "did": did}))
+    body = read_message(message.get_body().decode("utf-8"))
+    did = get_container().batches.run(body.batch_id, body.chain)
+    log.info(json.dumps({"event": "batch", "batch": body.batch_id, "try": message.dequeue_count, "did": did}))
 
 
 @bp.route(route="manage/batches", methods=["POST"])

@@ -10,7 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shared.invites.batch_rows import BatchRows, RowState
-from shared.invites.batches import BatchInvitations, BatchQueue, BatchSettings, BatchState, BatchStateError, results_csv
+from shared.invites.batches import (
+    BatchInvitations,
+    BatchQueue,
+    BatchSettings,
+    BatchState,
+    BatchStateError,
+    read_message,
+    results_csv,
+)
 from shared.invites.service import OwnerInvitation
 from shared.notify.queue_client import build_queue_client
 from shared.storage import registry
@@ -194,6 +202,29 @@ def test_reading_a_stalled_batch_puts_it_back_on_the_queue_once(parts, tables):
 
     assert queue.get_queue_properties().approximate_message_count == 1
     assert batches.run(batch_id) == "sent 1 rows"
+
+
+def test_a_message_the_batch_has_moved_past_is_dropped_not_run_as_a_second_chain(parts, tables, simulator):
+    _, _, make = parts
+    batches = make(rows_per_message=1, stall_seconds=0.6)
+    queue = build_queue_client(parts[0].settings.queue_connection_string, "", f"{tables.prefix}batches")
+
+    def take() -> list[str]:
+        return [read_message(message.content).chain for message in queue.receive_messages(max_messages=32)]
+
+    batch_id = batches.create("two.csv", csv_of(emails(2, start=700))).batch.id
+    batches.start(batch_id)
+    [failed_run] = take()  # its run fails; the host would hand it out again after the visibility timeout
+    time.sleep(0.7)
+    batches.progress(batch_id)  # no progress: a new message carries the batch on
+    [carrier] = take()
+
+    assert batches.run(batch_id, failed_run) == "not running, or another run holds it"
+    assert batches.run(batch_id, carrier) == "sent 1 rows"
+    [next_chunk] = take()
+    assert batches.run(batch_id, carrier) == "not running, or another run holds it", "a message runs one chunk"
+    assert batches.run(batch_id, next_chunk) == "sent 1 rows"
+    assert len(invited(simulator)) == 2
 
 
 def test_the_same_message_run_twice_at_once_invites_each_row_once(parts, simulator):

@@ -132,18 +132,26 @@ class BatchQueue:
         self._queue = queue
         self._created = False
 
-    def send(self, batch_id: str, delay_seconds: float = 0) -> None:
+    def send(self, batch_id: str, chain: str, delay_seconds: float = 0) -> None:
         queue = self._queue()
         if not self._created:
             with contextlib.suppress(ResourceExistsError):
                 queue.create_queue()
             self._created = True
-        queue.send_message(json.dumps({"batch": batch_id}), visibility_timeout=int(delay_seconds) or None)
+        queue.send_message(json.dumps({"batch": batch_id, "chain": chain}), visibility_timeout=int(delay_seconds) or None)
 
 
-def batch_id_of(message: str) -> str:
+@dataclass(frozen=True)
+class BatchMessage:
+    batch_id: str
+    chain: str  # the batch's chain token when the message was sent: only the newest message of a batch runs
+
+
+def read_message(message: str) -> BatchMessage:
     body = json.loads(message)
-    return str(body["batch"]) if isinstance(body, dict) else ""
+    if not isinstance(body, dict):
+        return BatchMessage("", "")
+    return BatchMessage(str(body.get("batch", "")), str(body.get("chain", "")))
 
 
 class BatchInvitations:
@@ -206,10 +214,11 @@ class BatchInvitations:
             if batch.state is not BatchState.REVIEW:
                 raise BatchStateError("batch_not_in_review", f"This batch is {batch.state} already, so it can't be started again.")
             now = self._clock()
-            return Write({"State": str(BatchState.RUNNING), "StartedAt": now, "QuietUntil": now}, None, merge=True)
+            return Write({"State": str(BatchState.RUNNING), "StartedAt": now, "QuietUntil": now, "Chain": chain}, None, merge=True)
 
+        chain = secrets.token_hex(8)
         compare_and_set.update(self._table(), PARTITION, batch_id, decide)
-        self._queue.send(batch_id)
+        self._queue.send(batch_id, chain)
         return self.progress(batch_id)
 
     def cancel(self, batch_id: str) -> Progress:
@@ -253,11 +262,16 @@ class BatchInvitations:
 
     # -- the queue's side -------------------------------------------------------------------------------------
 
-    def run(self, batch_id: str) -> str:
+    def run(self, batch_id: str, chain: str | None = None) -> str:
         """Sends the next chunk of the batch's rows; says what it did (for the log). A new invite starts every
-        `pace_seconds`, with at most `parallel` of them in flight."""
+        `pace_seconds`, with at most `parallel` of them in flight.
+
+        `chain`: the message's chain token. Each message that carries a batch on gets a new token, stored on the
+        batch, so a message the batch has moved past (the host hands out a failed run's message again after its
+        visibility timeout, while a newer one already carries the batch) is dropped instead of running a second
+        chain beside it. None when the caller is no queue message."""
         lease = secrets.token_hex(8)
-        if not self._take_lease(batch_id, lease):
+        if not self._take_lease(batch_id, lease, chain):
             return "not running, or another run holds it"
         try:
             return self._run_chunk(batch_id, lease)
@@ -295,8 +309,9 @@ class BatchInvitations:
         if not self._renew(batch_id, lease):
             return f"stopped after {sent} rows: cancelled or taken over"
         wait = min(max(waits, default=0), MAX_WAIT_SECONDS)
-        self._release(batch_id, lease, quiet_for=wait)
-        self._queue.send(batch_id, wait)
+        chain = secrets.token_hex(8)
+        self._release(batch_id, lease, quiet_for=wait, chain=chain)
+        self._queue.send(batch_id, chain, wait)
         if wait:
             return f"sent {sent} rows; plex.tv asked us to wait {wait:.0f} s"
         return f"sent {sent} rows"
@@ -346,12 +361,14 @@ class BatchInvitations:
 
     # -- the batch row: state, lease and counts ----------------------------------------------------------------
 
-    def _take_lease(self, batch_id: str, lease: str) -> bool:
-        """The batch for this run, unless it isn't running or a live run holds it (that one queues the next message)."""
+    def _take_lease(self, batch_id: str, lease: str, chain: str | None = None) -> bool:
+        """The batch for this run, unless it isn't running, a live run holds it (that one queues the next message),
+        or a newer message carries it on (`chain` isn't the batch's)."""
 
         def free(entity: TableEntity) -> bool:
             held = bool(entity.get("LeaseOwner")) and float(entity.get("LeaseUntil", 0)) > self._clock()
-            return entity.get("State") == BatchState.RUNNING and not held
+            current = chain is None or str(entity.get("Chain", "")) == chain
+            return entity.get("State") == BatchState.RUNNING and not held and current
 
         return self._lease_write(batch_id, lease, free, {"LeaseOwner": lease})
 
@@ -388,14 +405,18 @@ class BatchInvitations:
             return True
         return False
 
-    def _release(self, batch_id: str, lease: str, *, quiet_for: float = 0) -> None:
+    def _release(self, batch_id: str, lease: str, *, quiet_for: float = 0, chain: str | None = None) -> None:
+        """Lets the next run take the batch; with `chain`, only a message carrying that token may."""
         counts = json.dumps(_counts(self._rows.all(batch_id)))
 
         def decide(entity: TableEntity | None) -> Write[None] | Keep[None]:
             if entity is None or entity.get("LeaseOwner") != lease:
                 return Keep(None)
             now = self._clock()
-            return Write({"LeaseOwner": "", "LeaseUntil": 0.0, "QuietUntil": now + quiet_for, "Counts": counts}, None, merge=True)
+            changes: dict[str, object] = {"LeaseOwner": "", "LeaseUntil": 0.0, "QuietUntil": now + quiet_for, "Counts": counts}
+            if chain is not None:
+                changes["Chain"] = chain
+            return Write(changes, None, merge=True)
 
         compare_and_set.update(self._table(), PARTITION, batch_id, decide)
 
@@ -422,11 +443,13 @@ class BatchInvitations:
                 return Keep(False)
             if float(entity.get("QuietUntil", 0)) + self._settings.stall_seconds >= now:
                 return Keep(False)  # another reader put it back a moment ago
-            return Write({"QuietUntil": now}, True, merge=True)
+            return Write({"QuietUntil": now, "Chain": chain}, True, merge=True)
 
+        # A new chain: the stalled run's message, if the host hands it out again later, is dropped.
+        chain = secrets.token_hex(8)
         if compare_and_set.update(self._table(), PARTITION, batch_id, decide):
             log.warning("Batch %s showed no progress for %.0f s; put back on the queue", batch_id, self._settings.stall_seconds)
-            self._queue.send(batch_id)
+            self._queue.send(batch_id, chain)
 
     def _get(self, batch_id: str) -> TableEntity:
         if not batch_id.isalnum():
