@@ -280,7 +280,7 @@ class Container:
 
     @cached_property
     def invite_links(self) -> InviteLinks:
-        return InviteLinks(lambda: self._table(tables.INVITE_LINKS), clock=self._now)
+        return InviteLinks(lambda: self._table(tables.INVITE_LINKS), clock=self._now, global_code=lambda: self.secrets.read("INVITE_CODE"))
 
     @cached_property
     def tiers(self) -> TierStore:

@@ -10,7 +10,7 @@ import requests
 
 from shared.access.grants import GrantStatus
 from shared.storage.tables import INVITE_LINKS, INVITE_LOG
-from tests.support.constants import NO_RATE_LIMIT_SETTINGS
+from tests.support.constants import HTTP_INVITE_CODE, NO_RATE_LIMIT_SETTINGS
 from tests.support.containers import make_container
 from tests.support.stacks import host_pair
 from tests.support.waiting import wait_until
@@ -26,6 +26,15 @@ def create_link(admin, **fields):
     response = admin.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 0, "note": "", **fields})
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def test_a_link_cant_take_the_servers_invite_code(admin, app):
+    refused = admin.call("POST", "manage/invite-links", {"maxUses": 1, "code": HTTP_INVITE_CODE.upper()})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "code_is_global_code" and refused.json()["error"]["field"] == "code"
+    assert admin.call("GET", "manage/invite-links").json()["items"] == []
+    # The global code itself still admits to the default tier.
+    use(app, HTTP_INVITE_CODE, "alice")
 
 
 def test_generated_codes_are_long_and_unambiguous(admin):

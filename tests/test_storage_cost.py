@@ -33,17 +33,17 @@ def invite(container, n):
     return result
 
 
-def test_a_warm_invite_costs_eleven_requests_one_entity_read_and_nine_written(app_env, simulator):
+def test_a_warm_invite_costs_ten_requests_one_entity_read_and_nine_written(app_env, simulator):
     container, meter = metered_app(app_env)
     for n in range(2):  # the first invites sign in to plex.tv, make the tables and the address's limit entity
         invite(container, n)
     simulator.reset_counts()
     spent = cost(meter, lambda: invite(container, 2))
     # Before plex.tv, side by side: the address's and the account's limits (one write each), the claim on
-    # repeats (an insert), the code as an invite link (not found), and one query of the settings the check reads
-    # (the Plex status is there; the sign-in mode and the default tier's libraries were never set). After: the log
+    # repeats (an insert), and one query of the settings the check reads (the Plex status is there; the sign-in
+    # mode and the default tier's libraries were never set); the global code needs no lookup. After: the log
     # entry, the three totals (all-time, day, hour), the answer kept for repeats and the guest's access.
-    assert spent == StorageCount(requests=11, entities_read=1, entities_written=9)
+    assert spent == StorageCount(requests=10, entities_read=1, entities_written=9)
     assert simulator.plex_tv_requests() == 1
 
 
@@ -52,7 +52,7 @@ def test_a_warm_invite_costs_the_same_from_a_returning_address(app_env, simulato
     for n in range(3):
         invite(container, n)
     costs = {cost(meter, lambda n=n: invite(container, n)) for n in range(3, 6)}
-    assert costs == {StorageCount(requests=11, entities_read=1, entities_written=9)}
+    assert costs == {StorageCount(requests=10, entities_read=1, entities_written=9)}
 
 
 def test_a_dashboard_rereads_what_invites_change_only_when_an_invite_moved_the_totals(app_env, simulator):

@@ -50,7 +50,8 @@ class Admissions:
         return bool(self._global_code()) or self._runtime.invite_code_required()
 
     def is_global_code(self, code: str) -> bool:
-        """Whether the code is the global INVITE_CODE: known in memory, before any lookup."""
+        """Whether the code is the global INVITE_CODE: known in memory, before any lookup. Read on every check (a
+        cached secret), so a code rotated in Key Vault applies without a restart."""
         global_code = self._global_code()
         return bool(code and global_code) and hmac.compare_digest(code.encode(), global_code.encode())
 
@@ -64,6 +65,10 @@ class Admissions:
             if self.code_required():
                 raise InviteCodeRejected("invite_code_required", "This server needs an invite code. Enter the code from your invitation.")
             return Admission(default_tier.result())
+        # The global code first: known in memory, so the usual invite skips the link lookup. A link can't be given
+        # the global code (InviteLinks.create refuses it).
+        if self.is_global_code(code):
+            return Admission(default_tier.result(), code)
         link = self._links.get(code)
         if link is not None:
             if link.used_up:
@@ -72,9 +77,6 @@ class Admissions:
                 raise InviteCodeRejected("invite_expired", "This invite has expired. Ask the person who sent it for a new one.")
             tier = default_tier.result() if link.tier_id in ("", DEFAULT_TIER_ID) else self._tier(link.tier_id)
             return Admission(tier, link.code, link)
-        # Read on every check (a cached secret): a code rotated in Key Vault applies without a restart.
-        if self.is_global_code(code):
-            return Admission(default_tier.result(), code)
         raise InviteCodeRejected(
             "invalid_invite_code", "That invite code isn't valid. Check it against your invitation, or ask the person who invited you."
         )

@@ -63,9 +63,16 @@ def new_code() -> str:
 
 
 class InviteLinks:
-    def __init__(self, table_provider: Callable[[], TableClient], clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        table_provider: Callable[[], TableClient],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        global_code: Callable[[], str] = lambda: "",
+    ) -> None:
         self._table = table_provider
         self._clock = clock
+        # The server's global INVITE_CODE: a guest's code is checked against it before any link is looked up.
+        self._global_code = global_code
 
     def create(
         self,
@@ -80,6 +87,10 @@ class InviteLinks:
     ) -> InviteLink:
         if code and not _CHOSEN_CODE.fullmatch(code.strip()):
             raise InviteLinkError("invalid_code", "A chosen code has 6 to 64 letters, digits, hyphens or underscores.", field="code")
+        if code and self._global_code() and normalize_code(code) == normalize_code(self._global_code()):
+            raise InviteLinkError(
+                "code_is_global_code", "That is the server's invite code already (INVITE_CODE). Choose another code.", field="code"
+            )
         if max_uses < 0 or access_days < 0 or access_days > 3650:
             raise InviteLinkError("invalid_limits", "Uses and access days can't be negative; access is at most 3650 days.")
         if expires_at is not None and expires_at <= self._clock():
