@@ -37,6 +37,13 @@ def test_a_link_cant_take_the_servers_invite_code(admin, app):
     use(app, HTTP_INVITE_CODE, "alice")
 
 
+def test_deleting_an_invite_that_isnt_there_says_so(admin):
+    link = create_link(admin)
+    assert admin.call("DELETE", f"manage/invite-links/{link['code']}").status_code == 200
+    again = admin.call("DELETE", f"manage/invite-links/{link['code']}")
+    assert again.status_code == 404 and again.json()["error"]["code"] == "invite_not_found"
+
+
 def test_generated_codes_are_long_and_unambiguous(admin):
     link = create_link(admin)
     assert len(link["code"]) >= 10

@@ -95,6 +95,8 @@ def test_a_started_batch_invites_each_valid_row_once_a_chunk_per_message(parts, 
     assert final.percent == 100
     assert [r.state for r in final.rows[-2:]] == [RowState.SKIPPED, RowState.SKIPPED]
     assert final.rows[-1].check == "duplicate"
+    # Each result is written for the owner who sent it, not in the guest page's words.
+    assert final.rows[0].message == f"Invited {people[0]}. Shares Movies, TV Shows, Music, Kids Movies."
     with pytest.raises(BatchStateError):
         batches.start(created.batch.id)
 

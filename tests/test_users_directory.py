@@ -197,6 +197,17 @@ def test_extending_three_and_one_unknown_says_what_happened_to_each(admin, app):
     assert app.simulator.plex_tv_requests() == 0, "extending needs storage only"
 
 
+def test_extending_someone_whose_access_never_ends_leaves_it_without_an_end(admin, app):
+    use(app, create_link(admin, accessDays=0)["code"], "dave_p")
+    response = admin.call("POST", "manage/users/bulk", {"action": "extend", "identifiers": ["dave_p"], "days": 7})
+    assert response.status_code == 200, response.text
+    [result] = response.json()["results"]
+    assert (result["ok"], result["code"]) == (False, "no_end_date")
+    assert people(admin)["dave_p"]["expiresAt"] is None
+    single = admin.call("PATCH", "manage/users/dave_p", {"extendDays": 7})
+    assert single.status_code == 409 and single.json()["error"]["code"] == "no_end_date"
+
+
 def test_bulk_revoke_and_adopt_read_the_share_list_once_and_wait_out_a_rate_limit(admin, app):
     link = create_link(admin)
     for name in ("alice", "bob", "carol"):

@@ -227,6 +227,8 @@ def _haystack(person: Person) -> str:
     return "\n".join(parts).lower()
 
 
+# The Plex status column sorted by what the owner acts on first; ended access (no status) last.
+_PLEX_STATUS_ORDER = {"pending": 0, "missing": 1, "unknown": 2, "accepted": 3}
 _NEVER = datetime.max.replace(tzinfo=UTC)
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -236,7 +238,7 @@ def _sort_value(person: Person, key: SortKey) -> tuple[object, ...]:
     if key is SortKey.TIER:
         return (person.tier_name.lower(), person.identifier)
     if key is SortKey.STATUS:
-        return (_status_group(person), person.plex_status, person.identifier)
+        return (_PLEX_STATUS_ORDER.get(person.plex_status, len(_PLEX_STATUS_ORDER)), _status_group(person), person.identifier)
     if key is SortKey.EXPIRES:
         # No end date sorts after every date.
         return (grant.expires_at if grant is not None and grant.expires_at else _NEVER, person.identifier)

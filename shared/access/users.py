@@ -68,7 +68,10 @@ class UserAccess:
         if not 1 <= days <= 3650:
             raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.", kind=ErrorKind.INVALID, field="extendDays")
         grant = self._active(identifier)
-        base = max(grant.expires_at or self._clock(), self._clock())
+        if grant.expires_at is None:
+            # Extending would give an end to access that has none, and the expiry timer would then remove it.
+            raise UserAccessError("no_end_date", "This person's access doesn't end, so there is nothing to extend.")
+        base = max(grant.expires_at, self._clock())
         return self._grants.update(replace(grant, expires_at=base + timedelta(days=days)))
 
     def expire_due(self) -> ExpiryRun:
@@ -92,7 +95,10 @@ class UserAccess:
     def _active(self, identifier: str) -> Grant:
         grant = self._grants.get(identifier.strip().lower())
         if grant is None or grant.status is not GrantStatus.ACTIVE:
-            raise UserAccessError("no_active_access", "That person has no active access through the portal.")
+            raise UserAccessError(
+                "no_active_access",
+                "That person has no active access through the portal. If Plex shares with them, adopt their share first.",
+            )
         return grant
 
     def _remove(self, grant: Grant, final: GrantStatus, note: str, shares: Sequence[PlexShare] | None = None) -> Grant:

@@ -209,7 +209,10 @@ class AdminAuth:
             if not hmac.compare_digest(session.credential_version, current):
                 session = None  # signed in before the password or second factor changed
         if session is None:
-            raise AuthError(AuthFailure.NOT_AUTHENTICATED, "You're not signed in, or your session has ended. Sign in again.")
+            raise AuthError(
+                AuthFailure.NOT_AUTHENTICATED,
+                "You're not signed in, or your session has ended. Sign in again (a script sends its API key in the X-Api-Key header).",
+            )
         return session
 
     def authorize_change(self, session: AdminSession, csrf_header: str, origin: str, referer: str = "") -> None:

@@ -344,7 +344,9 @@ class BatchInvitations:
         outcome = result.outcome
         message = result.detail if result.detail and not outcome.succeeded else result.message
         if outcome.succeeded:
-            self._rows.finish(row, RowState.DONE, str(outcome), message)
+            # Said to the owner, who sent it: the guest's wording ("Plex emails you...") is for the guest page.
+            shared = f" Shares {', '.join(result.libraries)}." if result.libraries else ""
+            self._rows.finish(row, RowState.DONE, str(outcome), f"Invited {row.identifier}.{shared}")
             return 0
         if outcome in _WAIT_SECONDS:
             wait = max(result.retry_after or 0, _WAIT_SECONDS[outcome])

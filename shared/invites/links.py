@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity
 
-from shared.errors import DomainError
+from shared.errors import DomainError, ErrorKind
 from shared.storage import compare_and_set, registry
 from shared.storage.compare_and_set import Contended, Keep, Write
 from shared.storage.entities import EntityMapper
@@ -127,8 +127,11 @@ class InviteLinks:
         return sorted(links, key=lambda link: link.created_at, reverse=True)
 
     def delete(self, code: str) -> None:
-        if _CHOSEN_CODE.fullmatch(code.strip()):
-            self._table().delete_entity(PARTITION, normalize_code(code))
+        """Raises a not-found DomainError for a code no invite has (the SDK's delete says nothing about it)."""
+        if self.get(code) is None:
+            message = "There is no invite with that code: it may have been deleted already."
+            raise DomainError("invite_not_found", message, kind=ErrorKind.NOT_FOUND)
+        self._table().delete_entity(PARTITION, normalize_code(code))
 
     def claim_use(self, code: str) -> InviteLink | None:
         """Counts one use if the invite is still usable, exactly, even with many instances at once.

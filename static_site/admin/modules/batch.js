@@ -91,7 +91,9 @@ function batchTemplate(progress) {
         : html`<div class="field">
             <label for="batch-progress">Sent ${sent} of ${ready}: ${progress.percent}%</label>
             <progress id="batch-progress" max="100" value=${progress.percent}>${progress.percent}%</progress>
-            <p id="batch-summary" class="hint" aria-live="polite">${summary}</p>
+            <p id="batch-summary" class="hint" aria-live="polite">${summary}${
+              batch.state === 'running' && !sent ? '. Queued: the first invites go out within a minute.' : ''
+            }</p>
           </div>
           <div class="button-row">
             ${
@@ -211,11 +213,13 @@ function poll() {
   }, POLL_MS);
 }
 
-/** Finds the newest batch still under review or running (after a reload) and shows it. */
+/** Shows a batch after a reload: the newest one under review or running, else the newest finished one (its
+    results stay downloadable). */
 export async function loadBatches() {
   const answer = await getJson('/manage/batches', { key: 'batches' });
   if (!answer.data || view.current) return;
-  const open = answer.data.items.find((batch) => batch.state === 'running' || batch.state === 'review');
+  const items = answer.data.items;
+  const open = items.find((batch) => batch.state === 'running' || batch.state === 'review') ?? items[0];
   if (!open) return;
   const progress = await getJson('/manage/batches/{batchId}', { params: { batchId: open.id }, key: 'batch-poll' });
   if (!progress.data || view.current) return;

@@ -61,12 +61,17 @@ export function rowActions(user, index) {
         ?disabled=${busy} @click=${() => change(user, 'tier')}>${label('tier', 'Change tier', 'Changing…')}</button>
     </div>
     <div class="action-group">
-      <label class="visually-hidden" for="user-days-${index}">Days to add to the access of ${who}</label>
+      ${
+        // Access with no end date has nothing to extend.
+        user.expiresAt
+          ? html`<label class="visually-hidden" for="user-days-${index}">Days to add to the access of ${who}</label>
       <input id="user-days-${index}" class="input-small user-extend-days" type="number" min="1" max=${MAX_ACCESS_DAYS}
         step="1" value=${DEFAULT_EXTEND_DAYS} inputmode="numeric" ?disabled=${busy}>
       <span class="unit">days</span>
       <button type="button" class="button button-secondary button-small" data-action="extend" aria-label="Extend access for ${who}"
-        ?disabled=${busy} @click=${() => change(user, 'extend')}>${label('extend', 'Extend', 'Extending…')}</button>
+        ?disabled=${busy} @click=${() => change(user, 'extend')}>${label('extend', 'Extend', 'Extending…')}</button>`
+          : nothing
+      }
       ${
         askedForMoreTime(user)
           ? html`<span class="more-time-request badge badge-unknown">${timeText(user.moreTimeRequestedAt ?? '', 'Asked for more time on ')}</span>`

@@ -140,11 +140,14 @@ function requestBody() {
 async function apply() {
   const body = requestBody();
   if (!body) return;
-  if (
-    body.action === 'revoke' &&
-    !ui.confirmed(`Revoke access for ${plural(body.identifiers.length, 'person', 'people')}?`)
-  )
-    return;
+  const people = plural(body.identifiers.length, 'person', 'people');
+  const questions = {
+    revoke: `Revoke access for ${people}?`,
+    extend: `Extend access for ${people} by ${plural(body.days ?? 0, 'day', 'days')}? Access that doesn't end stays as it is.`,
+    tier: `Change the tier of ${people}?`,
+    adopt: `Adopt ${people}?`,
+  };
+  if (!ui.confirmed(questions[body.action])) return;
   bulk.running = true;
   set({ status: ui.status(`Changing ${plural(body.identifiers.length, 'person', 'people')}…`) });
   const answer = await request('POST', '/manage/users/bulk', { body, timeoutMs: PLEX_TIMEOUT_MS });

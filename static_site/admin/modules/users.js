@@ -38,6 +38,15 @@ const SORTS = [
   ['expires', 'asc', 'Ending soonest'],
 ];
 
+/** What the Sort menu says when a column header reversed one of the orders above. @type {Record<SortKey, string>} */
+const REVERSED_SORTS = {
+  granted: 'Oldest first',
+  name: 'Name, Z to A',
+  tier: 'Tier, Z to A',
+  status: 'Plex status, reversed',
+  expires: 'Ending latest',
+};
+
 /** @type {HTMLElement | null} */
 let root = null;
 
@@ -89,6 +98,16 @@ function userRow(user, index) {
     ${ui.cell('Access', accessCell(user), 'cell-access cell-wide')}
     <td role="cell" class="cell-actions cell-wide">${rowActions(user, index)}</td>
   </tr>`;
+}
+
+/** The Sort menu's choices, with the current order among them even when a column header reversed it.
+    @param {SortKey} sort @param {string} order @returns {Array<[string, string]>} */
+function sortOptions(sort, order) {
+  /** @type {Array<[string, string]>} */
+  const options = SORTS.map(([key, direction, text]) => [`${key}:${direction}`, text]);
+  const chosen = `${sort}:${order}`;
+  if (!options.some(([value]) => value === chosen)) options.push([chosen, REVERSED_SORTS[sort]]);
+  return options;
 }
 
 /** @param {string} text @param {SortKey | ''} key */
@@ -165,13 +184,7 @@ function toolbar() {
       'plexStatus',
     )}
     ${filterSelect('users-filter-tier', 'Tier', q.tier, tiers, 'tier')}
-    ${filterSelect(
-      'users-sort',
-      'Sort',
-      `${q.sort}:${q.order}`,
-      SORTS.map(([key, order, text]) => [`${key}:${order}`, text]),
-      'sortChoice',
-    )}
+    ${filterSelect('users-sort', 'Sort', `${q.sort}:${q.order}`, sortOptions(q.sort, q.order), 'sortChoice')}
     <div class="check-row">
       <label class="check-option" for="users-ending-soon">
         <input id="users-ending-soon" type="checkbox" .checked=${q.endingSoon} ?disabled=${!view.loaded}
@@ -194,10 +207,10 @@ function pager() {
   const page = view.query.page;
   return html`<nav class="pager" aria-label="Pages of people">
     <button id="users-prev" type="button" class="button button-secondary button-small" ?disabled=${page <= 1 || view.loading}
-      @click=${() => query({ page: page - 1 })}>Previous</button>
+      @click=${() => turnPage(page - 1)}>Previous</button>
     <p id="users-page" class="pager-label">Page ${page} of ${pages} · ${plural(view.total, 'person', 'people')}</p>
     <button id="users-next" type="button" class="button button-secondary button-small" ?disabled=${page >= pages || view.loading}
-      @click=${() => query({ page: page + 1 })}>Next</button>
+      @click=${() => turnPage(page + 1)}>Next</button>
   </nav>`;
 }
 
@@ -220,7 +233,7 @@ function template() {
     ${toolbar()}
     ${bulkBar()}
     ${bulkSummary()}
-    <table id="users-table" class="data-table card-table" role="table" @input=${ui.clearInvalidOnInput}>
+    <table id="users-table" class="data-table card-table" role="table" tabindex="-1" @input=${ui.clearInvalidOnInput}>
       <caption class="visually-hidden">Everyone with access to the server</caption>
       <thead role="rowgroup"><tr role="row">
         ${heading('Select', '')}${heading('Who', 'name')}${heading('Tier', 'tier')}${heading('Invite or libraries', '')}
@@ -247,6 +260,14 @@ function query(changes) {
   }
   view.query = { ...view.query, ...rest };
   void load(false, true);
+}
+
+/** Another page. The pager's buttons are disabled while it loads, which drops focus, so it moves to the table's
+    start, where the new page begins. @param {number} page */
+async function turnPage(page) {
+  view.query = { ...view.query, page };
+  await load(false, true);
+  ui.restoreFocus('users-table');
 }
 
 function queryString() {

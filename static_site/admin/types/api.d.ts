@@ -1933,6 +1933,7 @@ export interface operations {
             };
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
             429: components["responses"]["Error"];
             431: components["responses"]["Error"];
             503: components["responses"]["Error"];
