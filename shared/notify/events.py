@@ -33,7 +33,7 @@ DESCRIPTIONS: dict[EventKind, str] = {
     EventKind.INVITE_FAILED: "invites failed (a burst is grouped into one message, with the reasons)",
     EventKind.TOKEN_REJECTED: "plex.tv rejected the owner token: invites are paused",
     EventKind.TOKEN_WORKING: "the owner token works again",
-    EventKind.PLEX_UNREACHABLE: "plex.tv has been unreachable for more than NOTIFY_UNREACHABLE_MINUTES",
+    EventKind.PLEX_UNREACHABLE: "plex.tv has not answered for a while (15 minutes unless NOTIFY_UNREACHABLE_MINUTES says otherwise)",
     EventKind.PLEX_REACHABLE: "plex.tv answers again after being unreachable",
     EventKind.ACCESS_ENDED: "someone's access ended (expiry or revoke)",
     EventKind.LINK_USED_UP: "an invite link reached its use cap",
