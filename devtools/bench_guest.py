@@ -3,21 +3,10 @@ in front of a functions host, as the deployed site serves them (pages from the s
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As the browser tests launch it: without the background-networking flags Chromium dials out on a closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # launched as the browser tests launch it
 
 
 @dataclass

@@ -1,11 +1,10 @@
 """The admin dashboard in headless Chromium through the SWA emulator."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import expect
 
 from tests.support.admin_page import open_view, sign_in
 from tests.support.constants import ADMIN_USERNAME, HTTP_INVITE_CODE
@@ -17,20 +16,8 @@ KIDS_MOVIES = 118181364
 
 
 @pytest.fixture
-def context(browser: Browser, app) -> Iterator[BrowserContext]:
-    opened = browser.new_context(viewport={"width": 1280, "height": 1000})
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
-    yield opened
-    assert errors == []
+def size() -> str:
+    return "desktop"
 
 
 def invite(app, identifier):
