@@ -10,11 +10,10 @@ import hmac
 import os
 from collections.abc import Callable
 
-from shared.config.settings import SetupRequired
+from shared.config.secrets import derive_data_key
 from shared.errors import DomainError, ErrorKind
 
 _PREFIX = "v1:"
-MIN_KEY_LENGTH = 32
 
 
 class UnreadableSecret(DomainError):
@@ -63,15 +62,4 @@ class SecretBox:
         return hmac.new(self._derive(b"helpr api keys v1"), key_secret.encode(), hashlib.sha256).hexdigest()
 
     def _derive(self, purpose: bytes) -> bytes:
-        key = self._key()
-        if len(key) < MIN_KEY_LENGTH:
-            raise SetupRequired(
-                ["DATA_ENCRYPTION_KEY"],
-                "DATA_ENCRYPTION_KEY is missing or shorter than 32 characters. Set it to a long random value "
-                "(e.g. `openssl rand -hex 32`) in Key Vault (data-encryption-key) or the app settings. "
-                "Two-step sign-in needs it.",
-            )
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(key.encode())
+        return derive_data_key(self._key(), purpose, "Two-step sign-in and API keys need it.")

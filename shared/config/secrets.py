@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.config.settings import KEY_VAULT_SECRETS, secret_from_environ
+from shared.config.settings import KEY_VAULT_SECRETS, SetupRequired, secret_from_environ
 
 DEFAULT_SECRET_TTL_SECONDS = 300.0
 
@@ -74,3 +74,22 @@ class CachedSecrets:
             value = self._source.read(name)
             self._values[name] = (value, now)
             return value
+
+
+MIN_DATA_KEY_LENGTH = 32
+
+
+def derive_data_key(data_key: str, purpose: bytes, needed_for: str) -> bytes:
+    """A 32-byte key for one purpose (HKDF-SHA256 with `purpose` as its info), derived from DATA_ENCRYPTION_KEY, so
+    each use of it (TOTP secrets, recovery codes, API keys, channels) has a key of its own. `needed_for` finishes
+    the message when the key is missing, e.g. "Two-step sign-in needs it."."""
+    if len(data_key) < MIN_DATA_KEY_LENGTH:
+        raise SetupRequired(
+            ["DATA_ENCRYPTION_KEY"],
+            f"DATA_ENCRYPTION_KEY is missing or shorter than {MIN_DATA_KEY_LENGTH} characters. Set it to a long random "
+            f"value (e.g. `openssl rand -hex 32`) in Key Vault (data-encryption-key) or the app settings. {needed_for}",
+        )
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(data_key.encode())

@@ -8,12 +8,11 @@ import base64
 import os
 from collections.abc import Callable
 
-from shared.config.settings import SetupRequired
+from shared.config.secrets import derive_data_key
 from shared.errors import DomainError, ErrorKind
 
 _PREFIX = "n1:"
 _PURPOSE = b"helpr notification channels v1"
-MIN_KEY_LENGTH = 32
 
 
 class UnreadableChannel(DomainError):
@@ -54,15 +53,4 @@ class ChannelBox:
             raise UnreadableChannel from None
 
     def _derive(self) -> bytes:
-        key = self._key()
-        if len(key) < MIN_KEY_LENGTH:
-            raise SetupRequired(
-                ["DATA_ENCRYPTION_KEY"],
-                "DATA_ENCRYPTION_KEY is missing or shorter than 32 characters. Set it to a long random value "
-                "(e.g. `openssl rand -hex 32`) in Key Vault (data-encryption-key) or the app settings. "
-                "Notification channels need it.",
-            )
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(key.encode())
+        return derive_data_key(self._key(), _PURPOSE, "Notification channels need it.")
