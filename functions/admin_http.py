@@ -86,35 +86,21 @@ def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool
                 return handler(req, caller.session)
             noted: dict[str, object] = {}
             token = _noted.set(noted)
-            outcome = "internal_error"
-            try:
-                _authorize(req, container, caller, access)
-                response = handler(req, caller.session)
-                outcome = OK if response.status_code < 400 else f"http_{response.status_code}"
-                return response
-            except Exception as exc:
-                outcome = _error_code(exc)  # api_endpoint answers it; the trail keeps its code
-                raise
-            finally:
-                _noted.reset(token)
-                container.audit.record(
-                    AuditEntry(
-                        actor=caller.key.actor if caller.key else caller.session.username,
-                        action=handler.__name__,
-                        target=_target(req),
-                        detail=_safe_detail(req, noted),
-                        outcome=outcome,
-                    ),
-                    address,
-                )
 
-        # Not functools.wraps: the worker reads inspect.signature, which follows __wrapped__ to
-        # handler(req, session), and refuses a parameter that is no binding.
-        wrapper.__name__ = wrapper.__qualname__ = handler.__name__
-        wrapper.__doc__ = handler.__doc__
-        wrapper.__module__ = handler.__module__
-        wrapper.admin_access = access  # type: ignore[attr-defined]
-        return wrapper
+            def change() -> func.HttpResponse:
+                _authorize(req, container, caller, access)
+                return handler(req, caller.session)
+
+            def record(outcome: str) -> None:
+                _noted.reset(token)
+                actor = caller.key.actor if caller.key else caller.session.username
+                detail = _safe_detail(req, noted)
+                entry = AuditEntry(actor=actor, action=handler.__name__, target=_target(req), detail=detail, outcome=outcome)
+                container.audit.record(entry, address)
+
+            return _recording_outcome(change, record)
+
+        return _standing_for(handler, wrapper, access)
 
     return decorate
 
@@ -134,27 +120,43 @@ def audited_sign_in(handler: HttpHandler) -> HttpHandler:
 
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
         container = get_container()
-        outcome = "internal_error"
-        try:
-            response = handler(req)
-            outcome = OK if response.status_code < 400 else f"http_{response.status_code}"
-            return response
-        except Exception as exc:
-            outcome = _error_code(exc)
-            raise
-        finally:
-            if outcome in _THROTTLED_SIGN_IN_OUTCOMES:
-                typed = _json_body(req).get("username")
-                admin = container.settings.admin_username
-                actor = admin if isinstance(typed, str) and typed.strip().lower() == admin.strip().lower() else "(other name)"
-                container.audit.record(
-                    AuditEntry(actor=actor, action="sign_in", outcome=outcome), client_ip(req, container.settings.trusted_proxy_hops)
-                )
 
+        def record(outcome: str) -> None:
+            if outcome not in _THROTTLED_SIGN_IN_OUTCOMES:
+                return
+            typed = _json_body(req).get("username")
+            admin = container.settings.admin_username
+            actor = admin if isinstance(typed, str) and typed.strip().lower() == admin.strip().lower() else "(other name)"
+            address = client_ip(req, container.settings.trusted_proxy_hops)
+            container.audit.record(AuditEntry(actor=actor, action="sign_in", outcome=outcome), address)
+
+        return _recording_outcome(lambda: handler(req), record)
+
+    return _standing_for(handler, wrapper, AdminAccess(changes_state=True, session_only=True, audited=True))
+
+
+def _recording_outcome(call: Callable[[], func.HttpResponse], record: Callable[[str], None]) -> func.HttpResponse:
+    """Runs the call and then records how it ended: "ok", "http_<status>", or the code of the error it raised
+    (which api_endpoint turns into the answer)."""
+    outcome = "internal_error"
+    try:
+        response = call()
+        outcome = OK if response.status_code < 400 else f"http_{response.status_code}"
+        return response
+    except Exception as exc:
+        outcome = _error_code(exc)
+        raise
+    finally:
+        record(outcome)
+
+
+def _standing_for(handler: Callable[..., func.HttpResponse], wrapper: HttpHandler, access: AdminAccess) -> HttpHandler:
+    # Not functools.wraps: the worker reads inspect.signature, which follows __wrapped__ to
+    # handler(req, session), and refuses a parameter that is no binding.
     wrapper.__name__ = wrapper.__qualname__ = handler.__name__
     wrapper.__doc__ = handler.__doc__
     wrapper.__module__ = handler.__module__
-    wrapper.admin_access = AdminAccess(changes_state=True, session_only=True, audited=True)  # type: ignore[attr-defined]
+    wrapper.admin_access = access  # type: ignore[attr-defined]
     return wrapper
 
 
