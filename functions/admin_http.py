@@ -29,7 +29,7 @@ from functions.http import RequestError, client_ip
 from shared.admin.api_keys import ApiKey, KeyScope
 from shared.admin.auth import AuthFailure
 from shared.admin.sessions import AdminSession
-from shared.audit.trail import OK, AuditEntry, is_secret_name, redacted
+from shared.audit.trail import EXPIRE_ACCESS, OK, SIGN_IN, AuditEntry, is_secret_name, redacted
 from shared.container import Container, get_container
 from shared.errors import DomainError, ErrorKind
 from shared.plex.errors import PlexError
@@ -40,6 +40,10 @@ _MAX_BODY_SUMMARY = 16 * 1024
 
 AdminHandler = Callable[[func.HttpRequest, AdminSession], func.HttpResponse]
 HttpHandler = Callable[[func.HttpRequest], func.HttpResponse]
+
+# Every action name the audit trail can hold: the audited handlers' names, added as they are decorated (all of
+# them by the time function_app is imported), the sign-in and the expiry timer's.
+AUDITED_ACTIONS: set[str] = {SIGN_IN, EXPIRE_ACCESS}
 
 # What the running handler noted for its audit row (before/after), per request.
 _noted: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar("audit_noted", default=None)
@@ -77,6 +81,9 @@ def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool
     access = AdminAccess(changes_state, session_only, audited and changes_state)
 
     def decorate(handler: AdminHandler) -> HttpHandler:
+        if access.audited:
+            AUDITED_ACTIONS.add(handler.__name__)
+
         def wrapper(req: func.HttpRequest) -> func.HttpResponse:
             container = get_container()
             address = client_ip(req, container.settings.trusted_proxy_hops)
@@ -128,7 +135,7 @@ def audited_sign_in(handler: HttpHandler) -> HttpHandler:
             admin = container.settings.admin_username
             actor = admin if isinstance(typed, str) and typed.strip().lower() == admin.strip().lower() else "(other name)"
             address = client_ip(req, container.settings.trusted_proxy_hops)
-            container.audit.record(AuditEntry(actor=actor, action="sign_in", outcome=outcome), address)
+            container.audit.record(AuditEntry(actor=actor, action=SIGN_IN, outcome=outcome), address)
 
         return _recording_outcome(lambda: handler(req), record)
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only
+from functions.admin_http import AUDITED_ACTIONS, admin_only
 from functions.http import api_endpoint, iso_utc, json_response
 from functions.paging import MAX_EXPORT_ROWS, decode_cursor, encode_cursor, page_limit
 from shared.admin.sessions import AdminSession
 from shared.audit.export import audit_csv
-from shared.audit.trail import AuditEntry
+from shared.audit.trail import TIMER, AuditEntry
 from shared.container import get_container
+from shared.errors import DomainError
 
 bp = func.Blueprint()
 
@@ -22,9 +23,13 @@ bp = func.Blueprint()
 @api_endpoint
 @admin_only(changes_state=False)
 def admin_audit(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    """?actor= (exact), ?action= (exact), ?since= and ?until= (ISO 8601; until excluded), ?format=csv for every match."""
+    """?actor= (exact), ?action= (one of the listed actions), ?since= and ?until= (ISO 8601; until excluded),
+    ?format=csv for every match. A page also lists the actions and the known actors, for the filters."""
     params = dict(req.params)
     actor, action = inputs.text(params, "actor", max_length=80), inputs.text(params, "action", max_length=80)
+    if action and action not in AUDITED_ACTIONS:
+        message = f"No action is called {action!r}. Pick one from the Audit view's list (each page's \"actions\")."
+        raise DomainError("unknown_action", message, field="action")
     since, until = inputs.moment(params, "since"), inputs.moment(params, "until")
     trail = get_container().audit
     if params.get("format") == "csv":
@@ -45,7 +50,16 @@ def admin_audit(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
         since=since,
         until=until,
     )
-    return json_response({"items": [_entry(entry) for entry in entries], "nextCursor": encode_cursor(cursor)})
+    container = get_container()
+    actors = [container.settings.admin_username, TIMER, *sorted(key.actor for key in container.api_keys.list())]
+    return json_response(
+        {
+            "items": [_entry(entry) for entry in entries],
+            "nextCursor": encode_cursor(cursor),
+            "actions": sorted(AUDITED_ACTIONS),
+            "actors": actors,
+        }
+    )
 
 
 def _entry(entry: AuditEntry) -> dict[str, object]:

@@ -7,7 +7,7 @@ import logging
 
 import azure.functions as func
 
-from shared.audit.trail import TIMER, AuditEntry
+from shared.audit.trail import EXPIRE_ACCESS, TIMER, AuditEntry
 from shared.container import get_container
 
 bp = func.Blueprint()
@@ -21,12 +21,12 @@ def expire_access(timer: func.TimerRequest) -> None:
     log.info(json.dumps({"event": "expiry", "removed": len(result.removed), "failed": len(result.failed)}))
     # What the timer did, in the audit trail beside the owner's own changes.
     for identifier in result.removed:
-        container.audit.record(AuditEntry(actor=TIMER, action="expire_access", target=f"identifier={identifier}"))
+        container.audit.record(AuditEntry(actor=TIMER, action=EXPIRE_ACCESS, target=f"identifier={identifier}"))
     for identifier in result.failed:
         container.audit.record(
             AuditEntry(
                 actor=TIMER,
-                action="expire_access",
+                action=EXPIRE_ACCESS,
                 target=f"identifier={identifier}",
                 outcome="remove_failed",
                 detail="Plex didn't remove the share; the next run tries again.",

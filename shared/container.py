@@ -341,6 +341,7 @@ class Container:
             BatchRows(lambda: self._table(registry.BATCHES_TABLE.name)),
             tiers=self.tiers,
             grants=self.grants,
+            shares=self.share_snapshots,
             invites=lambda: self.invite_service,
             queue=queue,
             settings=BatchSettings(pace_seconds=settings.batch_pace_seconds, stall_seconds=settings.batch_stall_seconds),

@@ -212,6 +212,19 @@ def test_every_state_changing_admin_route_records_an_audit_row(admin, app):
         if len(rows) != before + 1 or rows[0]["actor"] != "key:probe":
             missing.append(f"{method.upper()} {path} ({response.status_code})")
     assert missing == [], "changes with no audit row"
+    # The Audit view's action filter offers every action a row can name.
+    page = admin.call("GET", "manage/audit", params={"limit": 200}).json()
+    assert {row["action"] for row in page["items"]} <= set(page["actions"])
+    assert {"save_tier", "sign_in", "expire_access", "create_api_key"} <= set(page["actions"])
+
+
+def test_the_filters_offer_the_known_actors_and_an_unknown_action_is_refused_with_what_to_do(admin, app):
+    make_key(admin, "nightly", "read")
+    page = admin.call("GET", "manage/audit").json()
+    assert page["actors"][:2] == [ADMIN_USERNAME, "timer"] and "key:nightly" in page["actors"]
+    refused = admin.call("GET", "manage/audit", params={"action": "save_tierz"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "unknown_action" and "Audit view" in refused.json()["error"]["message"]
 
 
 def test_a_change_to_someones_access_and_the_expiry_timer_are_in_the_trail(admin, app):

@@ -53,6 +53,7 @@ def parts(env, tables, simulator):
             rows,
             tiers=container.tiers,
             grants=container.grants,
+            shares=container.share_snapshots,
             invites=lambda: container.invite_service,
             queue=queue,
             settings=BatchSettings(pace_seconds=0.0, stall_seconds=stall_seconds, rows_per_message=rows_per_message),
@@ -99,6 +100,24 @@ def test_a_started_batch_invites_each_valid_row_once_a_chunk_per_message(parts, 
     assert final.rows[0].message == f"Invited {people[0]}. Shares Movies, TV Shows, Music, Kids Movies."
     with pytest.raises(BatchStateError):
         batches.start(created.batch.id)
+
+
+def test_someone_the_owner_already_shares_with_outside_the_portal_is_skipped_at_the_check(parts, simulator):
+    _, _, make = parts
+    batches = make()
+    simulator.seed_share(username="oldfriend", title="Old Friend")
+    simulator.seed_share(email="auntie@example.com", pending=True)
+    created = batches.create("family.csv", csv_of(["OldFriend", "auntie@example.com", "newcousin@example.com"]))
+    assert [(row.identifier, row.check) for row in created.rows] == [
+        ("OldFriend", "shared_outside_portal"),
+        ("auntie@example.com", "shared_outside_portal"),
+        ("newcousin@example.com", ""),
+    ]
+    assert "adopt them in the Users view" in created.rows[0].message
+
+    batches.start(created.batch.id)
+    run_to_end(batches, created.batch.id)
+    assert simulator.counts()["endpoints"][INVITE_POST] == 1  # only the new cousin was invited
 
 
 def test_a_message_redelivered_after_its_run_died_mid_row_does_not_invite_twice(parts, simulator):

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.admin_page import open_view, sign_in
 from tests.support.axe import axe_violations
+from tests.support.constants import ADMIN_USERNAME
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +79,15 @@ def test_a_key_is_shown_once_used_by_a_script_revoked_and_its_change_is_in_the_a
     page.click("#audit-apply")
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.locator("tbody tr [data-label='Action']")).to_have_text("set_code_required")
+    page.fill("#audit-actor", "")
+    page.select_option("#audit-action", "revoke_api_key")
+    page.click("#audit-apply")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody tr [data-label='Who']")).to_have_text(ADMIN_USERNAME)
+    page.select_option("#audit-action", "")
+    page.fill("#audit-actor", "key:backup script")
+    page.click("#audit-apply")
+    expect(table.locator("tbody tr")).to_have_count(1)
     with page.expect_download() as download_info:
         page.click("#audit-csv")
     with open(download_info.value.path(), encoding="utf-8") as downloaded:

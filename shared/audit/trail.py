@@ -31,6 +31,8 @@ MAX_TARGET = 200
 MAX_DETAIL = 600
 OK = "ok"
 TIMER = "timer"
+EXPIRE_ACCESS = "expire_access"  # the expiry timer's action
+SIGN_IN = "sign_in"
 
 log = logging.getLogger("helpr.audit")
 

@@ -94,8 +94,11 @@ def read_rows(data: bytes) -> list[RawRow]:
     return rows
 
 
-def check_rows(rows: Iterable[RawRow], tiers: Sequence[Tier], has_access: set[str]) -> list[CheckedRow]:
-    """Each row checked on its own and against the rows above it; `has_access` holds who already has access."""
+def check_rows(
+    rows: Iterable[RawRow], tiers: Sequence[Tier], has_access: set[str], shared_outside: frozenset[str] = frozenset()
+) -> list[CheckedRow]:
+    """Each row checked on its own and against the rows above it. `has_access` holds who the portal already let in;
+    `shared_outside`, the names on plex.tv's shares the portal doesn't manage (inviting them again would fail)."""
     by_key = {tier.id.lower(): tier for tier in tiers} | {tier.name.strip().lower(): tier for tier in tiers if tier.name.strip()}
     seen: dict[str, int] = {}
     checked: list[CheckedRow] = []
@@ -124,6 +127,10 @@ def check_rows(rows: Iterable[RawRow], tiers: Sequence[Tier], has_access: set[st
         seen[identifier.normalized] = row.line
         if identifier.normalized in has_access:
             checked.append(_refused(base, "already_has_access", "Already has access (see the Users view); nothing is sent."))
+            continue
+        if identifier.normalized in shared_outside:
+            message = "Already shared with on Plex, outside the portal: adopt them in the Users view to give them a tier; nothing is sent."
+            checked.append(_refused(base, "shared_outside_portal", message))
             continue
         checked.append(CheckedRow(row.line, row.identifier, row.tier, row.days, identifier.normalized, tier.id, int(days)))
     return checked

@@ -31,6 +31,7 @@ from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModif
 from azure.data.tables import TableClient, TableEntity, UpdateMode
 
 from shared.access.grants import GrantStatus, GrantStore
+from shared.access.shares import ShareSnapshots
 from shared.access.tiers import Tier, TierError, TierStore
 from shared.errors import DomainError, ErrorKind
 from shared.invites.batch_csv import CheckedRow, check_rows, read_rows
@@ -162,6 +163,7 @@ class BatchInvitations:
         *,
         tiers: TierStore,
         grants: GrantStore,
+        shares: ShareSnapshots,
         invites: Callable[[], InviteService],
         queue: BatchQueue,
         settings: BatchSettings,
@@ -172,6 +174,7 @@ class BatchInvitations:
         self._rows = rows
         self._tiers = tiers
         self._grants = grants
+        self._shares = shares
         self._invites = invites
         self._queue = queue
         self._settings = settings
@@ -186,7 +189,9 @@ class BatchInvitations:
         """Each row of the file and what its check found; nothing is stored. Raises BatchFileError."""
         raw = read_rows(data)
         has_access = {grant.identifier for grant in self._grants.all() if grant.status is GrantStatus.ACTIVE}
-        return check_rows(raw, self._tiers.list(), has_access)
+        # plex.tv not answering doesn't hold the check up: such a row then fails when it is sent, with Plex's reason.
+        shared = frozenset(name for share in self._shares.read().shares or () for name in share.names)
+        return check_rows(raw, self._tiers.list(), has_access, shared)
 
     def create(self, name: str, data: bytes) -> Progress:
         """Stores the file's checked rows as a batch to review; nothing is sent until start()."""

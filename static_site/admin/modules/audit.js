@@ -1,7 +1,7 @@
 // @ts-check
 /* The Audit view: every admin change, sign-in and expiry run, newest first, with filters (who, action, a date range),
    cursor pages (newer and older) and a CSV download of everything the filters match. */
-import { html, render } from '../vendor/lit-html.js';
+import { html, nothing, render } from '../vendor/lit-html.js';
 import { dropped, failureText, pathFor, REQUEST_TIMEOUT_MS, send } from './api.js';
 import { formatDateTime } from './format.js';
 import { viewFromHash } from './routes.js';
@@ -25,6 +25,10 @@ const view = {
   previousCursors: [],
   /** @type {string | null} */
   nextCursor: null,
+  /** @type {string[]} every action the trail can hold, for the action filter */
+  actions: [],
+  /** @type {string[]} the admin, the timer and the API keys, suggested in the who filter */
+  actors: [],
   loading: false,
   loaded: false,
   status: ui.NO_STATUS,
@@ -78,7 +82,21 @@ function entryRow(entry) {
 function filterField(id, label, name, type, hint) {
   return html`<div class="field">
     <label for=${id}>${label}</label>
-    <input id=${id} name=${name} type=${type} .value=${view.filters[name]} placeholder=${hint} autocomplete="off" spellcheck="false">
+    <input id=${id} name=${name} type=${type} .value=${view.filters[name]} placeholder=${hint} autocomplete="off" spellcheck="false"
+      list=${name === 'actor' ? 'audit-actors' : nothing}>
+  </div>`;
+}
+
+function actionField() {
+  const selected = view.filters.action;
+  // A filter typed before the list arrived stays selectable.
+  const names = selected && !view.actions.includes(selected) ? [selected, ...view.actions] : view.actions;
+  return html`<div class="field">
+    <label for="audit-action">Action</label>
+    <select id="audit-action" name="action">
+      <option value="" ?selected=${!selected}>Any action</option>
+      ${names.map((name) => html`<option value=${name} ?selected=${name === selected}>${name}</option>`)}
+    </select>
   </div>`;
 }
 
@@ -91,7 +109,8 @@ function template() {
     </div>
     <form id="audit-filters" class="inline-form" method="get" novalidate @submit=${applyFilters}>
       ${filterField('audit-actor', 'Who', 'actor', 'text', 'e.g. admin or key:backup')}
-      ${filterField('audit-action', 'Action', 'action', 'text', 'e.g. save_tier')}
+      <datalist id="audit-actors">${view.actors.map((actor) => html`<option value=${actor}></option>`)}</datalist>
+      ${actionField()}
       ${filterField('audit-from', 'From', 'from', 'date', '')}
       ${filterField('audit-to', 'To', 'to', 'date', '')}
       <button id="audit-apply" class="button button-inline" type="submit" ?disabled=${view.loading}>Apply filters</button>
@@ -136,7 +155,17 @@ async function loadPage(cursor) {
     set({ loading: false, status: ui.status(`Couldn't load the audit trail: ${failureText(answer)}`, 'error') });
     return false;
   }
-  set({ loading: false, loaded: true, entries: page.items, cursor, nextCursor: page.nextCursor ?? null });
+  const names = (/** @type {unknown} */ list) =>
+    Array.isArray(list) ? list.filter((item) => typeof item === 'string') : [];
+  set({
+    loading: false,
+    loaded: true,
+    entries: page.items,
+    cursor,
+    nextCursor: page.nextCursor ?? null,
+    actions: names(page.actions),
+    actors: names(page.actors),
+  });
   return true;
 }
 

@@ -1392,6 +1392,10 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEntry"][];
             nextCursor: string | null;
+            /** @description Every action the trail can hold, for the action filter. */
+            actions: string[];
+            /** @description The admin, the expiry timer and every API key (key:name), for the who filter. */
+            actors: string[];
         };
         BatchRow: {
             line: number;
@@ -3163,7 +3167,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Exactly this actor, e.g. admin or key:backup. */
                 actor?: string;
-                /** @description Exactly this action, e.g. save_tier. */
+                /** @description One of the page's `actions`, e.g. save_tier; another name answers 400 unknown_action. */
                 action?: string;
                 /** @description From this time on. */
                 since?: string;
