@@ -26,6 +26,7 @@ import azure.functions as func
 
 from functions.cookies import SESSION_COOKIE, read_cookie
 from functions.http import RequestError, client_ip
+from functions.inputs import route_value
 from shared.admin.api_keys import ApiKey, KeyScope
 from shared.admin.auth import AuthFailure
 from shared.admin.sessions import AdminSession
@@ -210,7 +211,7 @@ def _target(req: func.HttpRequest) -> str:
     # A secret-named route value (an invite link's code) keeps only its start: enough to tell which one.
     return " ".join(
         f"{name}={value[:4] + '…' if is_secret_name(name) and len(value) > 4 else value}"
-        for name, value in sorted(req.route_params.items())
+        for name, value in ((name, route_value(req, name)) for name in sorted(req.route_params))
     )
 
 

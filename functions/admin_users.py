@@ -48,7 +48,7 @@ def list_users(req: func.HttpRequest, session: AdminSession) -> func.HttpRespons
 @api_endpoint
 @admin_only(changes_state=True)
 def revoke_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
-    grant = get_container().user_access.revoke(req.route_params.get("identifier", ""))
+    grant = get_container().user_access.revoke(inputs.route_value(req, "identifier"))
     return json_response(_grant(grant))
 
 
@@ -58,7 +58,7 @@ def revoke_user(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
 def adopt_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     body = read_json_object(req)
     grant = get_container().directory.adopt(
-        req.route_params.get("identifier", ""), inputs.text(body, "tierId") or "default", inputs.moment(body, "expiresAt")
+        inputs.route_value(req, "identifier"), inputs.text(body, "tierId") or "default", inputs.moment(body, "expiresAt")
     )
     return json_response(_grant(grant))
 
@@ -68,15 +68,13 @@ def adopt_user(req: func.HttpRequest, session: AdminSession) -> func.HttpRespons
 @admin_only(changes_state=True)
 def change_user(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     body = read_json_object(req)
-    identifier = req.route_params.get("identifier", "")
+    identifier = inputs.route_value(req, "identifier")
     container = get_container()
     access = container.user_access
     before = container.grants.get(identifier.strip().lower())
-    grant = access.change_tier(identifier, inputs.text(body, "tierId")) if "tierId" in body else None
-    if "extendDays" in body:
-        grant = access.extend(identifier, inputs.whole_number(body, "extendDays", 0))
-    if grant is None:
-        raise DomainError("nothing_to_change", "Send tierId, extendDays, or both.")
+    tier_id = inputs.text(body, "tierId") if "tierId" in body else None
+    extend_days = inputs.whole_number(body, "extendDays", 0) if "extendDays" in body else None
+    grant = access.change(identifier, tier_id=tier_id, extend_days=extend_days)
     note_change(before=_tier_and_end(before), after=_tier_and_end(grant))
     return json_response(_grant(grant))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+import azure.functions as func
 
 from shared.errors import DomainError
 
@@ -70,3 +73,9 @@ def library_ids(body: dict[str, object], name: str = "sectionIds") -> list[int]:
     if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
         raise DomainError("invalid_section_ids", f"{name} must be a list of library ids.", field=name)
     return list(value)
+
+
+def route_value(req: func.HttpRequest, name: str) -> str:
+    """A value from the route as the client sent it. The host decodes every escape but %2F (Kestrel keeps it:
+    functions-host.md, "Route values"), so an email with a "/" in it would otherwise arrive with "%2F" inside."""
+    return re.sub("%2[Ff]", "/", req.route_params.get(name) or "")

@@ -18,7 +18,7 @@ MAX_EXPORT_ROWS = 100_000
 def page_limit(raw: str | None) -> int:
     if not raw:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise DomainError("invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return int(raw)
 

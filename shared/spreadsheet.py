@@ -9,7 +9,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "|", "%")
+_LEADING_SPACE = " \t\r\n"  # some spreadsheets trim it on import, and a tab or CR start is a formula start itself
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -22,4 +23,5 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def as_text(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    formula = value.lstrip(_LEADING_SPACE).startswith(_FORMULA_STARTS) or value.startswith(("\t", "\r"))
+    return "'" + value if formula else value

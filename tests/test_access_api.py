@@ -4,6 +4,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -171,6 +172,28 @@ def test_an_email_with_slash_hash_and_question_mark_is_listed_and_its_access_end
     access = make_container(app.env, tables=app.tables, now=lambda: later).user_access
     assert access.expire_due().removed == [email]
     assert app.simulator.state()["shares"] == []
+
+
+def test_an_email_with_slash_hash_and_question_mark_is_extended_and_revoked_by_its_address(admin, app):
+    email = "a/b#c?d@example.com"
+    assert use(app, create_link(admin, accessDays=1)["code"], email).status_code == 201
+    path = f"manage/users/{quote(email, safe='')}"  # as the admin page sends it; the host keeps %2F escaped
+    extended = admin.call("PATCH", path, {"extendDays": 5})
+    assert extended.status_code == 200, extended.text
+    assert admin.call("POST", f"{path}/revoke", {}).status_code == 200
+    assert app.simulator.state()["shares"] == []
+    targets = [row["target"] for row in admin.call("GET", "manage/audit", params={"action": "revoke_user"}).json()["items"]]
+    assert targets == [f"identifier={email}"]
+
+
+def test_a_tier_change_with_an_extension_that_cant_be_made_changes_nothing(admin, app):
+    tier = admin.call("POST", "manage/tiers", {"name": "Movies only", "sectionIds": [MOVIES]}).json()
+    assert use(app, create_link(admin)["code"], "erin@example.com").status_code == 201  # access that doesn't end: nothing to extend
+    refused = admin.call("PATCH", "manage/users/erin%40example.com", {"tierId": tier["id"], "extendDays": 5})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_end_date"
+    assert app.simulator.state()["shares"][0]["section_ids"] != [MOVIES], "the tier wasn't changed on Plex"
+    users = {u["identifier"]: u for u in admin.call("GET", "manage/users").json()["items"]}
+    assert users["erin@example.com"]["tierId"] == "default"
 
 
 def test_the_expiry_timer_runs_on_the_local_host(admin, app):

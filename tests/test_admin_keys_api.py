@@ -225,6 +225,8 @@ def test_the_filters_offer_the_known_actors_and_an_unknown_action_is_refused_wit
     refused = admin.call("GET", "manage/audit", params={"action": "save_tierz"})
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "unknown_action" and "Audit view" in refused.json()["error"]["message"]
+    superscript = admin.call("GET", "manage/audit", params={"limit": "²"})  # a digit to str.isdigit(), not to int()
+    assert superscript.status_code == 400 and superscript.json()["error"]["code"] == "invalid_limit"
 
 
 def test_a_change_to_someones_access_and_the_expiry_timer_are_in_the_trail(admin, app):

@@ -51,6 +51,7 @@ def test_totp_accepts_one_step_of_drift_and_no_replay():
     assert totp.matching_step(secret, totp.code_at(secret, step - 2), now) is None
     assert totp.matching_step(secret, totp.code_at(secret, step), now, after_step=step) is None
     assert totp.matching_step(secret, "12 34", now) is None
+    assert totp.matching_step(secret, "²²²²²²", now) is None  # digits to str.isdigit(), not a code
 
 
 def test_provisioning_uri_and_qr_code():

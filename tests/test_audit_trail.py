@@ -18,6 +18,7 @@ from shared.audit import trail
 from shared.audit.export import audit_csv
 from shared.audit.trail import AuditEntry, AuditTrail, redacted
 from shared.retention import Retention
+from shared.spreadsheet import as_text
 from shared.storage.tables import ADMIN, AUDIT, IDEMPOTENCY, INVITE_LOG, NOTIFY, RATE_LIMITS, Tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +125,13 @@ def test_the_csv_keeps_formulas_as_text():
     lines = audit_csv([entry]).splitlines()
     assert lines[0] == "time_utc,actor,action,target,outcome,detail,ip_hash"
     assert lines[1].startswith("2026-01-02T00:00:00Z,'=cmd,save_tier")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("typed", ["=1+1", " =HYPERLINK(x)", "\t=cmd", "\n+1", "@SUM(A1)", "|calc", "%0A"])
+def test_a_cell_that_a_spreadsheet_would_run_stays_text_even_after_leading_spaces(typed):
+    assert as_text(typed) == "'" + typed
+    assert as_text("alice@example.com") == "alice@example.com"
 
 
 def make_trail(tables: Tables, now: list[datetime]) -> AuditTrail:

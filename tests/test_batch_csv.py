@@ -49,6 +49,7 @@ def test_each_bad_row_says_what_is_wrong_and_the_good_rows_stay_good():
             "ALICE,,",
             "erin@example.com,,",
             "frank,,",
+            "gina,,²",  # a digit to str.isdigit() that int() can't read
         ]
     )
     rows = checked(text, has_access={"erin@example.com"})
@@ -61,6 +62,7 @@ def test_each_bad_row_says_what_is_wrong_and_the_good_rows_stay_good():
         (6, "duplicate"),
         (7, "already_has_access"),
         (8, ""),
+        (9, "bad_days"),
     ]
     assert "Gold" in rows[2].error and "Tiers view" in rows[2].error
     assert "line 1" in rows[5].error

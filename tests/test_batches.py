@@ -11,6 +11,7 @@ import pytest
 
 from shared.invites.batch_rows import BatchRows, RowState
 from shared.invites.batches import (
+    MAX_CLAIMS,
     BatchInvitations,
     BatchQueue,
     BatchSettings,
@@ -100,6 +101,20 @@ def test_a_started_batch_invites_each_valid_row_once_a_chunk_per_message(parts, 
     assert final.rows[0].message == f"Invited {people[0]}. Shares Movies, TV Shows, Music, Kids Movies."
     with pytest.raises(BatchStateError):
         batches.start(created.batch.id)
+
+
+def test_a_row_whose_runs_keep_dying_before_an_outcome_is_failed_not_handed_out_forever(parts, simulator):
+    _, rows, make = parts
+    batches = make()
+    batch_id = batches.create("one.csv", csv_of(["stuck@example.com"])).batch.id
+    batches.start(batch_id)
+    for _ in range(MAX_CLAIMS):  # each run claimed the row, then its instance died before an outcome was written
+        [row] = rows.open_rows(batch_id, 1)
+        assert rows.claim(row) is not None
+    run_to_end(batches, batch_id)
+    [row] = batches.progress(batch_id).rows
+    assert (row.state, row.outcome) == (RowState.FAILED, "gave_up") and "Users view" in row.message
+    assert simulator.counts()["endpoints"].get(INVITE_POST) is None
 
 
 def test_someone_the_owner_already_shares_with_outside_the_portal_is_skipped_at_the_check(parts, simulator):

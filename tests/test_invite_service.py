@@ -60,11 +60,13 @@ def test_wrong_or_missing_code_is_refused_logged_and_not_sent(simulator, app_env
     assert entry.invite_code == ""
 
 
-def test_right_code_is_recorded_with_the_invite(simulator, app_env, container, stores):
+def test_the_global_code_admits_and_is_recorded_by_name_never_as_the_secret(simulator, app_env, container, stores):
     app_env["INVITE_CODE"] = "s3cret-code"
     result = make_service(container).submit(InviteSubmission("alice", " s3cret-code ", ""))
     assert result.outcome is InviteOutcome.INVITED
-    assert stores.log.recent(1)[0].invite_code == "s3cret-code"
+    # A read-only API key sees the log and the Users list: the code must not be readable there.
+    assert stores.log.recent(1)[0].invite_code == "(global code)"
+    assert container.grants.get("alice").invite_code == "(global code)"
 
 
 def test_plex_failure_is_logged_with_its_reason(simulator, container, stores):

@@ -65,14 +65,29 @@ class UserAccess:
         return self._grants.update(replace(grant, tier_id=tier.id))
 
     def extend(self, identifier: str, days: int) -> Grant:
+        return self._grants.update(self._extended(self._active(identifier), days))
+
+    def change(self, identifier: str, *, tier_id: str | None = None, extend_days: int | None = None) -> Grant:
+        """A new tier, more days, or both. Both are checked before either is made, so an extension that would be
+        refused never leaves the tier changed on Plex."""
+        if tier_id is None and extend_days is None:
+            raise UserAccessError("nothing_to_change", "Send tierId, extendDays, or both.", kind=ErrorKind.INVALID)
+        if extend_days is not None:
+            self._extended(self._active(identifier), extend_days)
+        if tier_id is not None:
+            changed = self.change_tier(identifier, tier_id)
+            if extend_days is None:
+                return changed
+        return self.extend(identifier, extend_days or 0)
+
+    def _extended(self, grant: Grant, days: int) -> Grant:
         if not 1 <= days <= 3650:
             raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.", kind=ErrorKind.INVALID, field="extendDays")
-        grant = self._active(identifier)
         if grant.expires_at is None:
             # Extending would give an end to access that has none, and the expiry timer would then remove it.
             raise UserAccessError("no_end_date", "This person's access doesn't end, so there is nothing to extend.")
         base = max(grant.expires_at, self._clock())
-        return self._grants.update(replace(grant, expires_at=base + timedelta(days=days)))
+        return replace(grant, expires_at=base + timedelta(days=days))
 
     def expire_due(self) -> ExpiryRun:
         """Removes every share whose access has ended. Safe to run on several instances at once:

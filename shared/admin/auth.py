@@ -313,7 +313,7 @@ class AdminAuth:
 def _code_kinds(code: str) -> tuple[str, str]:
     """A 6-digit code is an authenticator code; anything else is tried as a recovery code."""
     cleaned = code.strip().replace(" ", "")
-    return (cleaned, "") if cleaned.isdigit() and len(cleaned) == 6 else ("", code)
+    return (cleaned, "") if cleaned.isascii() and cleaned.isdigit() and len(cleaned) == 6 else ("", code)
 
 
 def _origin_of(url: str) -> str:

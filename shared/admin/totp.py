@@ -33,7 +33,7 @@ def code_at(secret: str, step: int) -> str:
 def matching_step(secret: str, code: str, now: float, after_step: int = -1) -> int | None:
     """The time step the code belongs to, if valid now and newer than `after_step` (no replays)."""
     code = code.strip().replace(" ", "")
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     current = int(now // STEP_SECONDS)
     found = None

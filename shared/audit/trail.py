@@ -129,7 +129,9 @@ class AuditTrail:
         entries: list[AuditEntry] = []
         token = cursor
         while len(entries) < limit:
-            pages = self._table().query_entities(query, parameters=parameters, results_per_page=limit - len(entries))
+            pages = self._table().query_entities(
+                query, parameters=parameters, results_per_page=min(limit - len(entries), registry.MAX_RESULTS_PER_PAGE)
+            )
             by_page = pages.by_page(continuation_token=cast("str | None", token))
             entries.extend(_ENTITY.from_entity(entity) for entity in next(by_page, []))
             next_token: object = getattr(by_page, "continuation_token", None)

@@ -162,7 +162,7 @@ class Settings:
 
         def count(name: str, default: int, maximum: int = 1_000_000) -> int:
             raw = text(name, str(default))
-            if not raw.isdigit() or int(raw) > maximum:
+            if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
                 raise SetupRequired([name], f"{name} must be a whole number from 0 to {maximum}, not {raw!r}.")
             return int(raw)
 

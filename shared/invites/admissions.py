@@ -21,10 +21,15 @@ class InviteCodeRejected(Exception):
         self.message = message
 
 
+# What the log and a grant record for the global INVITE_CODE: never the secret itself, which a read-only API key
+# could otherwise read back from the Users list and use to invite anyone. A link's code can't hold parentheses.
+GLOBAL_CODE_MARK = "(global code)"
+
+
 @dataclass(frozen=True)
 class Admission:
     tier: Tier
-    code: str = ""  # as recorded in the log
+    code: str = ""  # as recorded in the log: a link's code, GLOBAL_CODE_MARK, or "" for none
     link: InviteLink | None = None
     claimed: bool = False
 
@@ -68,7 +73,7 @@ class Admissions:
         # The global code first: known in memory, so the usual invite skips the link lookup. A link can't be given
         # the global code (InviteLinks.create refuses it).
         if self.is_global_code(code):
-            return Admission(default_tier.result(), code)
+            return Admission(default_tier.result(), GLOBAL_CODE_MARK)
         link = self._links.get(code)
         if link is not None:
             if link.used_up:

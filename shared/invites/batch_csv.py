@@ -116,8 +116,8 @@ def check_rows(
             checked.append(_refused(base, "unknown_tier", message))
             continue
         days = row.days or "0"
-        if not days.isdigit() or int(days) > MAX_DAYS:
-            message = f"Days of access must be a whole number from 1 to {MAX_DAYS}, or empty for access that doesn't end; not {row.days!r}."
+        if not (days.isascii() and days.isdigit()) or int(days) > MAX_DAYS:
+            message = f"Days of access must be a whole number from 1 to {MAX_DAYS}, or 0 or empty for no end; not {row.days!r}."
             checked.append(_refused(base, "bad_days", message))
             continue
         if identifier.normalized in seen:

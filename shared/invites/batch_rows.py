@@ -143,7 +143,9 @@ class BatchRows:
 
     def _range(self, batch_id: str, select: list[str] | None = None) -> Iterator[TableEntity]:
         query = "PartitionKey eq @pk and RowKey gt @first and RowKey lt @last"
-        return iter(self._table().query_entities(query, parameters=_bounds(batch_id), select=select, results_per_page=1000))
+        return iter(
+            self._table().query_entities(query, parameters=_bounds(batch_id), select=select, results_per_page=registry.MAX_RESULTS_PER_PAGE)
+        )
 
 
 def _claim(state: RowState, unknown: bool, attempt: int) -> dict[str, object]:

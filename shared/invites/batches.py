@@ -52,6 +52,9 @@ PARTITION = registry.BATCHES.name
 QUEUE_NAME = "helpr-batches"
 POISON_QUEUE_NAME = f"{QUEUE_NAME}-poison"
 MAX_TRIES = 5
+# Claims of one row, counting runs that died or failed before it had an outcome (those don't count as tries): past
+# this the row is failed instead of being handed out again for as long as the owner's page keeps the batch going.
+MAX_CLAIMS = 2 * MAX_TRIES
 MAX_WAIT_SECONDS = 3600
 LEASE_TRIES = 10
 # Outcomes that say "not now" rather than "no": the row goes back to pending and the batch waits this long.
@@ -327,6 +330,10 @@ class BatchInvitations:
         if claimed is None:
             return 0
         row = claimed.row
+        if row.attempt > MAX_CLAIMS:
+            message = f"Gave up: {MAX_CLAIMS} runs took this row and none finished it. See the Users view before sending it again."
+            self._rows.finish(row, RowState.FAILED, "gave_up", message)
+            return 0
         try:
             tier = tiers.get(row.tier_id) or self._tiers.get(row.tier_id)
         except TierError:

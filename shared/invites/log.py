@@ -107,7 +107,10 @@ class InviteLog:
         token = cursor
         while len(records) < limit:
             entities, token = _page(
-                self._table().query_entities(query, parameters=parameters, results_per_page=limit - len(records)), token
+                self._table().query_entities(
+                    query, parameters=parameters, results_per_page=min(limit - len(records), registry.MAX_RESULTS_PER_PAGE)
+                ),
+                token,
             )
             records.extend(_record_from(entity) for entity in entities)
             if not token:
@@ -119,7 +122,7 @@ class InviteLog:
 
     def _entities(self, page_size: int) -> Iterator[InviteRecord]:
         entities = self._table().query_entities(
-            "PartitionKey eq @pk", parameters={"pk": PARTITION}, results_per_page=min(max(page_size, 1), 1000)
+            "PartitionKey eq @pk", parameters={"pk": PARTITION}, results_per_page=min(max(page_size, 1), registry.MAX_RESULTS_PER_PAGE)
         )
         for entity in entities:
             yield _record_from(entity)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -356,7 +357,7 @@ class PlexGateway:
                 type=element.attrib.get("type", ""),
             )
             for element in (data[0] if len(data) else [])
-            if element.attrib.get("id", "").isdigit()
+            if re.fullmatch(r"[0-9]+", element.attrib.get("id", ""))
         )
         with self._lock:
             self._sections = loaded
@@ -503,6 +504,6 @@ def _int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value)
     return None

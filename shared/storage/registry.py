@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A Table Storage page holds at most 1,000 entities, and Query Entities takes $top up to 1,000 only (Azurite
+# takes any): every query_entities page size stays at or under it.
+MAX_RESULTS_PER_PAGE = 1000
+
 
 class DuplicateClaim(ValueError):
     """A table, partition or row key registered twice, or a row in a partition one module owns."""
