@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only, note_change
+from functions.admin_http import admin_only, note_change, shown_code
 from functions.http import api_endpoint, iso_utc, json_response, read_json_object
 from shared.access.tiers import Tier
 from shared.admin.sessions import AdminSession
@@ -34,7 +34,7 @@ def list_invite_links(req: func.HttpRequest, session: AdminSession) -> func.Http
             "codeRequired": container.invite_service.invite_code_required(),
             "globalCodeSet": bool(container.secrets.read("INVITE_CODE")),
             "signInMode": str(container.runtime_settings.sign_in_mode()),
-            "items": [_link(link, tier_names) for link in container.invite_links.list()],
+            "items": [_link(link, tier_names, session.read_only) for link in container.invite_links.list()],
         }
     )
 
@@ -154,13 +154,14 @@ def delete_tier(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
 # -- shapes ------------------------------------------------------------------------
 
 
-def _link(link: InviteLink, tier_names: dict[str, str]) -> dict[str, object]:
+def _link(link: InviteLink, tier_names: dict[str, str], read_only: bool = False) -> dict[str, object]:
     now = datetime.now(UTC)
     status = "expired" if link.expired_at(now) else "used_up" if link.used_up else "active"
     origin = get_container().settings.site_origin
     return {
-        "code": link.code,
-        "url": f"{origin}/j/{link.code}" if origin else f"/j/{link.code}",
+        # A read-only key gets the code's start only (enough to tell links apart) and no URL: either would let it in.
+        "code": shown_code(link.code, read_only),
+        "url": "" if read_only else f"{origin}/j/{link.code}" if origin else f"/j/{link.code}",
         "tierId": link.tier_id,
         "tierName": tier_names.get(link.tier_id, "(deleted tier)"),
         "maxUses": link.max_uses,

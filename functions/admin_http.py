@@ -33,6 +33,7 @@ from shared.admin.sessions import AdminSession
 from shared.audit.trail import EXPIRE_ACCESS, OK, SIGN_IN, AuditEntry, is_secret_name, redacted
 from shared.container import Container, get_container
 from shared.errors import DomainError, ErrorKind
+from shared.invites.admissions import GLOBAL_CODE_MARK
 from shared.plex.errors import PlexError
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -143,6 +144,14 @@ def audited_sign_in(handler: HttpHandler) -> HttpHandler:
     return _standing_for(handler, wrapper, AdminAccess(changes_state=True, session_only=True, audited=True))
 
 
+def shown_code(code: str, read_only: bool) -> str:
+    """An invite link's code as a caller may see it: a read-only key gets its first 4 characters, as the audit
+    trail keeps them (the whole code would let anyone in)."""
+    if read_only and len(code) > 4 and code != GLOBAL_CODE_MARK:
+        return code[:4] + "…"
+    return code
+
+
 def _recording_outcome(call: Callable[[], func.HttpResponse], record: Callable[[str], None]) -> func.HttpResponse:
     """Runs the call and then records how it ended: "ok", "http_<status>", or the code of the error it raised
     (which api_endpoint turns into the answer)."""
@@ -182,7 +191,8 @@ def _identify(req: func.HttpRequest, container: Container, address: str) -> _Cal
     if presented is not None:
         # The header alone decides: a cookie sent beside it is ignored, and a key is never read from a cookie.
         key = container.api_keys.verify(presented, address)
-        return _Caller(AdminSession(id="", username=key.actor, csrf_token="", expires_at=datetime.now(UTC)), key)
+        read_only = key.scope is not KeyScope.WRITE
+        return _Caller(AdminSession(id="", username=key.actor, csrf_token="", expires_at=datetime.now(UTC), read_only=read_only), key)
     return _Caller(container.admin_auth.authenticate(read_cookie(req, SESSION_COOKIE)), None)
 
 

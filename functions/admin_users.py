@@ -8,7 +8,7 @@ from datetime import datetime
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only, note_change
+from functions.admin_http import admin_only, note_change, shown_code
 from functions.http import api_endpoint, iso_utc, json_response, read_json_object
 from shared.access.bulk import BulkOutcome
 from shared.access.directory import DEFAULT_PAGE_SIZE, Person, SortKey, UserQuery
@@ -33,7 +33,7 @@ def list_users(req: func.HttpRequest, session: AdminSession) -> func.HttpRespons
     found = container.directory.query(_query(req.params))
     return json_response(
         {
-            "items": [_person(person) for person in found.items],
+            "items": [_person(person, session.read_only) for person in found.items],
             "plexError": found.plex_error,
             "total": found.total,
             "page": found.page,
@@ -102,7 +102,7 @@ def change_users(req: func.HttpRequest, session: AdminSession) -> func.HttpRespo
 def list_findings(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     days = _whole(req.params.get("staleDays"), "staleDays", DEFAULT_STALE_DAYS)
     findings = get_container().reconciliation.findings(days)
-    return json_response({"staleDays": days, "items": [_finding(finding) for finding in findings]})
+    return json_response({"staleDays": days, "items": [_finding(finding, session.read_only) for finding in findings]})
 
 
 @bp.route(route="manage/reconciliation/fix", methods=["POST"])
@@ -165,11 +165,11 @@ def _whole(value: str | None, name: str, default: int) -> int:
 # -- shapes ------------------------------------------------------------------------------------------------
 
 
-def _grant(grant: Grant) -> dict[str, object]:
+def _grant(grant: Grant, read_only: bool = False) -> dict[str, object]:
     return {
         "identifier": grant.identifier,
         "tierId": grant.tier_id,
-        "inviteCode": grant.invite_code,
+        "inviteCode": shown_code(grant.invite_code, read_only),
         "grantedAt": iso_utc(grant.granted_at),
         "expiresAt": iso_utc(grant.expires_at),
         "status": str(grant.status),
@@ -178,10 +178,10 @@ def _grant(grant: Grant) -> dict[str, object]:
     }
 
 
-def _person(person: Person) -> dict[str, object]:
+def _person(person: Person, read_only: bool) -> dict[str, object]:
     grant, share = person.grant, person.share
     base: dict[str, object] = (
-        _grant(grant)
+        _grant(grant, read_only)
         if grant is not None
         else {
             "identifier": person.identifier,
@@ -219,13 +219,13 @@ def _outcome(outcome: BulkOutcome) -> dict[str, object]:
     }
 
 
-def _finding(finding: Finding) -> dict[str, object]:
+def _finding(finding: Finding, read_only: bool) -> dict[str, object]:
     return {
         "kind": str(finding.kind),
         "identifier": finding.grant.identifier,
         "tierId": finding.grant.tier_id,
         "tierName": finding.tier_name,
-        "inviteCode": finding.grant.invite_code,
+        "inviteCode": shown_code(finding.grant.invite_code, read_only),
         "grantedAt": iso_utc(finding.grant.granted_at),
         "detail": finding.detail,
         "fixes": [str(fix) for fix in finding.fixes],

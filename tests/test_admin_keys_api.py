@@ -56,6 +56,22 @@ def test_a_read_key_reads_and_gets_403_on_a_change(admin, app):
     assert secret not in stored and secret.rsplit("_", 1)[1] not in stored
 
 
+def test_a_read_key_never_sees_a_code_that_lets_someone_in(admin, app):
+    link = admin.call("POST", "manage/invite-links", {"maxUses": 3, "accessDays": 0, "note": ""}).json()
+    joined = requests.post(f"{app.site_url}/api/invites", json={"identifier": "alice", "inviteCode": link["code"]}, timeout=30)
+    assert joined.status_code == 201, joined.text
+    read, write = make_key(admin, "dashboard", "read")["secret"], make_key(admin, "script", "read-write")["secret"]
+
+    [seen] = with_key(app, read, "GET", "manage/invite-links").json()["items"]
+    assert (seen["code"], seen["url"]) == (link["code"][:4] + "…", "")
+    [alice] = [u for u in with_key(app, read, "GET", "manage/users").json()["items"] if u["identifier"] == "alice"]
+    assert alice["inviteCode"] == link["code"][:4] + "…"
+    # The owner's session and a read-write key (which could make a link anyway) see the whole code.
+    [full] = with_key(app, write, "GET", "manage/invite-links").json()["items"]
+    assert (full["code"], full["url"].endswith(f"/j/{link['code']}")) == (link["code"], True)
+    assert admin.call("GET", "manage/invite-links").json()["items"][0]["code"] == link["code"]
+
+
 def test_a_read_write_key_changes_without_csrf_or_origin_and_is_named_in_the_trail(admin, app):
     secret = make_key(admin, "home-lab script", "read-write")["secret"]
     changed = with_key(app, secret, "PUT", "manage/code-required", {"required": True})

@@ -33,6 +33,8 @@ class AdminSession:
     expires_at: datetime
     # Which credentials it was signed in with: a changed password or second factor ends it.
     credential_version: str = ""
+    # A read-only API key calling: it sees no code that lets someone in (that would be a change by another route).
+    read_only: bool = False
 
 
 class SessionStore:

@@ -1155,6 +1155,7 @@ export interface components {
         Grant: {
             identifier: string;
             tierId: string;
+            /** @description The invite link's code the access came from, "(global code)" for the server's INVITE_CODE, or empty. For a read-only API key only its first 4 characters and an ellipsis, since the whole code lets anyone in. */
             inviteCode: string;
             /** Format: date-time */
             grantedAt: string | null;
@@ -1198,7 +1199,9 @@ export interface components {
             facets: components["schemas"]["UserFacets"];
         };
         InviteLink: {
+            /** @description The link's code. For a read-only API key only its first 4 characters and an ellipsis, since the whole code lets anyone in. */
             code: string;
+            /** @description The link to send a guest; empty for a read-only API key. */
             url: string;
             tierId: string;
             tierName: string;
@@ -1325,6 +1328,7 @@ export interface components {
             identifier: string;
             tierId: string;
             tierName: string;
+            /** @description The invite link's code the access came from, "(global code)" for the server's INVITE_CODE, or empty. For a read-only API key only its first 4 characters and an ellipsis, since the whole code lets anyone in. */
             inviteCode: string;
             /** Format: date-time */
             grantedAt: string | null;
