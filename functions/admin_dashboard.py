@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import azure.functions as func
 
 from functions import inputs
-from functions.admin_http import admin_only, note_change
+from functions.admin_http import admin_only, note_change, shown_code
 from functions.http import api_endpoint, iso_utc, json_response, read_json_object
 from functions.paging import MAX_EXPORT_ROWS, decode_cursor, encode_cursor, page_limit
 from shared.admin.sessions import AdminSession
@@ -54,6 +55,7 @@ def admin_invites(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
     invite_log = get_container().invite_log
     if req.params.get("format") == "csv":
         records, cursor = invite_log.page(limit=MAX_EXPORT_ROWS, outcome=outcome, identifier_prefix=prefix)
+        records = [replace(record, invite_code=shown_code(record.invite_code, session.read_only)) for record in records]
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         return func.HttpResponse(
             invites_csv(records),

@@ -66,6 +66,8 @@ def test_a_read_key_never_sees_a_code_that_lets_someone_in(admin, app):
     assert (seen["code"], seen["url"]) == (link["code"][:4] + "…", "")
     [alice] = [u for u in with_key(app, read, "GET", "manage/users").json()["items"] if u["identifier"] == "alice"]
     assert alice["inviteCode"] == link["code"][:4] + "…"
+    exported = with_key(app, read, "GET", "manage/invites", params={"format": "csv"})
+    assert [row["invite_code"] for row in csv.DictReader(io.StringIO(exported.text))] == [link["code"][:4] + "…"]
     # The owner's session and a read-write key (which could make a link anyway) see the whole code.
     [full] = with_key(app, write, "GET", "manage/invite-links").json()["items"]
     assert (full["code"], full["url"].endswith(f"/j/{link['code']}")) == (link["code"], True)
