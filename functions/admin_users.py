@@ -14,6 +14,7 @@ from shared.access.bulk import BulkOutcome
 from shared.access.directory import DEFAULT_PAGE_SIZE, Person, SortKey, UserQuery
 from shared.access.grants import Grant
 from shared.access.reconciliation import DEFAULT_STALE_DAYS, Finding, parse_fix
+from shared.access.users import EndDate
 from shared.admin.sessions import AdminSession
 from shared.container import get_container
 from shared.errors import DomainError
@@ -74,7 +75,8 @@ def change_user(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
     before = container.grants.get(identifier.strip().lower())
     tier_id = inputs.text(body, "tierId") if "tierId" in body else None
     extend_days = inputs.whole_number(body, "extendDays", 0) if "extendDays" in body else None
-    grant = access.change(identifier, tier_id=tier_id, extend_days=extend_days)
+    ends = EndDate(inputs.moment(body, "expiresAt")) if "expiresAt" in body else None
+    grant = access.change(identifier, tier_id=tier_id, extend_days=extend_days, ends=ends)
     note_change(before=_tier_and_end(before), after=_tier_and_end(grant))
     return json_response(_grant(grant))
 

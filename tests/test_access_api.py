@@ -196,6 +196,23 @@ def test_a_tier_change_with_an_extension_that_cant_be_made_changes_nothing(admin
     assert users["erin@example.com"]["tierId"] == "default"
 
 
+def test_access_that_doesnt_end_gets_an_end_date_and_one_that_does_can_lose_it(admin, app):
+    assert use(app, create_link(admin)["code"], "carol").status_code == 201
+    extend = admin.call("PATCH", "manage/users/carol", {"extendDays": 5})
+    assert extend.status_code == 409 and "Set an end date" in extend.json()["error"]["message"]
+    past = admin.call("PATCH", "manage/users/carol", {"expiresAt": "2020-01-01T00:00:00Z"})
+    assert past.status_code == 400 and past.json()["error"]["field"] == "expiresAt"
+    both = admin.call("PATCH", "manage/users/carol", {"expiresAt": "2999-01-01T00:00:00Z", "extendDays": 5})
+    assert both.status_code == 400 and both.json()["error"]["code"] == "extend_or_end"
+    end = (datetime.now(UTC) + timedelta(days=20)).replace(microsecond=0)
+    ended = admin.call("PATCH", "manage/users/carol", {"expiresAt": end.isoformat()})
+    assert ended.status_code == 200, ended.text
+    assert datetime.fromisoformat(ended.json()["expiresAt"].replace("Z", "+00:00")) == end
+    assert admin.call("PATCH", "manage/users/carol", {"extendDays": 5}).status_code == 200  # it has an end to move now
+    forever = admin.call("PATCH", "manage/users/carol", {"expiresAt": None})
+    assert forever.status_code == 200 and forever.json()["expiresAt"] is None
+
+
 def test_the_expiry_timer_runs_on_the_local_host(admin, app):
     use(app, create_link(admin, accessDays=1)["code"], "alice")
     grants = make_container(app.env, tables=app.tables).grants

@@ -84,3 +84,19 @@ def test_axe_finds_no_violations_in_any_view(app, page, size):
     found["log"] = axe_violations(page, app.site_url)
     summary = {name: [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in found[name]] for name in found if found[name]}
     assert summary == {}, json.dumps(summary, indent=1)
+
+
+def test_no_view_scrolls_sideways(app, admin, page, size):
+    # Audit rows with long unbroken words: a key's name in a detail, an email in a target.
+    key = admin.call("POST", "manage/api-keys", {"name": "nightly-reporting-script-for-grafana", "scope": "read-write"}).json()
+    assert admin.call("DELETE", f"manage/api-keys/{key['key']['id']}").status_code == 200
+    assert admin.call("POST", "manage/users/someone-with-a-rather-long-address@example.com/revoke", {}).status_code == 409
+    sign_in(page, f"{app.site_url}/admin")
+    wide = {}
+    for view in VIEWS:
+        open_view(page, view)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if width > 0:
+            wide[view] = width
+    assert wide == {}, "pixels wider than the screen, by view"

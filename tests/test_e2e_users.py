@@ -87,3 +87,24 @@ def test_adopt_extend_many_and_fix_a_difference_with_plex_on_a_phone(app, page):
     page.press("#users-search", "Enter")
     expect(page.locator("#users-table tbody tr")).to_have_count(1)
     expect(page.locator("#users-page")).to_contain_text("1 person")
+
+
+def test_access_that_doesnt_end_is_given_an_end_date_from_its_row(app, page):
+    owner = Admin(app)
+    assert owner.login().status_code == 200
+    code = owner.call("POST", "manage/invite-links", {"maxUses": 1, "accessDays": 0}).json()["code"]
+    assert requests.post(f"{app.site_url}/api/invites", json={"identifier": "bob", "inviteCode": code}, timeout=30).status_code == 201
+
+    sign_in(page, f"{app.site_url}/admin")
+    open_view(page, "users")
+    bob = row(page, "bob")
+    expect(bob.locator("button[data-action=extend]")).to_have_count(0)  # nothing to extend
+    bob.locator("button[data-action=ends]").click()
+    expect(page.locator("#users-status")).to_contain_text("Choose a day from today on")
+    day = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
+    bob.locator("input.user-end-date").fill(day)
+    bob.locator("button[data-action=ends]").click()
+    expect(page.locator("#users-status")).to_contain_text(f"bob's access now ends at the end of {day}")
+    expect(bob.locator("button[data-action=extend]")).to_be_visible()  # it has an end now
+    [bob_now] = [u for u in owner.call("GET", "manage/users").json()["items"] if u["identifier"] == "bob"]
+    assert timedelta(days=13) < datetime.fromisoformat(bob_now["expiresAt"]) - datetime.now(UTC) < timedelta(days=15)

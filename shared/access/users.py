@@ -32,6 +32,13 @@ class ExpiryRun:
     failed: list[str]
 
 
+@dataclass(frozen=True)
+class EndDate:
+    """When access is to end: `at` None means never."""
+
+    at: datetime | None
+
+
 class UserAccess:
     def __init__(
         self,
@@ -67,25 +74,37 @@ class UserAccess:
     def extend(self, identifier: str, days: int) -> Grant:
         return self._grants.update(self._extended(self._active(identifier), days))
 
-    def change(self, identifier: str, *, tier_id: str | None = None, extend_days: int | None = None) -> Grant:
-        """A new tier, more days, or both. Both are checked before either is made, so an extension that would be
-        refused never leaves the tier changed on Plex."""
-        if tier_id is None and extend_days is None:
-            raise UserAccessError("nothing_to_change", "Send tierId, extendDays, or both.", kind=ErrorKind.INVALID)
+    def change(self, identifier: str, *, tier_id: str | None = None, extend_days: int | None = None, ends: EndDate | None = None) -> Grant:
+        """A new tier, and more days or a new end date. Everything is checked before anything is changed, so an end
+        that would be refused never leaves the tier changed on Plex."""
+        if extend_days is not None and ends is not None:
+            raise UserAccessError("extend_or_end", "Send extendDays or expiresAt, not both.", kind=ErrorKind.INVALID)
         if extend_days is not None:
             self._extended(self._active(identifier), extend_days)
-        if tier_id is not None:
-            changed = self.change_tier(identifier, tier_id)
-            if extend_days is None:
-                return changed
-        return self.extend(identifier, extend_days or 0)
+        if ends is not None:
+            self._ended(self._active(identifier), ends.at)
+        grant = self.change_tier(identifier, tier_id) if tier_id is not None else None
+        if extend_days is not None:
+            grant = self.extend(identifier, extend_days)
+        elif ends is not None:
+            grant = self._grants.update(self._ended(self._active(identifier), ends.at))
+        if grant is None:
+            raise UserAccessError("nothing_to_change", "Send tierId, extendDays or expiresAt.", kind=ErrorKind.INVALID)
+        return grant
+
+    def _ended(self, grant: Grant, at: datetime | None) -> Grant:
+        if at is not None and at <= self._clock():
+            raise UserAccessError("invalid_end", "Choose an end date in the future, or none.", kind=ErrorKind.INVALID, field="expiresAt")
+        return replace(grant, expires_at=at)
 
     def _extended(self, grant: Grant, days: int) -> Grant:
         if not 1 <= days <= 3650:
             raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.", kind=ErrorKind.INVALID, field="extendDays")
         if grant.expires_at is None:
             # Extending would give an end to access that has none, and the expiry timer would then remove it.
-            raise UserAccessError("no_end_date", "This person's access doesn't end, so there is nothing to extend.")
+            raise UserAccessError(
+                "no_end_date", "This person's access doesn't end, so there is nothing to extend. Set an end date for them instead."
+            )
         base = max(grant.expires_at, self._clock())
         return replace(grant, expires_at=base + timedelta(days=days))
 

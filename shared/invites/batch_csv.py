@@ -129,7 +129,9 @@ def check_rows(
             checked.append(_refused(base, "already_has_access", "Already has access (see the Users view); nothing is sent."))
             continue
         if identifier.normalized in shared_outside:
-            message = "Already shared with on Plex, outside the portal: adopt them in the Users view to give them a tier; nothing is sent."
+            message = (
+                "The server already shares with them outside the portal: adopt them in the Users view to give them a tier; nothing is sent."
+            )
             checked.append(_refused(base, "shared_outside_portal", message))
             continue
         checked.append(CheckedRow(row.line, row.identifier, row.tier, row.days, identifier.normalized, tier.id, int(days)))

@@ -16,6 +16,7 @@ import {
 test('a hash names its view, with or without the slash and whatever follows', () => {
   assert.equal(viewFromHash('#/users'), 'users');
   assert.equal(viewFromHash('#users'), 'users');
+  assert.equal(viewFromHash('#/alerts'), 'notifications', 'the tab is labelled Alerts');
   assert.equal(viewFromHash('#/tiers/kids'), 'tiers');
   assert.equal(viewFromHash('#/Settings'), 'settings');
   assert.equal(viewFromHash('#/invites?new=1'), 'invites');

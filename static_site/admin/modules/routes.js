@@ -32,6 +32,9 @@ const VIEW_TEXT = Object.freeze({
   settings: { label: 'Settings', title: 'Settings' },
 });
 
+/** Other names a view goes by: the navigation calls the notifications view "Alerts". @type {Readonly<Record<string, ViewName>>} */
+const VIEW_ALIASES = Object.freeze({ alerts: 'notifications' });
+
 /**
  * @param {string} value
  * @returns {value is ViewName}
@@ -46,7 +49,8 @@ export function isViewName(value) {
  * @returns {ViewName}
  */
 export function viewFromHash(hash) {
-  const name = hash.replace(/^#\/?/, '').split(/[/?]/, 1)[0].toLowerCase();
+  const typed = hash.replace(/^#\/?/, '').split(/[/?]/, 1)[0].toLowerCase();
+  const name = VIEW_ALIASES[typed] ?? typed;
   return isViewName(name) ? name : DEFAULT_VIEW;
 }
 

@@ -47,7 +47,7 @@ function librariesCell(tier) {
   const libraries = store.libraries;
   if (tier.isDefault) {
     const known = Boolean(libraries?.items.length);
-    return html`<p class="cell-note-text">This tier follows the library choice above${known ? ':' : '.'}</p>
+    return html`<p class="cell-note-text">This tier shares what Settings → Shared libraries chooses${known ? ':' : '.'}</p>
       ${known && libraries ? pills(sharedTitles(libraries)) : nothing}`;
   }
   return tier.sectionIds.length

@@ -1,5 +1,5 @@
 // @ts-check
-/* One person's changes in the Users list: change tier, extend, revoke; and for a share made outside the portal,
+/* One person's changes in the Users list: change tier, extend (or give an end date to access that has none), revoke; and for a share made outside the portal,
    adopt it (a tier and an optional end date, without inviting again). A guest's open request for more time is
    marked next to Extend, which answers it. After a change the page is loaded again. */
 import { html, nothing } from '../vendor/lit-html.js';
@@ -10,7 +10,7 @@ import * as ui from './ui.js';
 import { endOfDay, MAX_ACCESS_DAYS, reload, rowOf, set, view } from './users-state.js';
 
 /** @typedef {import('./users-state.js').User} User */
-/** @typedef {'revoke' | 'tier' | 'extend' | 'adopt'} Action */
+/** @typedef {'revoke' | 'tier' | 'extend' | 'ends' | 'adopt'} Action */
 
 const DEFAULT_EXTEND_DAYS = 30;
 
@@ -62,7 +62,7 @@ export function rowActions(user, index) {
     </div>
     <div class="action-group">
       ${
-        // Access with no end date has nothing to extend.
+        // Access with no end date has nothing to extend: it can be given an end instead.
         user.expiresAt
           ? html`<label class="visually-hidden" for="user-days-${index}">Days to add to the access of ${who}</label>
       <input id="user-days-${index}" class="input-small user-extend-days" type="number" min="1" max=${MAX_ACCESS_DAYS}
@@ -70,7 +70,10 @@ export function rowActions(user, index) {
       <span class="unit">days</span>
       <button type="button" class="button button-secondary button-small" data-action="extend" aria-label="Extend access for ${who}"
         ?disabled=${busy} @click=${() => change(user, 'extend')}>${label('extend', 'Extend', 'Extending…')}</button>`
-          : nothing
+          : html`<label class="unit" for="user-end-${index}">Ends</label>
+      <input id="user-end-${index}" class="input-date user-end-date" type="date" ?disabled=${busy}>
+      <button type="button" class="button button-secondary button-small" data-action="ends" aria-label="Set an end date for ${who}"
+        ?disabled=${busy} @click=${() => change(user, 'ends')}>${label('ends', 'Set end date', 'Setting…')}</button>`
       }
       ${
         askedForMoreTime(user)
@@ -116,6 +119,17 @@ function plan(action, user, row) {
       body: { tierId: select.value },
       doing: `Moving ${who} to the tier “${name}”…`,
       done: `${who} is now on the tier “${name}”.`,
+    };
+  }
+  if (action === 'ends') {
+    const input = /** @type {HTMLInputElement | null} */ (row.querySelector('input.user-end-date'));
+    const day = input?.value ?? '';
+    if (!day || Date.parse(endOfDay(day)) <= Date.now())
+      return { problem: `Choose a day from today on for ${who}'s access to end.`, input, invalid: true };
+    return {
+      body: { expiresAt: endOfDay(day) },
+      doing: `Setting an end date for ${who}…`,
+      done: `${who}'s access now ends at the end of ${day}.`,
     };
   }
   const input = /** @type {HTMLInputElement | null} */ (row.querySelector('input.user-extend-days'));

@@ -2154,7 +2154,13 @@ export interface operations {
             content: {
                 "application/json": {
                     tierId?: string;
+                    /** @description Days added to the current end (access with no end date can't be extended: send expiresAt). */
                     extendDays?: number;
+                    /**
+                     * Format: date-time
+                     * @description A new end for the access (in the future), or null for access that doesn't end. Not with extendDays.
+                     */
+                    expiresAt?: string | null;
                 };
             };
         };
