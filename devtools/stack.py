@@ -199,6 +199,18 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # the same clean shutdown as Ctrl+C
 
 
+def seed_demo_shares(simulator_url: str) -> None:
+    """Friends the demo server already shares with outside the portal, as an owner who adopts Helpr has: the Users
+    view lists them as Not managed, ready to adopt."""
+    from devtools.plex_sim.control import SimulatorClient
+
+    movies, tv = 118181361, 118181362
+    plex = SimulatorClient(simulator_url)
+    plex.seed_share(username="oldfriend", title="Old Friend")
+    plex.seed_share(username="cousin_sam", title="Sam", section_ids=[movies, tv])
+    plex.seed_share(email="auntie@example.com", pending=True, section_ids=[movies])
+
+
 def run(args: argparse.Namespace) -> None:
     from devtools.plex_simulator import DEMO_OWNER_TOKEN
 
@@ -226,6 +238,7 @@ def run(args: argparse.Namespace) -> None:
             simulator = stack.start_simulator(args.simulator_port)
             env["PLEX_API_BASE_URL"] = simulator.url
             env["PLEX_TOKEN"] = DEMO_OWNER_TOKEN  # the simulator's public demo token, not a secret
+            seed_demo_shares(simulator.url)
         print("Starting Azurite (Table Storage)...", flush=True)
         # Demo data (the simulator's server, log and users) never shows up in a run with a real token.
         data_dir = ROOT / ".local" / ("azurite-demo" if demo else "azurite")
@@ -240,6 +253,7 @@ def run(args: argparse.Namespace) -> None:
         if demo:
             print("DEMO MODE: no PLEX_TOKEN is configured, so invites go to the local Plex simulator, not to plex.tv.")
             print("  Try the usernames alice, bob, carol or dave_p, or any email address.")
+            print("  The server already shares with oldfriend, cousin_sam and auntie@example.com: adopt them in Users.")
             print("  Set PLEX_TOKEN in local.settings.json (or the environment) to use your real Plex server.")
         else:
             print("Using plex.tv with the PLEX_TOKEN from local.settings.json / the environment.")

@@ -66,14 +66,20 @@ class _Caller:
     key: ApiKey | None
 
 
-def note_change(*, before: object = None, after: object = None) -> None:
-    """Adds what the change did to its audit row: short values, redacted like the request body."""
+def note_change(*, before: object = None, after: object = None, outcome: str = "", target: str = "") -> None:
+    """Adds what the change did to its audit row: short values, redacted like the request body. `outcome` replaces
+    "ok" for an answer that succeeded without doing all it was asked (a bulk change with some people not changed);
+    `target` names who a change was for when the route doesn't (a bulk change, a reconciliation fix)."""
     noted = _noted.get()
     if noted is not None:
         if before is not None:
             noted["before"] = redacted(before)
         if after is not None:
             noted["after"] = redacted(after)
+        if outcome:
+            noted["outcome"] = outcome
+        if target:
+            noted["target"] = target
 
 
 def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool = True) -> Callable[[AdminHandler], HttpHandler]:
@@ -103,8 +109,10 @@ def admin_only(*, changes_state: bool, session_only: bool = False, audited: bool
             def record(outcome: str) -> None:
                 _noted.reset(token)
                 actor = caller.key.actor if caller.key else caller.session.username
+                noted_outcome, target = str(noted.pop("outcome", "")), str(noted.pop("target", "")) or _target(req)
                 detail = _safe_detail(req, noted)
-                entry = AuditEntry(actor=actor, action=handler.__name__, target=_target(req), detail=detail, outcome=outcome)
+                outcome = noted_outcome if outcome == OK and noted_outcome else outcome
+                entry = AuditEntry(actor=actor, action=handler.__name__, target=target, detail=detail, outcome=outcome)
                 container.audit.record(entry, address)
 
             return _recording_outcome(change, record)

@@ -95,7 +95,15 @@ def change_users(req: func.HttpRequest, session: AdminSession) -> func.HttpRespo
         tier_id=inputs.text(body, "tierId"),
         days=inputs.whole_number(body, "days", 0),
     )
-    return json_response({"results": [_outcome(outcome) for outcome in outcomes], "changed": sum(o.ok for o in outcomes)})
+    changed = sum(o.ok for o in outcomes)
+    not_changed = {o.identifier: o.code for o in outcomes if not o.ok}
+    people = ", ".join(o.identifier for o in outcomes)
+    note_change(
+        after={"changed": changed, "notChanged": not_changed},
+        outcome="" if not not_changed else "none_changed" if not changed else "partly_changed",
+        target=f"identifiers={people[:150]}{'…' if len(people) > 150 else ''}",
+    )
+    return json_response({"results": [_outcome(outcome) for outcome in outcomes], "changed": changed})
 
 
 @bp.route(route="manage/reconciliation", methods=["GET"])
@@ -113,7 +121,9 @@ def list_findings(req: func.HttpRequest, session: AdminSession) -> func.HttpResp
 def fix_finding(req: func.HttpRequest, session: AdminSession) -> func.HttpResponse:
     body = read_json_object(req)
     fix = parse_fix(inputs.text(body, "kind", required=True))
-    done = get_container().reconciliation.fix(fix, inputs.text(body, "identifier", required=True))
+    identifier = inputs.text(body, "identifier", required=True)
+    note_change(target=f"identifier={identifier}")
+    done = get_container().reconciliation.fix(fix, identifier)
     return json_response({"identifier": done.identifier, "kind": str(done.fix), "message": done.message, "grant": _grant(done.grant)})
 
 

@@ -94,3 +94,9 @@ def test_a_key_is_shown_once_used_by_a_script_revoked_and_its_change_is_in_the_a
         lines = downloaded.read().splitlines()
     assert lines[0].startswith("time_utc,actor,action")
     assert len(lines) == 2 and "key:backup script,set_code_required" in lines[1]
+
+    page.fill("#audit-from", "2026-12-01")
+    page.fill("#audit-to", "2026-11-01")
+    page.click("#audit-apply")
+    expect(page.locator("#audit-status")).to_contain_text("“From” is after “To”")
+    expect(page.locator("#audit-from")).to_be_focused()

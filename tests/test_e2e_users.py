@@ -62,6 +62,8 @@ def test_adopt_extend_many_and_fix_a_difference_with_plex_on_a_phone(app, page):
     for name in ("alice", "bob", "carol", "auntie@example.com"):
         row(page, name).locator("input.user-select").check()
     expect(page.locator("#bulk-count")).to_have_text("4 people selected")
+    page.mouse.wheel(0, 5000)  # down the list: the bar with what to do stays in sight
+    expect(page.locator("#bulk-bar")).to_be_in_viewport()
     page.fill("#bulk-days", "30")
     page.click("#bulk-apply")
     summary = page.locator("#bulk-summary")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from devtools.stack import seed_demo_shares
 from shared.access.grants import Grant, GrantStatus, _entity_from
 from shared.storage.tables import ACCESS
 from tests.support.admin_client import Admin
@@ -82,6 +83,12 @@ def test_thirty_shares_made_outside_the_portal_are_listed_as_not_managed(admin, 
     assert people(admin)["alice"]["managed"] is True
 
 
+def test_the_demo_server_starts_with_friends_to_adopt(admin, app):
+    seed_demo_shares(app.simulator.base_url)  # what devtools/run.sh does in demo mode
+    answer = listed(admin, status="unmanaged")
+    assert sorted(user["identifier"] for user in answer["items"]) == ["auntie@example.com", "cousin_sam", "oldfriend"]
+
+
 def test_an_adopted_share_gets_its_tier_and_its_access_ends_on_the_expiry_timer(admin, app):
     movies_only = admin.call("POST", "manage/tiers", {"name": "Movies only", "sectionIds": [MOVIES]}).json()
     everything = app.simulator.seed_share(username="oldfriend")
@@ -140,6 +147,12 @@ def test_a_share_removed_on_plex_tv_is_found_and_forgotten_or_invited_again(admi
     users = people(admin)
     assert (users["alice"]["status"], users["bob"]["status"], users["bob"]["plexStatus"]) == ("revoked", "active", "pending")
     assert fix(admin, "forget", "alice").status_code == 409, "nothing left to fix"
+    rows = admin.call("GET", "manage/audit", params={"action": "fix_finding"}).json()["items"]
+    assert [(r["target"], r["outcome"]) for r in rows] == [
+        ("identifier=alice", "no_active_access"),
+        ("identifier=bob", "ok"),
+        ("identifier=alice", "ok"),
+    ]
 
 
 def test_libraries_changed_on_plex_tv_are_put_back_to_the_tier(admin, app):
@@ -195,6 +208,10 @@ def test_extending_three_and_one_unknown_says_what_happened_to_each(admin, app):
         old = datetime.fromisoformat(before[name]["expiresAt"])
         assert datetime.fromisoformat(results[name]["grant"]["expiresAt"]) - old == timedelta(days=30)
     assert app.simulator.plex_tv_requests() == 0, "extending needs storage only"
+    # The audit trail says the change was partial, and for whom.
+    [row] = admin.call("GET", "manage/audit", params={"action": "change_users"}).json()["items"]
+    assert (row["outcome"], row["target"]) == ("partly_changed", "identifiers=alice, bob, carol, nobody")
+    assert '"notChanged":{"nobody":"no_active_access"}' in row["detail"]
 
 
 def test_extending_someone_whose_access_never_ends_leaves_it_without_an_end(admin, app):
@@ -204,6 +221,8 @@ def test_extending_someone_whose_access_never_ends_leaves_it_without_an_end(admi
     [result] = response.json()["results"]
     assert (result["ok"], result["code"]) == (False, "no_end_date")
     assert people(admin)["dave_p"]["expiresAt"] is None
+    [row] = admin.call("GET", "manage/audit", params={"action": "change_users"}).json()["items"]
+    assert row["outcome"] == "none_changed"
     single = admin.call("PATCH", "manage/users/dave_p", {"extendDays": 7})
     assert single.status_code == 409 and single.json()["error"]["code"] == "no_end_date"
 

@@ -174,7 +174,13 @@ async function applyFilters(event) {
   event.preventDefault();
   const form = /** @type {HTMLFormElement} */ (event.currentTarget);
   const value = (/** @type {string} */ name) => String(new FormData(form).get(name) ?? '').trim();
-  view.filters = { actor: value('actor'), action: value('action'), from: value('from'), to: value('to') };
+  const filters = { actor: value('actor'), action: value('action'), from: value('from'), to: value('to') };
+  if (filters.from && filters.to && filters.from > filters.to) {
+    set({ status: ui.status('“From” is after “To”: choose a From day on or before the To day.', 'error') });
+    ui.byId('audit-from')?.focus();
+    return;
+  }
+  view.filters = filters;
   view.previousCursors = [];
   await loadPage(null);
 }
