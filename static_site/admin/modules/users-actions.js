@@ -73,7 +73,7 @@ export function rowActions(user, index) {
           : html`<label class="unit" for="user-end-${index}">Ends</label>
       <input id="user-end-${index}" class="input-date user-end-date" type="date" ?disabled=${busy}>
       <button type="button" class="button button-secondary button-small" data-action="ends" aria-label="Set an end date for ${who}"
-        ?disabled=${busy} @click=${() => change(user, 'ends')}>${label('ends', 'Set end date', 'Setting…')}</button>`
+        ?disabled=${busy} @click=${() => change(user, 'ends')}>${label('ends', 'Set', 'Setting…')}</button>`
       }
       ${
         askedForMoreTime(user)
