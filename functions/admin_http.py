@@ -154,10 +154,11 @@ def audited_sign_in(handler: HttpHandler) -> HttpHandler:
 
 def shown_code(code: str, read_only: bool) -> str:
     """An invite link's code as a caller may see it: a read-only key gets its first 4 characters, as the audit
-    trail keeps them (the whole code would let anyone in)."""
-    if read_only and len(code) > 4 and code != GLOBAL_CODE_MARK:
-        return code[:4] + "…"
-    return code
+    trail keeps them, and nothing of a code of 6 or fewer (4 would leave too few to guess); the whole code would
+    let anyone in."""
+    if not read_only or not code or code == GLOBAL_CODE_MARK:
+        return code
+    return code[:4] + "…" if len(code) > 6 else "…"
 
 
 def _recording_outcome(call: Callable[[], func.HttpResponse], record: Callable[[str], None]) -> func.HttpResponse:

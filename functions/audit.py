@@ -51,7 +51,9 @@ def admin_audit(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
         until=until,
     )
     container = get_container()
-    actors = [container.settings.admin_username, TIMER, *sorted(key.actor for key in container.api_keys.list())]
+    actors = [container.settings.admin_username, TIMER]
+    if session.id:  # a browser session; API keys can't list keys (GET /manage/api-keys is session-only), nor here
+        actors += sorted(key.actor for key in container.api_keys.list())
     return json_response(
         {
             "items": [_entry(entry) for entry in entries],

@@ -46,7 +46,15 @@ def create_batch(req: func.HttpRequest, session: AdminSession) -> func.HttpRespo
     batches = get_container().batches
     if (req.params.get("dryRun") or "").lower() == "true":
         checked = batches.check(body)
-        return json_response({"rows": [_checked(row) for row in checked], "valid": sum(row.ok for row in checked), "total": len(checked)})
+        rows = checked.rows
+        return json_response(
+            {
+                "rows": [_checked(row) for row in rows],
+                "valid": sum(row.ok for row in rows),
+                "total": len(rows),
+                "plexError": checked.plex_error,
+            }
+        )
     return json_response(_progress(batches.create(req.params.get("name") or "", body)), 201)
 
 
@@ -109,6 +117,7 @@ def _progress(progress: Progress) -> dict[str, object]:
         "counts": progress.counts,
         "percent": progress.percent,
         "rows": [_row(row) for row in progress.rows],
+        "plexError": progress.plex_error,
     }
 
 

@@ -76,6 +76,7 @@ def library_ids(body: dict[str, object], name: str = "sectionIds") -> list[int]:
 
 
 def route_value(req: func.HttpRequest, name: str) -> str:
-    """A value from the route as the client sent it. The host decodes every escape but %2F (Kestrel keeps it:
-    functions-host.md, "Route values"), so an email with a "/" in it would otherwise arrive with "%2F" inside."""
+    """A value from the route as the client sent it. The Functions host decodes route values except %2F, which
+    Kestrel keeps escaped in the path (devtools/host_rules.decode_path does the same), so an email with a "/" would
+    otherwise arrive with "%2F" inside. An address that really holds the text "%2F" can't be named in a route."""
     return re.sub("%2[Ff]", "/", req.route_params.get(name) or "")

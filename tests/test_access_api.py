@@ -202,8 +202,13 @@ def test_access_that_doesnt_end_gets_an_end_date_and_one_that_does_can_lose_it(a
     assert extend.status_code == 409 and "Set an end date" in extend.json()["error"]["message"]
     past = admin.call("PATCH", "manage/users/carol", {"expiresAt": "2020-01-01T00:00:00Z"})
     assert past.status_code == 400 and past.json()["error"]["field"] == "expiresAt"
-    both = admin.call("PATCH", "manage/users/carol", {"expiresAt": "2999-01-01T00:00:00Z", "extendDays": 5})
+    both = admin.call("PATCH", "manage/users/carol", {"expiresAt": "2030-01-01T00:00:00Z", "extendDays": 5})
     assert both.status_code == 400 and both.json()["error"]["code"] == "extend_or_end"
+    # An empty field isn't "no end": a script that sends one must not make access permanent by mistake.
+    empty = admin.call("PATCH", "manage/users/carol", {"expiresAt": ""})
+    assert empty.status_code == 400 and "null" in empty.json()["error"]["message"]
+    too_far = admin.call("PATCH", "manage/users/carol", {"expiresAt": "9999-12-31T23:59:00Z"})
+    assert too_far.status_code == 400 and "3650 days" in too_far.json()["error"]["message"]
     end = (datetime.now(UTC) + timedelta(days=20)).replace(microsecond=0)
     ended = admin.call("PATCH", "manage/users/carol", {"expiresAt": end.isoformat()})
     assert ended.status_code == 200, ended.text

@@ -66,6 +66,10 @@ def test_a_read_key_never_sees_a_code_that_lets_someone_in(admin, app):
     assert (seen["code"], seen["url"]) == (link["code"][:4] + "…", "")
     [alice] = [u for u in with_key(app, read, "GET", "manage/users").json()["items"] if u["identifier"] == "alice"]
     assert alice["inviteCode"] == link["code"][:4] + "…"
+    # Nor can it learn the code a letter at a time from the Users search.
+    searched = with_key(app, read, "GET", "manage/users", params={"q": link["code"][:5]}).json()["items"]
+    assert searched == []
+    assert [u["identifier"] for u in admin.call("GET", "manage/users", params={"q": link["code"][:5]}).json()["items"]] == ["alice"]
     exported = with_key(app, read, "GET", "manage/invites", params={"format": "csv"})
     assert [row["invite_code"] for row in csv.DictReader(io.StringIO(exported.text))] == [link["code"][:4] + "…"]
     # The owner's session and a read-write key (which could make a link anyway) see the whole code.

@@ -103,6 +103,15 @@ def test_a_started_batch_invites_each_valid_row_once_a_chunk_per_message(parts, 
         batches.start(created.batch.id)
 
 
+def test_a_check_plex_tv_cant_answer_still_checks_every_row_and_says_what_it_couldnt(parts, simulator):
+    _, _, make = parts
+    simulator.seed_share(username="oldfriend")
+    simulator.add_fault("/api/v2/shared_servers/owned/*", 503, method="GET", times=0)  # every share-list read fails
+    checked = make().check(csv_of(["oldfriend", "bad name!!", "newcousin@example.com"]))
+    assert [row.error_code for row in checked.rows] == ["", "bad_identifier", ""]
+    assert checked.plex_error, "the owner is told the rows weren't checked against plex.tv's shares"
+
+
 def test_a_row_whose_runs_keep_dying_before_an_outcome_is_failed_not_handed_out_forever(parts, simulator):
     _, rows, make = parts
     batches = make()
@@ -122,17 +131,19 @@ def test_someone_the_owner_already_shares_with_outside_the_portal_is_skipped_at_
     batches = make()
     simulator.seed_share(username="oldfriend", title="Old Friend")
     simulator.seed_share(email="auntie@example.com", pending=True)
-    created = batches.create("family.csv", csv_of(["OldFriend", "auntie@example.com", "newcousin@example.com"]))
+    simulator.seed_share(username="cousin_sam", title="Sam")
+    created = batches.create("family.csv", csv_of(["OldFriend", "auntie@example.com", "newcousin@example.com", "sam"]))
     assert [(row.identifier, row.check) for row in created.rows] == [
         ("OldFriend", "shared_outside_portal"),
         ("auntie@example.com", "shared_outside_portal"),
         ("newcousin@example.com", ""),
+        ("sam", ""),  # "Sam" is cousin_sam's display name, not an account: sam may be someone else
     ]
     assert "adopt them in the Users view" in created.rows[0].message
 
     batches.start(created.batch.id)
     run_to_end(batches, created.batch.id)
-    assert simulator.counts()["endpoints"][INVITE_POST] == 1  # only the new cousin was invited
+    assert simulator.counts()["endpoints"][INVITE_POST] == 2  # the new cousin and sam; nobody already shared with
 
 
 def test_a_message_redelivered_after_its_run_died_mid_row_does_not_invite_twice(parts, simulator):

@@ -63,6 +63,7 @@ def test_adopt_extend_many_and_fix_a_difference_with_plex_on_a_phone(app, page):
         row(page, name).locator("input.user-select").check()
     expect(page.locator("#bulk-count")).to_have_text("4 people selected")
     page.mouse.wheel(0, 5000)  # down the list: the bar with what to do stays in sight
+    page.wait_for_function("window.scrollY > 600")  # the list is longer than the screen: this was a real scroll
     expect(page.locator("#bulk-bar")).to_be_in_viewport()
     page.fill("#bulk-days", "30")
     page.click("#bulk-apply")

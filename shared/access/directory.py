@@ -13,7 +13,7 @@ from enum import StrEnum
 from shared.access.grants import Grant, GrantStatus, GrantStore
 from shared.access.shares import ShareSnapshots, share_for
 from shared.access.tiers import Tier, TierStore
-from shared.access.users import UserAccessError
+from shared.access.users import UserAccessError, check_end
 from shared.errors import ErrorKind
 from shared.plex.gateway import PlexGateway, PlexShare
 
@@ -46,6 +46,7 @@ class UserQuery:
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     snapshot: str = ""  # the share list read for an earlier page, reused while fresh
+    search_codes: bool = True  # whether the search also matches the invite link a person came with
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,7 @@ class Directory:
         differ from the tier's. `shares`: the share list as just read (a bulk change reads it once)."""
         wanted = identifier.strip().lower()
         now = self._clock()
-        if expires_at is not None and expires_at <= now:
-            raise UserAccessError("invalid_end", "Choose an end date in the future, or none.", kind=ErrorKind.INVALID, field="expiresAt")
+        check_end(expires_at, now)
         existing = self._grants.get(wanted)
         if existing is not None and existing.status is not GrantStatus.EXPIRED and existing.status is not GrantStatus.REVOKED:
             raise UserAccessError("already_managed", "The portal already manages this person's access. Reload the list.")
@@ -214,15 +214,15 @@ def _matches(person: Person, query: UserQuery, now: datetime) -> bool:
         return False
     if query.more_time and person.more_time_requested_at is None:
         return False
-    return not query.search or query.search.strip().lower() in _haystack(person)
+    return not query.search or query.search.strip().lower() in _haystack(person, query.search_codes)
 
 
-def _haystack(person: Person) -> str:
+def _haystack(person: Person, with_code: bool) -> str:
     share, grant = person.share, person.grant
     parts = [person.identifier, person.tier_name]
     if share is not None:
         parts += [share.username, share.email, share.title]
-    if grant is not None:
+    if grant is not None and with_code:
         parts.append(grant.invite_code)
     return "\n".join(parts).lower()
 

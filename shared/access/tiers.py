@@ -77,7 +77,7 @@ class TierStore:
         if not section_ids:
             raise TierError("no_libraries_selected", "A tier needs at least one library.")
         if tier_id == DEFAULT_TIER_ID:
-            raise TierError("default_tier_fixed", "The default tier follows the library choice above; edit that instead.")
+            raise TierError("default_tier_fixed", "The default tier shares what Settings → Shared libraries chooses; change that instead.")
         if tier_id:
             self.get(tier_id)  # must exist
         tier = Tier(

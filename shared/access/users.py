@@ -32,6 +32,20 @@ class ExpiryRun:
     failed: list[str]
 
 
+MAX_ACCESS_DAYS = 3650
+
+
+def check_end(at: datetime | None, now: datetime) -> None:
+    """An end for someone's access: in the future, and within MAX_ACCESS_DAYS (None: access that doesn't end)."""
+    if at is None:
+        return
+    if at <= now:
+        raise UserAccessError("invalid_end", "Choose an end date in the future, or none.", kind=ErrorKind.INVALID, field="expiresAt")
+    if at > now + timedelta(days=MAX_ACCESS_DAYS):
+        message = f"Choose an end within {MAX_ACCESS_DAYS} days (about 10 years), or none for access that doesn't end."
+        raise UserAccessError("invalid_end", message, kind=ErrorKind.INVALID, field="expiresAt")
+
+
 @dataclass(frozen=True)
 class EndDate:
     """When access is to end: `at` None means never."""
@@ -93,8 +107,7 @@ class UserAccess:
         return grant
 
     def _ended(self, grant: Grant, at: datetime | None) -> Grant:
-        if at is not None and at <= self._clock():
-            raise UserAccessError("invalid_end", "Choose an end date in the future, or none.", kind=ErrorKind.INVALID, field="expiresAt")
+        check_end(at, self._clock())
         return replace(grant, expires_at=at)
 
     def _extended(self, grant: Grant, days: int) -> Grant:
@@ -106,7 +119,9 @@ class UserAccess:
                 "no_end_date", "This person's access doesn't end, so there is nothing to extend. Set an end date for them instead."
             )
         base = max(grant.expires_at, self._clock())
-        return replace(grant, expires_at=base + timedelta(days=days))
+        ends = base + timedelta(days=days)
+        check_end(ends, self._clock())
+        return replace(grant, expires_at=ends)
 
     def expire_due(self) -> ExpiryRun:
         """Removes every share whose access has ended. Safe to run on several instances at once:

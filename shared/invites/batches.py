@@ -39,6 +39,7 @@ from shared.invites.batch_rows import BatchRow, BatchRows, RowState
 from shared.invites.log import InviteOutcome
 from shared.invites.service import InviteResult, InviteService, OwnerInvitation
 from shared.plex.errors import PlexError
+from shared.plex.gateway import PlexShare
 from shared.spreadsheet import csv_text
 from shared.storage import compare_and_set, registry
 from shared.storage.compare_and_set import Contended, Keep, Write
@@ -107,6 +108,7 @@ class Progress:
     batch: Batch
     counts: dict[str, int]
     rows: list[BatchRow]
+    plex_error: str = ""  # on upload: why the check couldn't ask plex.tv who already has a share
 
     @property
     def percent(self) -> int:
@@ -114,6 +116,12 @@ class Progress:
         counts = self.counts
         to_send = counts["total"] - counts["skipped"]
         return 100 if not to_send else 100 * (counts["done"] + counts["failed"]) // to_send
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    rows: list[CheckedRow]
+    plex_error: str = ""  # why plex.tv's share list couldn't be read for the check; "" when it was
 
 
 class BatchNotFound(DomainError):
@@ -143,6 +151,12 @@ class BatchQueue:
                 queue.create_queue()
             self._created = True
         queue.send_message(json.dumps({"batch": batch_id, "chain": chain}), visibility_timeout=int(delay_seconds) or None)
+
+
+def _account_names(share: PlexShare) -> set[str]:
+    """Who a share is for as a CSV row names them: a username or an email, not the display name ("Sam" is no
+    account's name, and a new friend may be called that)."""
+    return {name for name in share.names if "@" in name or name == share.username.lower()}
 
 
 @dataclass(frozen=True)
@@ -188,17 +202,20 @@ class BatchInvitations:
 
     # -- the owner's side -------------------------------------------------------------------------------------
 
-    def check(self, data: bytes) -> list[CheckedRow]:
+    def check(self, data: bytes) -> CheckedFile:
         """Each row of the file and what its check found; nothing is stored. Raises BatchFileError."""
         raw = read_rows(data)
         has_access = {grant.identifier for grant in self._grants.all() if grant.status is GrantStatus.ACTIVE}
-        # plex.tv not answering doesn't hold the check up: such a row then fails when it is sent, with Plex's reason.
-        shared = frozenset(name for share in self._shares.read().shares or () for name in share.names)
-        return check_rows(raw, self._tiers.list(), has_access, shared)
+        # plex.tv not answering doesn't hold the check up: the owner is told, and a row for someone it already shares
+        # with then fails when it is sent, with Plex's reason.
+        snapshot = self._shares.read()
+        shared = frozenset(name for share in snapshot.shares or () for name in _account_names(share))
+        return CheckedFile(check_rows(raw, self._tiers.list(), has_access, shared), snapshot.error)
 
     def create(self, name: str, data: bytes) -> Progress:
         """Stores the file's checked rows as a batch to review; nothing is sent until start()."""
-        checked = self.check(data)
+        checked_file = self.check(data)
+        checked = checked_file.rows
         now = self._clock()
         batch_id = f"{10**13 - int(now * 1000):013d}{secrets.token_hex(3)}"
         self._rows.add(batch_id, checked)  # rows first: a listed batch always has its rows
@@ -214,7 +231,7 @@ class BatchInvitations:
             "QuietUntil": now,
         }
         self._table().create_entity({"PartitionKey": PARTITION, "RowKey": batch_id, **entity})
-        return self.progress(batch_id)
+        return replace(self.progress(batch_id), plex_error=checked_file.plex_error)
 
     def start(self, batch_id: str) -> Progress:
         def decide(entity: TableEntity | None) -> Write[None] | Keep[None]:

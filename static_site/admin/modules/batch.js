@@ -155,7 +155,13 @@ async function upload(event) {
     view.status = ui.status(`Couldn't use the file: ${failureText(answer)}`, 'error');
   } else {
     view.current = /** @type {BatchProgress} */ (answer.body);
-    view.status = ui.status('Checked. Review the rows, then start sending.', 'ok');
+    const plexError = view.current.plexError;
+    view.status = plexError
+      ? ui.status(
+          `Checked, but Plex couldn't say who already has access (${plexError}). A row for someone the server already shares with will fail when sent, with Plex's reason.`,
+          'error',
+        )
+      : ui.status('Checked. Review the rows, then start sending.', 'ok');
   }
   update();
 }

@@ -1385,11 +1385,11 @@ export interface components {
             actor: string;
             /** @description The handler's name, e.g. save_tier, or sign_in. */
             action: string;
-            /** @description The route values, e.g. identifier=bob. */
+            /** @description The route values, e.g. identifier=bob; for a change to many people the identifiers (shortened past 150 characters), for a reconciliation fix its identifier. */
             target: string;
-            /** @description JSON text: the method, a redacted summary of the body, before/after where noted. */
+            /** @description JSON text: the method, a redacted summary of the body, before/after where noted (at most 600 characters). */
             detail: string;
-            /** @description ok, or the error code. */
+            /** @description ok; the error code; or, for a change to many people that left some unchanged, partly_changed or none_changed (the detail's notChanged says who and why). */
             outcome: string;
             ipHash: string;
         };
@@ -1398,7 +1398,7 @@ export interface components {
             nextCursor: string | null;
             /** @description Every action the trail can hold, for the action filter. */
             actions: string[];
-            /** @description The admin, the expiry timer and every API key (key:name), for the who filter. */
+            /** @description The admin and the expiry timer, and for a browser session every API key (key:name), for the who filter. */
             actors: string[];
         };
         BatchRow: {
@@ -1437,6 +1437,8 @@ export interface components {
             counts: components["schemas"]["BatchCounts"];
             percent: number;
             rows: components["schemas"]["BatchRow"][];
+            /** @description Why plex.tv's share list couldn't be read for the check (so people it already shares with outside the portal weren't found); empty when it was read. Only on upload. */
+            plexError: string;
         };
     };
     responses: {
@@ -3262,6 +3264,8 @@ export interface operations {
                         rows: components["schemas"]["BatchRow"][];
                         valid: number;
                         total: number;
+                        /** @description Why plex.tv's share list couldn't be read for the check (so people it already shares with outside the portal weren't found); empty when it was read. */
+                        plexError: string;
                     };
                 };
             };
