@@ -215,6 +215,9 @@ def run(args: argparse.Namespace) -> None:
     from devtools.plex_simulator import DEMO_OWNER_TOKEN
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Started in the background by a shell (`devtools/run.sh &`), a process begins with SIGINT ignored: Ctrl+C or
+    # `kill -INT` would then leave every service running. Stop on it all the same.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     busy = [p for p in (args.functions_port, args.site_port, args.azurite_port, args.azurite_queue_port) if port_in_use(p)]
     if busy:

@@ -175,9 +175,13 @@ async function applyFilters(event) {
   const form = /** @type {HTMLFormElement} */ (event.currentTarget);
   const value = (/** @type {string} */ name) => String(new FormData(form).get(name) ?? '').trim();
   const filters = { actor: value('actor'), action: value('action'), from: value('from'), to: value('to') };
+  /** @type {HTMLInputElement | null} */ (ui.byId('audit-from'))?.setCustomValidity(''); // a To changed since
   if (filters.from && filters.to && filters.from > filters.to) {
-    set({ status: ui.status('“From” is after “To”: choose a From day on or before the To day.', 'error') });
-    ui.byId('audit-from')?.focus();
+    const problem = '“From” is after “To”: choose a From day on or before the To day.';
+    set({ status: ui.status(problem, 'error') });
+    const from = /** @type {HTMLInputElement | null} */ (ui.byId('audit-from'));
+    from?.focus();
+    ui.reportAtField(from, problem);
     return;
   }
   view.filters = filters;

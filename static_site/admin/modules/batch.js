@@ -55,8 +55,9 @@ function template() {
           <input id="batch-file" name="file" type="file" accept=".csv,text/csv" required aria-describedby="batch-file-hint" />
           <p id="batch-file-hint" class="hint">
             One Plex username or email per line, then optionally a tier (its name or id) and days of access, e.g.
-            <code>alice@example.com,Family,30</code>. At most 2,000 rows (256 KB). Every row is checked first; nothing
-            is sent until you start.
+            <code>alice@example.com,Default,30</code>. At most 2,000 rows (256 KB). Every row's name, tier and days are
+            checked first, and whether the server already shares with them; Plex says whether a username exists when
+            its row is sent. Nothing is sent until you start.
           </p>
         </div>
         <div class="button-row">

@@ -104,6 +104,18 @@ export function setInvalid(input, invalid) {
   else input.removeAttribute('aria-invalid');
 }
 
+/**
+ * Shows a problem at the field itself, in the browser's own bubble, besides the view's status line (which may be
+ * out of sight above a long list); it clears once the field is changed.
+ * @param {HTMLInputElement | HTMLSelectElement | null} input @param {string} message
+ */
+export function reportAtField(input, message) {
+  if (!input) return;
+  input.setCustomValidity(message);
+  input.reportValidity();
+  input.addEventListener('input', () => input.setCustomValidity(''), { once: true });
+}
+
 /** Typing in a field marked invalid clears the mark. @param {Event} event */
 export function clearInvalidOnInput(event) {
   if (event.target instanceof Element && event.target.hasAttribute('aria-invalid')) setInvalid(event.target, false);

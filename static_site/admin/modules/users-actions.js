@@ -152,6 +152,8 @@ async function change(user, action) {
     set({ status: ui.status(planned.problem, planned.invalid ? 'error' : '') });
     ui.setInvalid(planned.input, planned.invalid);
     planned.input?.focus();
+    if (planned.input instanceof HTMLInputElement || planned.input instanceof HTMLSelectElement)
+      ui.reportAtField(planned.input, planned.problem);
     return;
   }
   set({ changing: user.identifier, action, status: ui.status(planned.doing) });
