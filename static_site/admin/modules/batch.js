@@ -93,7 +93,7 @@ function batchTemplate(progress) {
             <label for="batch-progress">Sent ${sent} of ${ready}: ${progress.percent}%</label>
             <progress id="batch-progress" max="100" value=${progress.percent}>${progress.percent}%</progress>
             <p id="batch-summary" class="hint" aria-live="polite">${summary}${
-              batch.state === 'running' && !sent ? '. Queued: the first invites go out within a minute.' : ''
+              batch.state === 'running' && !sent ? '. Queued: the first invites go out within a few seconds.' : ''
             }</p>
           </div>
           <div class="button-row">

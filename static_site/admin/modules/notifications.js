@@ -138,7 +138,7 @@ function template() {
   const show = (/** @type {number | null} */ value) => (value === null ? 'Unknown' : formatNumber(value));
   return html`<div class="panel">
       <div class="panel-head">
-        <h2 id="notifications-heading" tabindex="-1">Notifications</h2>
+        <h2 id="notifications-heading" tabindex="-1">Alerts</h2>
         <button id="refresh-notifications" class="button button-secondary button-inline" type="button"
           @click=${() => loadNotifications(true)}>Refresh</button>
       </div>

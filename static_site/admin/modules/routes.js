@@ -27,7 +27,7 @@ const VIEW_TEXT = Object.freeze({
   invites: { label: 'Invites', title: 'Invite links' },
   users: { label: 'Users', title: 'Users' },
   tiers: { label: 'Tiers', title: 'Tiers' },
-  notifications: { label: 'Alerts', title: 'Notifications' },
+  notifications: { label: 'Alerts', title: 'Alerts' },
   audit: { label: 'Audit', title: 'Audit trail' },
   settings: { label: 'Settings', title: 'Settings' },
 });
