@@ -18,6 +18,7 @@ import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from functions.cookies import cleared_plex_pin_cookie, cleared_session_cookie
+from functions.request_fields import allowed_fields
 from shared import i18n
 from shared.errors import DomainError, ErrorKind
 from shared.invites.plex_sign_in import SignInError
@@ -108,6 +109,13 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
         raise RequestError(400, "invalid_json", "The request body must be a JSON object.")
     if _depth(data) > MAX_JSON_DEPTH:
         raise RequestError(400, "invalid_json", f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    allowed = allowed_fields(req.method, req.url)
+    unknown = sorted(set(data) - allowed) if allowed is not None else []
+    if unknown:
+        names = ", ".join(repr(name[:40]) for name in unknown[:5])
+        raise RequestError(
+            400, "unknown_field", f"This request has no field {names}. It takes: {', '.join(sorted(allowed or ()))}.", field=unknown[0][:40]
+        )
     return data
 
 

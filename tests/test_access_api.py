@@ -204,6 +204,10 @@ def test_access_that_doesnt_end_gets_an_end_date_and_one_that_does_can_lose_it(a
     assert past.status_code == 400 and past.json()["error"]["field"] == "expiresAt"
     both = admin.call("PATCH", "manage/users/carol", {"expiresAt": "2030-01-01T00:00:00Z", "extendDays": 5})
     assert both.status_code == 400 and both.json()["error"]["code"] == "extend_or_end"
+    # A misspelt field is refused with the fields the request takes, and nothing else in the body is applied.
+    typo = admin.call("PATCH", "manage/users/carol", {"tierId": "default", "expiresat": "2030-01-01T00:00:00Z"})
+    assert typo.status_code == 400 and typo.json()["error"]["code"] == "unknown_field"
+    assert "'expiresat'" in typo.json()["error"]["message"] and "expiresAt, extendDays, tierId" in typo.json()["error"]["message"]
     # An empty field isn't "no end": a script that sends one must not make access permanent by mistake.
     empty = admin.call("PATCH", "manage/users/carol", {"expiresAt": ""})
     assert empty.status_code == 400 and "null" in empty.json()["error"]["message"]
