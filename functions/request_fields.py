@@ -15,8 +15,8 @@ _ROUTE_PREFIX = "/api"  # host.json extensions.http.routePrefix
 
 @functools.cache
 def _operations() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
-    """(method, path pattern, allowed fields) for each operation whose JSON body lists its properties and doesn't
-    allow others. Read on the first body, not at import: a cold start that needs none doesn't pay for it."""
+    """(method, path pattern, allowed fields) for each operation whose JSON body lists its properties and says
+    `additionalProperties: false`. Read on the first body, not at import: a cold start that needs none doesn't pay for it."""
     spec = json.loads(_SPEC.read_text(encoding="utf-8"))
     schemas = spec.get("components", {}).get("schemas", {})
     found = []
@@ -28,10 +28,11 @@ def _operations() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
             schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             if isinstance(schema, dict) and "$ref" in schema:
                 schema = schemas.get(str(schema["$ref"]).rsplit("/", 1)[-1])
-            if not isinstance(schema, dict) or "properties" not in schema or schema.get("additionalProperties", False):
+            if not isinstance(schema, dict) or "properties" not in schema or schema.get("additionalProperties") is not False:
                 continue
-            found.append((method.upper(), pattern, frozenset(schema["properties"])))
-    return tuple(found)
+            found.append((path.count("{"), method.upper(), pattern, frozenset(schema["properties"])))
+    # A literal segment before a parameter: PUT /x/order must not be taken for PUT /x/{id}.
+    return tuple((method, pattern, fields) for _, method, pattern, fields in sorted(found, key=lambda item: item[0]))
 
 
 def allowed_fields(method: str, url: str) -> frozenset[str] | None:

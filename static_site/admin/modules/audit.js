@@ -182,6 +182,8 @@ async function applyFilters(event) {
     const from = /** @type {HTMLInputElement | null} */ (ui.byId('audit-from'));
     from?.focus();
     ui.reportAtField(from, problem);
+    // Mending To instead of From clears From's mark too.
+    ui.byId('audit-to')?.addEventListener('input', () => from?.setCustomValidity(''), { once: true });
     return;
   }
   view.filters = filters;

@@ -152,7 +152,7 @@ async function change(user, action) {
     set({ status: ui.status(planned.problem, planned.invalid ? 'error' : '') });
     ui.setInvalid(planned.input, planned.invalid);
     planned.input?.focus();
-    if (planned.input instanceof HTMLInputElement || planned.input instanceof HTMLSelectElement)
+    if (planned.invalid && (planned.input instanceof HTMLInputElement || planned.input instanceof HTMLSelectElement))
       ui.reportAtField(planned.input, planned.problem);
     return;
   }
