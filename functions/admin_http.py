@@ -227,9 +227,9 @@ def _authorize(req: func.HttpRequest, container: Container, caller: _Caller, acc
 
 
 def _target(req: func.HttpRequest) -> str:
-    # A secret-named route value (an invite link's code) keeps only its start: enough to tell which one.
+    # A secret-named route value (an invite link's code) is shown as to a read-only key, which reads the trail too.
     return " ".join(
-        f"{name}={value[:4] + '…' if is_secret_name(name) and len(value) > 4 else value}"
+        f"{name}={shown_code(value, read_only=True) if is_secret_name(name) else value}"
         for name, value in ((name, route_value(req, name)) for name in sorted(req.route_params))
     )
 

@@ -31,7 +31,8 @@ def admin_audit(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
         message = f"No action is called {action!r}. Pick one from the Audit view's list (each page's \"actions\")."
         raise DomainError("unknown_action", message, field="action")
     since, until = inputs.moment(params, "since"), inputs.moment(params, "until")
-    trail = get_container().audit
+    container = get_container()
+    trail = container.audit
     if params.get("format") == "csv":
         entries, _ = trail.page(limit=MAX_EXPORT_ROWS, actor=actor, action=action, since=since, until=until)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -50,7 +51,6 @@ def admin_audit(req: func.HttpRequest, session: AdminSession) -> func.HttpRespon
         since=since,
         until=until,
     )
-    container = get_container()
     actors = [container.settings.admin_username, TIMER]
     if session.id:  # a browser session; API keys can't list keys (GET /manage/api-keys is session-only), nor here
         actors += sorted(key.actor for key in container.api_keys.list())

@@ -16,7 +16,7 @@ from enum import StrEnum
 from shared.access.directory import Directory
 from shared.access.grants import Grant
 from shared.access.shares import ShareSnapshots
-from shared.access.users import UserAccess, UserAccessError
+from shared.access.users import MAX_ACCESS_DAYS, UserAccess, UserAccessError
 from shared.errors import DomainError, ErrorKind
 from shared.plex.errors import PlexError, PlexErrorKind
 from shared.plex.gateway import PlexShare
@@ -70,10 +70,12 @@ class BulkChanges:
             raise DomainError(
                 "too_many", f"Change at most {MAX_BULK} people at once; select fewer and run the rest after.", field="identifiers"
             )
-        if chosen in (BulkAction.EXTEND, BulkAction.ADOPT) and days and not 1 <= days <= 3650:
-            raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.", kind=ErrorKind.INVALID, field="days")
+        if chosen in (BulkAction.EXTEND, BulkAction.ADOPT) and days and not 1 <= days <= MAX_ACCESS_DAYS:
+            raise UserAccessError("invalid_days", f"Extend by 1 to {MAX_ACCESS_DAYS} days.", kind=ErrorKind.INVALID, field="days")
         if chosen is BulkAction.EXTEND and not days:
-            raise UserAccessError("invalid_days", "Say how many days to add: 1 to 3650.", kind=ErrorKind.INVALID, field="days")
+            raise UserAccessError(
+                "invalid_days", f"Say how many days to add: 1 to {MAX_ACCESS_DAYS}.", kind=ErrorKind.INVALID, field="days"
+            )
         if chosen is BulkAction.TIER and not tier_id:
             raise DomainError("tier_required", "Choose the tier.", field="tierId")
         # Extending changes storage only; every other action needs the shares, read once for everyone.

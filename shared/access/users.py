@@ -111,8 +111,8 @@ class UserAccess:
         return replace(grant, expires_at=at)
 
     def _extended(self, grant: Grant, days: int) -> Grant:
-        if not 1 <= days <= 3650:
-            raise UserAccessError("invalid_days", "Extend by 1 to 3650 days.", kind=ErrorKind.INVALID, field="extendDays")
+        if not 1 <= days <= MAX_ACCESS_DAYS:
+            raise UserAccessError("invalid_days", f"Extend by 1 to {MAX_ACCESS_DAYS} days.", kind=ErrorKind.INVALID, field="extendDays")
         if grant.expires_at is None:
             # Extending would give an end to access that has none, and the expiry timer would then remove it.
             raise UserAccessError(

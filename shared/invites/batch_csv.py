@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from shared.access.tiers import DEFAULT_TIER_ID, Tier
+from shared.access.users import MAX_ACCESS_DAYS
 from shared.errors import DomainError
 from shared.invites.validation import InvalidInput, parse_identifier
 
 MAX_BYTES = 256 * 1024
 MAX_ROWS = 2000
-MAX_DAYS = 3650
+MAX_DAYS = MAX_ACCESS_DAYS
 MAX_CELL = 300
 
 _IDENTIFIER_HEADERS = {"identifier", "username", "email", "user", "plex username", "plex username or email", "username or email"}
